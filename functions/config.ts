@@ -1,0 +1,95 @@
+import type { TableName } from './storage/tables.js';
+
+/**
+ * Everything a handler needs to know about its environment, read once at cold
+ * start. Features get this object (or parts of it) through their constructors
+ * and never read `process.env` themselves.
+ */
+export interface BrookConfig {
+  /** Physical table names. */
+  readonly tables: Readonly<Record<TableName, string>>;
+  /** The S3 bucket for log segments. */
+  readonly bucket: string;
+  readonly region: string;
+  /** Set only for DynamoDB Local; in AWS the SDK finds the endpoint itself. */
+  readonly dynamoDbEndpoint?: string;
+  /** Set only for the S3 emulator. */
+  readonly s3Endpoint?: string;
+  /** How long a warm handler may trust a cached API-key lookup. @default 10000 */
+  readonly keyCacheTtlMs: number;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+type Env = Record<string, string | undefined>;
+
+function required(env: Env, name: string): string {
+  const value = env[name];
+  if (value === undefined || value === '') {
+    throw new ConfigError(`environment variable ${name} is required`);
+  }
+  return value;
+}
+
+function optional(env: Env, name: string): string | undefined {
+  const value = env[name];
+  return value === undefined || value === '' ? undefined : value;
+}
+
+function integer(env: Env, name: string, fallback: number): number {
+  const raw = optional(env, name);
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new ConfigError(`environment variable ${name} must be a non-negative integer, got "${raw}"`);
+  }
+  return value;
+}
+
+/** The environment variables a deployment sets, one per setting. */
+export const CONFIG_ENV = {
+  logTable: 'BROOK_LOG_TABLE',
+  topicsTable: 'BROOK_TOPICS_TABLE',
+  groupsTable: 'BROOK_GROUPS_TABLE',
+  keysTable: 'BROOK_KEYS_TABLE',
+  bucket: 'BROOK_BUCKET',
+  dynamoDbEndpoint: 'BROOK_DYNAMODB_ENDPOINT',
+  s3Endpoint: 'BROOK_S3_ENDPOINT',
+  keyCacheTtlMs: 'BROOK_KEY_CACHE_TTL_MS',
+} as const;
+
+/** Reads and checks the configuration; fails fast with a message naming the variable. */
+export function loadConfig(env: Env = process.env): BrookConfig {
+  const dynamoDbEndpoint = optional(env, CONFIG_ENV.dynamoDbEndpoint);
+  const s3Endpoint = optional(env, CONFIG_ENV.s3Endpoint);
+  return {
+    tables: {
+      log: required(env, CONFIG_ENV.logTable),
+      topics: required(env, CONFIG_ENV.topicsTable),
+      groups: required(env, CONFIG_ENV.groupsTable),
+      keys: required(env, CONFIG_ENV.keysTable),
+    },
+    bucket: required(env, CONFIG_ENV.bucket),
+    region: optional(env, 'AWS_REGION') ?? 'us-east-1',
+    ...(dynamoDbEndpoint ? { dynamoDbEndpoint } : {}),
+    ...(s3Endpoint ? { s3Endpoint } : {}),
+    keyCacheTtlMs: integer(env, CONFIG_ENV.keyCacheTtlMs, 10_000),
+  };
+}
+
+/** The environment that makes `loadConfig` return `config` (used by the local stack and tests). */
+export function configToEnv(config: BrookConfig): Record<string, string> {
+  return {
+    [CONFIG_ENV.logTable]: config.tables.log,
+    [CONFIG_ENV.topicsTable]: config.tables.topics,
+    [CONFIG_ENV.groupsTable]: config.tables.groups,
+    [CONFIG_ENV.keysTable]: config.tables.keys,
+    [CONFIG_ENV.bucket]: config.bucket,
+    AWS_REGION: config.region,
+    ...(config.dynamoDbEndpoint ? { [CONFIG_ENV.dynamoDbEndpoint]: config.dynamoDbEndpoint } : {}),
+    ...(config.s3Endpoint ? { [CONFIG_ENV.s3Endpoint]: config.s3Endpoint } : {}),
+    [CONFIG_ENV.keyCacheTtlMs]: String(config.keyCacheTtlMs),
+  };
+}

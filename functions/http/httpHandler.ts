@@ -1,0 +1,141 @@
+import middy from '@middy/core';
+import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import type { z } from 'zod';
+import { BrookError } from '../../protocol/errors.js';
+import type { Operation } from '../../protocol/types.js';
+import type { ApiKeyStore, Principal } from '../auth/ApiKeyStore.js';
+import { isAllowed, type Resource } from '../auth/permissions.js';
+import { defaultLogger, type Logger } from './logger.js';
+import { authenticate, httpEnvelope, parseJsonBody, type BrookInternal } from './middleware.js';
+import { toHttpResponse, type HttpResponse, type HttpResult } from './response.js';
+import { alwaysInvalidRequest, parseWith, type InvalidCodeFor } from './validation.js';
+
+/** What a route's `handle` receives: the parsed, validated, authenticated request. */
+export interface RouteInput<TBody, TQuery> {
+  body: TBody;
+  query: TQuery;
+  params: Readonly<Record<string, string>>;
+  /** Undefined only on public routes. */
+  principal: Principal | undefined;
+  /** Throws 403 FORBIDDEN unless the caller may do `operation` on `resource`. */
+  authorize(resource: Resource, operation: Operation): void;
+  /** Whether the caller may do `operation` on `resource` (for filtering lists). */
+  can(resource: Resource, operation: Operation): boolean;
+  requestId: string;
+  event: APIGatewayProxyEventV2;
+  /** Aborted shortly before the Lambda times out. */
+  signal: AbortSignal;
+}
+
+export interface RouteSpec<TBody = undefined, TQuery = undefined> {
+  /** Public routes skip authentication (only `GET /v1/health`). */
+  public?: boolean;
+  /** Schema of the JSON body; without it, a body is ignored. */
+  body?: z.ZodType<TBody>;
+  /** Whether a missing body is read as `{}`. @default false */
+  bodyOptional?: boolean;
+  /** Which error code a body validation failure gets. @default INVALID_REQUEST */
+  invalidBodyCode?: InvalidCodeFor;
+  /** Schema of the query string parameters. */
+  query?: z.ZodType<TQuery>;
+  invalidQueryCode?: InvalidCodeFor;
+  handle(input: RouteInput<TBody, TQuery>): Promise<HttpResult> | HttpResult;
+}
+
+/** Keeps a route's types while storing it in a table of routes. */
+export function defineRoute<TBody = undefined, TQuery = undefined>(spec: RouteSpec<TBody, TQuery>): RouteSpec<unknown, unknown> {
+  return spec as unknown as RouteSpec<unknown, unknown>;
+}
+
+export interface HttpHandlerOptions {
+  /** Routes by API Gateway route key, e.g. `"POST /v1/topics"`. */
+  routes: Readonly<Record<string, RouteSpec<unknown, unknown>>>;
+  /** Needed unless every route is public. */
+  keys?: Pick<ApiKeyStore, 'authenticate'>;
+  logger?: Logger;
+}
+
+export type BrookHttpHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<HttpResponse>;
+
+/**
+ * The one middy stack every Lambda of the API uses: request id and error
+ * mapping, authentication, JSON body parsing, then validation and dispatch
+ * on the route key. Handlers only declare routes.
+ */
+export function createHttpHandler(options: HttpHandlerOptions): BrookHttpHandler {
+  const logger = options.logger ?? defaultLogger();
+  const { routes, keys } = options;
+  const needsAuth = Object.values(routes).some((route) => !route.public);
+  if (needsAuth && !keys) throw new Error('createHttpHandler: `keys` is required for authenticated routes');
+
+  const dispatch = async (
+    event: APIGatewayProxyEventV2,
+    _context: Context,
+    { signal }: { signal: AbortSignal },
+    internal: BrookInternal,
+  ): Promise<HttpResponse> => {
+    const route = routes[event.routeKey];
+    if (!route) throw new BrookError('NOT_FOUND', `no route ${event.routeKey}`);
+    const principal = internal.principal;
+    const can = (resource: Resource, operation: Operation): boolean =>
+      principal !== undefined && isAllowed(principal.permissions, resource, operation);
+    const authorize = (resource: Resource, operation: Operation): void => {
+      if (!can(resource, operation)) {
+        throw new BrookError('FORBIDDEN', `this key may not ${operation} ${describeResource(resource)}`);
+      }
+    };
+    let body: unknown = undefined;
+    if (route.body) {
+      const raw = internal.body ?? (route.bodyOptional ? {} : undefined);
+      if (raw === undefined) throw new BrookError('INVALID_REQUEST', 'a JSON body is required');
+      body = parseWith(route.body, raw, route.invalidBodyCode ?? alwaysInvalidRequest);
+    }
+    const query = route.query
+      ? parseWith(route.query, event.queryStringParameters ?? {}, route.invalidQueryCode ?? alwaysInvalidRequest, 'query')
+      : undefined;
+    const result = await route.handle({
+      body,
+      query,
+      params: (event.pathParameters ?? {}) as Record<string, string>,
+      principal,
+      authorize,
+      can,
+      requestId: internal.requestId,
+      event,
+      signal,
+    });
+    return toHttpResponse(result, internal.requestId);
+  };
+
+  // middy hands the base handler only (event, context): the request's shared
+  // state is found through its event object, which is unique per invocation
+  // even when one process serves many requests at once (the local stack).
+  const internalByEvent = new WeakMap<APIGatewayProxyEventV2, BrookInternal>();
+  const handler = middy<APIGatewayProxyEventV2, HttpResponse, Error, Context, BrookInternal>(
+    (event: APIGatewayProxyEventV2, context: Context, opts: { signal: AbortSignal }) =>
+      dispatch(event, context, opts, internalByEvent.get(event)!),
+  );
+  handler.use({
+    name: 'brookRequestState',
+    before(request) {
+      internalByEvent.set(request.event, request.internal);
+    },
+  });
+  handler.use(httpEnvelope(logger));
+  if (keys) {
+    const authenticateMiddleware = authenticate(keys);
+    handler.use({
+      name: 'brookAuthenticateUnlessPublic',
+      async before(request) {
+        if (routes[request.event.routeKey]?.public) return;
+        await authenticateMiddleware.before!(request);
+      },
+    });
+  }
+  handler.use(parseJsonBody());
+  return handler as unknown as BrookHttpHandler;
+}
+
+function describeResource(resource: Resource): string {
+  return resource.type === 'cluster' ? 'the cluster' : `${resource.type} "${resource.name}"`;
+}

@@ -1,0 +1,107 @@
+import { randomUUID } from 'node:crypto';
+import type { MiddlewareObj } from '@middy/core';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { BrookError } from '../../protocol/errors.js';
+import type { ApiKeyStore, Principal } from '../auth/ApiKeyStore.js';
+import { translateStorageError } from '../storage/errors.js';
+import type { Logger } from './logger.js';
+import { toHttpResponse, type HttpResponse } from './response.js';
+
+/** Shared state of one request, kept in middy's `request.internal`. */
+export interface BrookInternal extends Record<string, unknown> {
+  requestId: string;
+  principal?: Principal;
+  body?: unknown;
+}
+
+type Middleware = MiddlewareObj<APIGatewayProxyEventV2, HttpResponse, Error, import('aws-lambda').Context, BrookInternal>;
+
+/** The largest request body accepted (API.md, Limits): 6 MB, Lambda's own payload limit. */
+export const MAX_REQUEST_BYTES = 6 * 1024 * 1024;
+
+const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export function header(event: APIGatewayProxyEventV2, name: string): string | undefined {
+  return event.headers?.[name] ?? event.headers?.[name.toLowerCase()];
+}
+
+/**
+ * Outermost middleware: gives every request an id (the caller's
+ * `x-request-id` when it is sane), refuses oversized bodies, and turns every
+ * error into the contract's shape. Unknown errors become a generic 500 with
+ * no internals in the message; they are logged with the request id.
+ */
+export function httpEnvelope(logger: Logger): Middleware {
+  return {
+    name: 'brookHttpEnvelope',
+    before(request) {
+      const callerId = header(request.event, 'x-request-id');
+      request.internal.requestId =
+        callerId !== undefined && REQUEST_ID_PATTERN.test(callerId) ? callerId : randomUUID();
+      const body = request.event.body;
+      if (body !== undefined) {
+        const bytes = request.event.isBase64Encoded ? Math.floor((body.length * 3) / 4) : Buffer.byteLength(body);
+        if (bytes > MAX_REQUEST_BYTES) {
+          throw new BrookError('REQUEST_TOO_LARGE', `request body is over ${MAX_REQUEST_BYTES} bytes`);
+        }
+      }
+    },
+    onError(request) {
+      const requestId = request.internal.requestId ?? randomUUID();
+      const error = translateStorageError(request.error);
+      if (error instanceof BrookError) {
+        if (error.status >= 500) logger.warn('request failed', { requestId, code: error.code, cause: String(error.cause ?? '') });
+        request.response = toHttpResponse({ status: error.status, body: error.toJSON() }, requestId);
+        return;
+      }
+      logger.error('unhandled error', { requestId, error: errorForLog(error) });
+      const internal = new BrookError('INTERNAL', 'internal error');
+      request.response = toHttpResponse({ status: internal.status, body: internal.toJSON() }, requestId);
+    },
+  };
+}
+
+function errorForLog(error: unknown): Record<string, unknown> {
+  if (!(error instanceof Error)) return { value: String(error) };
+  return { name: error.name, message: error.message, stack: error.stack };
+}
+
+/** Reads the bearer key and resolves it to a principal, or refuses with 401. */
+export function authenticate(keys: Pick<ApiKeyStore, 'authenticate'>): Middleware {
+  return {
+    name: 'brookAuthenticate',
+    async before(request) {
+      const authorization = header(request.event, 'authorization');
+      const match = authorization === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(authorization);
+      if (!match) {
+        throw new BrookError('UNAUTHENTICATED', 'missing API key: send "Authorization: Bearer <api key>"');
+      }
+      const principal = await keys.authenticate(match[1]!);
+      if (!principal) throw new BrookError('UNAUTHENTICATED', 'unknown, revoked or expired API key');
+      request.internal.principal = principal;
+    },
+  };
+}
+
+/**
+ * Decodes the body and parses it as JSON. Any content type is read as JSON,
+ * so that `curl -d` works as written; binary content types are left to the
+ * route that declares them.
+ */
+export function parseJsonBody(binaryContentTypes: readonly string[] = []): Middleware {
+  return {
+    name: 'brookJsonBody',
+    before(request) {
+      const { event } = request;
+      if (event.body === undefined || event.body === '') return;
+      const contentType = (header(event, 'content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+      if (binaryContentTypes.includes(contentType)) return;
+      const text = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+      try {
+        request.internal.body = JSON.parse(text);
+      } catch {
+        throw new BrookError('INVALID_REQUEST', 'request body is not valid JSON');
+      }
+    },
+  };
+}

@@ -1,0 +1,42 @@
+/**
+ * The table and bucket layout, as plain data. The CDK stack and the local
+ * stack both build their tables from this one description, so they cannot
+ * drift apart. See docs/design.md ("Storage layout") for what each item holds.
+ */
+export type AttributeType = 'S' | 'N';
+
+export interface KeyAttribute {
+  readonly name: string;
+  readonly type: AttributeType;
+}
+
+export interface TableLayout {
+  readonly partitionKey: KeyAttribute;
+  readonly sortKey?: KeyAttribute;
+  /** Attribute DynamoDB TTL reads (epoch seconds). Only garbage collection: liveness never depends on it. */
+  readonly timeToLiveAttribute?: string;
+  readonly globalSecondaryIndexes?: readonly { readonly indexName: string; readonly partitionKey: KeyAttribute }[];
+}
+
+export type TableName = 'log' | 'topics' | 'groups' | 'keys';
+
+export const TABLE_LAYOUTS: Readonly<Record<TableName, TableLayout>> = {
+  /** Partition logs: `pk = <topicId>#<partition>`, `sk` = base offset of a batch (the head item sits at -1). */
+  log: { partitionKey: { name: 'pk', type: 'S' }, sortKey: { name: 'sk', type: 'N' } },
+  /** Topic registry: `pk = <topic name>`; `#deleted#<topicId>` marks a deleted topic's data for clean-up. */
+  topics: { partitionKey: { name: 'pk', type: 'S' } },
+  /** Consumer groups: members (leases), assignment and committed offsets under `pk = <group>`. */
+  groups: {
+    partitionKey: { name: 'pk', type: 'S' },
+    sortKey: { name: 'sk', type: 'S' },
+    timeToLiveAttribute: 'ttl',
+  },
+  /** API keys: `pk` = SHA-256 of the secret, never the secret itself. */
+  keys: {
+    partitionKey: { name: 'pk', type: 'S' },
+    timeToLiveAttribute: 'ttl',
+    globalSecondaryIndexes: [{ indexName: 'byKeyId', partitionKey: { name: 'keyId', type: 'S' } }],
+  },
+};
+
+export const KEYS_BY_ID_INDEX = 'byKeyId';

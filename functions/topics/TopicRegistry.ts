@@ -1,0 +1,237 @@
+import { randomBytes } from 'node:crypto';
+import {
+  GetCommand,
+  PutCommand,
+  ScanCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
+import { BrookError } from '../../protocol/errors.js';
+import type { TopicConfig, TopicDescription, TopicSummary } from '../../protocol/types.js';
+import { readPartitionHeads } from '../log/partitionHead.js';
+import { isConditionalCheckFailed, translateStorageError } from '../storage/errors.js';
+import { DEFAULT_TOPIC_CONFIG, mergeTopicConfig, type AlterTopicInput, type CreateTopicInput } from './topicConfig.js';
+
+/** A topic as the registry stores it. */
+export interface Topic {
+  name: string;
+  /**
+   * Random id fixed at creation. Log items are keyed by it, not by the name,
+   * so a deleted topic's data never shows through a new topic of that name.
+   */
+  topicId: string;
+  partitions: number;
+  config: TopicConfig;
+  createdAt: number;
+  /** Bumped by every alter; alters are conditional on it. */
+  version: number;
+}
+
+interface TopicItem extends Topic {
+  pk: string;
+}
+
+/** Marks a deleted topic whose log items and segments still have to be removed. */
+export interface DeletedTopicItem {
+  pk: string;
+  topicId: string;
+  name: string;
+  partitions: number;
+  deletedAt: number;
+}
+
+/** Sort of key prefix no topic name can have (`#` is outside the name rule). */
+export const DELETED_TOPIC_PREFIX = '#deleted#';
+
+const MAX_ALTER_ATTEMPTS = 5;
+
+export interface TopicRegistryTables {
+  topics: string;
+  log: string;
+}
+
+/**
+ * The topic registry: one item per topic in the topics table. Reads are
+ * strongly consistent so a topic is usable as soon as its create returns.
+ */
+export class TopicRegistry {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly tables: TopicRegistryTables,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async create(input: CreateTopicInput): Promise<TopicDescription> {
+    const topic: Topic = {
+      name: input.name,
+      topicId: randomBytes(8).toString('hex'),
+      partitions: input.partitions ?? 1,
+      config: { ...DEFAULT_TOPIC_CONFIG, ...input.config },
+      createdAt: this.now(),
+      version: 1,
+    };
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tables.topics,
+          Item: { pk: topic.name, ...topic } satisfies TopicItem,
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) throw new BrookError('TOPIC_EXISTS', `topic "${topic.name}" already exists`);
+      throw translateStorageError(error);
+    }
+    return this.describeTopic(topic);
+  }
+
+  /** The topic named `name`, or 404 TOPIC_NOT_FOUND. */
+  async get(name: string): Promise<Topic> {
+    const topic = await this.find(name);
+    if (!topic) throw new BrookError('TOPIC_NOT_FOUND', `topic "${name}" does not exist`);
+    return topic;
+  }
+
+  async find(name: string): Promise<Topic | undefined> {
+    try {
+      const result = await this.doc.send(
+        new GetCommand({ TableName: this.tables.topics, Key: { pk: name }, ConsistentRead: true }),
+      );
+      return result.Item ? toTopic(result.Item as TopicItem) : undefined;
+    } catch (error) {
+      throw translateStorageError(error);
+    }
+  }
+
+  /** Every topic, sorted by name. */
+  async list(): Promise<TopicSummary[]> {
+    const topics: TopicSummary[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    try {
+      do {
+        const page = await this.doc.send(
+          new ScanCommand({
+            TableName: this.tables.topics,
+            ProjectionExpression: 'pk, #name, partitions',
+            FilterExpression: 'attribute_exists(#name) AND NOT begins_with(pk, :deleted)',
+            ExpressionAttributeNames: { '#name': 'name' },
+            ExpressionAttributeValues: { ':deleted': DELETED_TOPIC_PREFIX },
+            ConsistentRead: true,
+            ExclusiveStartKey: startKey,
+          }),
+        );
+        for (const item of page.Items ?? []) topics.push({ name: item.name as string, partitions: item.partitions as number });
+        startKey = page.LastEvaluatedKey;
+      } while (startKey);
+    } catch (error) {
+      throw translateStorageError(error);
+    }
+    return topics.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  async describe(name: string): Promise<TopicDescription> {
+    return this.describeTopic(await this.get(name));
+  }
+
+  /**
+   * Grows partitions and changes settings. Conditional on the version read,
+   * retried on a concurrent alter, so no change is lost.
+   */
+  async alter(name: string, changes: AlterTopicInput): Promise<TopicDescription> {
+    for (let attempt = 1; ; attempt++) {
+      const current = await this.get(name);
+      if (changes.partitions !== undefined && changes.partitions < current.partitions) {
+        throw new BrookError(
+          'INVALID_CONFIG',
+          `partitions can only grow: topic "${name}" has ${current.partitions}, asked for ${changes.partitions}`,
+        );
+      }
+      const next: Topic = {
+        ...current,
+        partitions: changes.partitions ?? current.partitions,
+        config: mergeTopicConfig(current.config, changes.config),
+        version: current.version + 1,
+      };
+      try {
+        await this.doc.send(
+          new UpdateCommand({
+            TableName: this.tables.topics,
+            Key: { pk: name },
+            UpdateExpression: 'SET partitions = :partitions, config = :config, version = :next',
+            ConditionExpression: 'version = :version AND topicId = :topicId',
+            ExpressionAttributeValues: {
+              ':partitions': next.partitions,
+              ':config': next.config,
+              ':next': next.version,
+              ':version': current.version,
+              ':topicId': current.topicId,
+            },
+          }),
+        );
+        return this.describeTopic(next);
+      } catch (error) {
+        if (!isConditionalCheckFailed(error)) throw translateStorageError(error);
+        if (attempt >= MAX_ALTER_ATTEMPTS) {
+          throw new BrookError('UNAVAILABLE', `topic "${name}" is being changed concurrently; retry`);
+        }
+      }
+    }
+  }
+
+  /**
+   * Removes the topic at once (the name is free again) and leaves a marker so
+   * the background clean-up removes its log items and segments.
+   */
+  async delete(name: string): Promise<void> {
+    const topic = await this.get(name);
+    const marker: DeletedTopicItem = {
+      pk: `${DELETED_TOPIC_PREFIX}${topic.topicId}`,
+      topicId: topic.topicId,
+      name: topic.name,
+      partitions: topic.partitions,
+      deletedAt: this.now(),
+    };
+    try {
+      await this.doc.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Delete: {
+                TableName: this.tables.topics,
+                Key: { pk: name },
+                ConditionExpression: 'topicId = :topicId',
+                ExpressionAttributeValues: { ':topicId': topic.topicId },
+              },
+            },
+            { Put: { TableName: this.tables.topics, Item: marker } },
+          ],
+        }),
+      );
+    } catch (error) {
+      if (isTransactionConditionFailure(error)) {
+        throw new BrookError('TOPIC_NOT_FOUND', `topic "${name}" does not exist`);
+      }
+      throw translateStorageError(error);
+    }
+  }
+
+  private async describeTopic(topic: Topic): Promise<TopicDescription> {
+    const partitions = await readPartitionHeads(this.doc, this.tables.log, topic.topicId, topic.partitions);
+    return { name: topic.name, config: topic.config, partitions };
+  }
+}
+
+function toTopic(item: TopicItem): Topic {
+  const { pk: _pk, ...topic } = item;
+  return { ...topic, config: { ...DEFAULT_TOPIC_CONFIG, ...topic.config } };
+}
+
+function isTransactionConditionFailure(error: unknown): boolean {
+  const reasons = (error as { CancellationReasons?: { Code?: string }[] } | undefined)?.CancellationReasons;
+  return (
+    (error as { name?: string } | undefined)?.name === 'TransactionCanceledException' &&
+    Array.isArray(reasons) &&
+    reasons.some((reason) => reason.Code === 'ConditionalCheckFailed')
+  );
+}
