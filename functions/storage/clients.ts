@@ -2,8 +2,8 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { BrookConfig } from '../config.js';
 
-/** Credentials DynamoDB Local accepts (any will do with `-sharedDb`). */
-const LOCAL_DYNAMODB_CREDENTIALS = { accessKeyId: 'brook-local', secretAccessKey: 'brook-local' };
+/** Credentials for DynamoDB Local: any will do with `-sharedDb`, but only letters and digits. */
+const LOCAL_DYNAMODB_CREDENTIALS = { accessKeyId: 'brooklocal', secretAccessKey: 'brooklocal' };
 
 /**
  * The DynamoDB document client every feature uses. Created once per cold

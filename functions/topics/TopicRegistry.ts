@@ -113,9 +113,9 @@ export class TopicRegistry {
         const page = await this.doc.send(
           new ScanCommand({
             TableName: this.tables.topics,
-            ProjectionExpression: 'pk, #name, partitions',
+            ProjectionExpression: 'pk, #name, #partitions',
             FilterExpression: 'attribute_exists(#name) AND NOT begins_with(pk, :deleted)',
-            ExpressionAttributeNames: { '#name': 'name' },
+            ExpressionAttributeNames: { '#name': 'name', '#partitions': 'partitions' },
             ExpressionAttributeValues: { ':deleted': DELETED_TOPIC_PREFIX },
             ConsistentRead: true,
             ExclusiveStartKey: startKey,
@@ -158,8 +158,10 @@ export class TopicRegistry {
           new UpdateCommand({
             TableName: this.tables.topics,
             Key: { pk: name },
-            UpdateExpression: 'SET partitions = :partitions, config = :config, version = :next',
-            ConditionExpression: 'version = :version AND topicId = :topicId',
+            // Every name goes through a placeholder: several are DynamoDB reserved words.
+            UpdateExpression: 'SET #partitions = :partitions, #config = :config, #version = :next',
+            ConditionExpression: '#version = :version AND #topicId = :topicId',
+            ExpressionAttributeNames: { '#partitions': 'partitions', '#config': 'config', '#version': 'version', '#topicId': 'topicId' },
             ExpressionAttributeValues: {
               ':partitions': next.partitions,
               ':config': next.config,
@@ -200,7 +202,8 @@ export class TopicRegistry {
               Delete: {
                 TableName: this.tables.topics,
                 Key: { pk: name },
-                ConditionExpression: 'topicId = :topicId',
+                ConditionExpression: '#topicId = :topicId',
+                ExpressionAttributeNames: { '#topicId': 'topicId' },
                 ExpressionAttributeValues: { ':topicId': topic.topicId },
               },
             },

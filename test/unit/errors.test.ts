@@ -20,9 +20,9 @@ describe('protocol: error table', () => {
       500: ['INTERNAL'],
       503: ['UNAVAILABLE', 'TIMEOUT'],
     };
-    const expected = Object.entries(contract).flatMap(([status, codes]) => codes.map((code) => [code, Number(status)]));
+    const expected = Object.entries(contract).flatMap(([status, codes]) => codes.map((code) => [code, Number(status)] as const));
 
-    const actual = Object.entries(ERROR_TABLE).map(([code, row]) => [code, row.status]);
+    const actual = Object.entries(ERROR_TABLE).map(([code, row]) => [code, row.status] as const);
 
     expect(new Map(actual)).toEqual(new Map(expected));
   });

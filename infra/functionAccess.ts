@@ -1,0 +1,34 @@
+import type { FunctionName } from '../functions/http/routes.js';
+import type { TableName } from '../functions/storage/tables.js';
+
+/** What a function may do with a table or the segment bucket. */
+export type DataAccess = 'read' | 'readWrite';
+
+/** The data a function touches. Everything not listed is out of its reach. */
+export interface FunctionAccess {
+  /** Checks the caller's API key, which needs read on the keys table. */
+  readonly authenticates: boolean;
+  readonly tables?: Readonly<Partial<Record<TableName, DataAccess>>>;
+  readonly bucket?: DataAccess;
+}
+
+/**
+ * Least privilege per function, as data. Adding a name to `FUNCTION_NAMES`
+ * fails type-checking until it has a row here. Likely rows for the functions
+ * still to come (their authors decide): produce `{ authenticates, tables: { topics: 'read', log: 'readWrite' } }`,
+ * fetch `{ authenticates, tables: { topics: 'read', log: 'read' }, bucket: 'read' }`,
+ * groups `{ authenticates, tables: { topics: 'read', log: 'read', groups: 'readWrite' } }`,
+ * a compactor `{ authenticates: false, tables: { topics: 'readWrite', log: 'readWrite' }, bucket: 'readWrite' }`.
+ */
+export const FUNCTION_ACCESS: Readonly<Record<FunctionName, FunctionAccess>> = {
+  health: { authenticates: false },
+  fallback: { authenticates: false },
+  topics: { authenticates: true, tables: { topics: 'readWrite', log: 'read' } },
+};
+
+/** The table access a function gets: its own rows, plus read on the keys table when it authenticates. */
+export function tableAccess(access: FunctionAccess): Partial<Record<TableName, DataAccess>> {
+  const tables: Partial<Record<TableName, DataAccess>> = { ...access.tables };
+  if (access.authenticates && tables.keys === undefined) tables.keys = 'read';
+  return tables;
+}

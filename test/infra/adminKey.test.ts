@@ -1,0 +1,67 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { TABLE_LAYOUTS, type TableName } from '../../functions/storage/tables.js';
+import { actionsOf, logicalId, refersTo, statementsOfRole, synth } from './synth.js';
+
+describe('Construct: AdminKeyBootstrap', () => {
+  const synthesized = synth('dev');
+  const { stack, template, resources } = synthesized;
+  const handler = stack.adminKey.handler.lambdaFunction;
+  const handlerId = logicalId(stack, handler);
+  const secretId = logicalId(stack, stack.adminKey.secret);
+
+  it('generates the admin key in Secrets Manager, never in the template', () => {
+    template.resourceCountIs('AWS::SecretsManager::Secret', 1);
+    template.hasResourceProperties('AWS::SecretsManager::Secret', {
+      GenerateSecretString: { ExcludePunctuation: true, PasswordLength: 48 },
+      SecretString: Match.absent(),
+    });
+  });
+
+  it('registers the key through a custom resource backed by the bootstrap function', () => {
+    // Prepare
+    const [resource] = Object.values(resources).filter((r) => r.Type === 'Custom::BrookAdminKey');
+
+    // Act
+    const serviceToken = resource?.Properties?.ServiceToken as { 'Fn::GetAtt': [string, string] };
+    const framework = resources[serviceToken['Fn::GetAtt'][0]]!;
+
+    // Assess
+    expect(resource?.Properties?.SecretId).toEqual({ Ref: secretId });
+    expect(framework.Type).toBe('AWS::Lambda::Function');
+    expect(framework.Properties?.Environment.Variables.USER_ON_EVENT_FUNCTION_ARN).toEqual({
+      'Fn::GetAtt': [handlerId, 'Arn'],
+    });
+  });
+
+  it('lets the bootstrap function read the secret and get/put keys items, nothing more', () => {
+    // Prepare
+    const statements = statementsOfRole(synthesized, logicalId(stack, handler.role!));
+    const keysId = logicalId(stack, stack.tables.keys);
+    const otherTables = (Object.keys(TABLE_LAYOUTS) as TableName[]).filter((name) => name !== 'keys');
+
+    // Assess
+    const actionsOn = (id: string) => statements.filter((s) => refersTo(s.Resource, id)).flatMap(actionsOf);
+    expect(actionsOn(secretId)).toContain('secretsmanager:GetSecretValue');
+    expect(actionsOn(keysId).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem']);
+    for (const name of otherTables) expect(actionsOn(logicalId(stack, stack.tables[name]))).toEqual([]);
+    expect(statements.flatMap(actionsOf).filter((action) => action.startsWith('s3:'))).toEqual([]);
+  });
+});
+
+describe('Stack outputs', () => {
+  it.each(['dev', 'prod'] as const)('gives the API URL and where the admin key is, never the key (%s)', (stageName) => {
+    // Prepare
+    const { stack, template } = synth(stageName);
+
+    // Act
+    const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
+
+    // Assess
+    expect(Object.keys(outputs)).toEqual(expect.arrayContaining(['ApiUrl', 'AdminKeySecretArn', 'AdminKeyId']));
+    expect(JSON.stringify(outputs.ApiUrl!.Value)).toContain(logicalId(stack, stack.api.httpApi));
+    expect(outputs.AdminKeySecretArn!.Value).toEqual({ Ref: logicalId(stack, stack.adminKey.secret) });
+    const values = JSON.stringify(Object.values(outputs).map((output) => output.Value));
+    expect(values).not.toMatch(/resolve:secretsmanager|SecretString/);
+  });
+});

@@ -1,0 +1,70 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { describe, expect, it } from 'vitest';
+import { ROUTES, routeKey } from '../../functions/http/routes.js';
+import { getStageConfig } from '../../infra/config.js';
+import { logicalId, synth, type Synthesized } from './synth.js';
+
+/** The logical id of the function a route key is integrated with. */
+function integratedFunctionId(synthesized: Synthesized, key: string): string {
+  const routes = Object.values(synthesized.resources).filter(
+    (resource) => resource.Type === 'AWS::ApiGatewayV2::Route' && resource.Properties?.RouteKey === key,
+  );
+  expect(routes, `routes with key "${key}"`).toHaveLength(1);
+  const target = routes[0]!.Properties?.Target as { 'Fn::Join': [string, [string, { Ref: string }]] };
+  const integration = synthesized.resources[target['Fn::Join'][1][1].Ref]!;
+  expect(integration.Properties).toMatchObject({ IntegrationType: 'AWS_PROXY', PayloadFormatVersion: '2.0' });
+  return (integration.Properties?.IntegrationUri as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+}
+
+describe('Construct: BrookHttpApi', () => {
+  const synthesized = synth('dev');
+  const { stack, template } = synthesized;
+  const idOf = (fn: IFunction) => logicalId(stack, fn);
+
+  it('is one HTTP API with one route per ROUTES row plus $default', () => {
+    template.resourceCountIs('AWS::ApiGatewayV2::Api', 1);
+    template.hasResourceProperties('AWS::ApiGatewayV2::Api', { ProtocolType: 'HTTP', Name: 'brook-dev' });
+    template.resourceCountIs('AWS::ApiGatewayV2::Route', ROUTES.length + 1);
+  });
+
+  const routeRows = ROUTES.map((route) => [routeKey(route), route.function] as const);
+  it.each(routeRows)('routes %s to the %s function', (key, name) => {
+    expect(integratedFunctionId(synthesized, key)).toBe(idOf(stack.functions[name]));
+  });
+
+  it('sends every other request to the fallback function', () => {
+    expect(integratedFunctionId(synthesized, '$default')).toBe(idOf(stack.functions.fallback));
+  });
+
+  it('uses one integration per function and lets API Gateway invoke each routed function', () => {
+    const routed = new Set([...ROUTES.map((route) => route.function), 'fallback' as const]);
+    template.resourceCountIs('AWS::ApiGatewayV2::Integration', routed.size);
+    for (const name of routed) {
+      template.hasResourceProperties('AWS::Lambda::Permission', {
+        Action: 'lambda:InvokeFunction',
+        Principal: 'apigateway.amazonaws.com',
+        FunctionName: { 'Fn::GetAtt': [idOf(stack.functions[name]), 'Arn'] },
+      });
+    }
+  });
+
+  it.each(['dev', 'prod'] as const)('throttles the auto-deployed $default stage as configured for %s', (stageName) => {
+    const { throttle } = getStageConfig(stageName);
+    synth(stageName).template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: '$default',
+      AutoDeploy: true,
+      DefaultRouteSettings: { ThrottlingRateLimit: throttle.rateLimit, ThrottlingBurstLimit: throttle.burstLimit },
+    });
+  });
+
+  it('allows the configured CORS origins in dev and has CORS off in prod', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
+      CorsConfiguration: Match.objectLike({
+        AllowOrigins: [...getStageConfig('dev').corsAllowedOrigins],
+        AllowHeaders: Match.arrayWith(['authorization', 'content-type']),
+      }),
+    });
+    synth('prod').template.hasResourceProperties('AWS::ApiGatewayV2::Api', { CorsConfiguration: Match.absent() });
+  });
+});

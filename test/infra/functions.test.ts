@@ -1,0 +1,166 @@
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { describe, expect, it } from 'vitest';
+import { CONFIG_ENV } from '../../functions/config.js';
+import { FUNCTION_NAMES, type FunctionName } from '../../functions/http/routes.js';
+import { TABLE_LAYOUTS, type TableName } from '../../functions/storage/tables.js';
+import { getStageConfig } from '../../infra/config.js';
+import { FUNCTION_ACCESS, tableAccess } from '../../infra/functionAccess.js';
+import { actionsOf, logicalId, refersTo, statementsOfRole, synth, type Synthesized } from './synth.js';
+
+const TABLE_NAMES = Object.keys(TABLE_LAYOUTS) as TableName[];
+const TABLE_ENV: Record<TableName, string> = {
+  log: CONFIG_ENV.logTable,
+  topics: CONFIG_ENV.topicsTable,
+  groups: CONFIG_ENV.groupsTable,
+  keys: CONFIG_ENV.keysTable,
+};
+const WRITE_ACTIONS = [
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:BatchWriteItem',
+  'dynamodb:*',
+];
+
+/** Every function bundled from `functions/handlers/`: one per FUNCTION_NAMES entry, plus the admin-key bootstrap. */
+const HANDLERS = [...FUNCTION_NAMES, 'bootstrapAdminKey'] as const;
+type HandlerName = (typeof HANDLERS)[number];
+
+function handlerFunction({ stack }: Synthesized, name: HandlerName): IFunction {
+  return name === 'bootstrapAdminKey' ? stack.adminKey.handler.lambdaFunction : stack.functions[name];
+}
+
+function functionProperties(synthesized: Synthesized, fn: IFunction): Record<string, any> {
+  return synthesized.resources[logicalId(synthesized.stack, fn)]!.Properties!;
+}
+
+function statementsOf(synthesized: Synthesized, fn: IFunction) {
+  return statementsOfRole(synthesized, logicalId(synthesized.stack, fn.role!));
+}
+
+/** Actions `fn`'s policies allow on the table `name` (and its indexes). */
+function tableActions(synthesized: Synthesized, fn: IFunction, name: TableName): string[] {
+  const tableId = logicalId(synthesized.stack, synthesized.stack.tables[name]);
+  return statementsOf(synthesized, fn)
+    .filter((statement) => refersTo(statement.Resource, tableId))
+    .flatMap(actionsOf);
+}
+
+const writesIn = (actions: string[]) => actions.filter((action) => WRITE_ACTIONS.includes(action));
+
+describe('Construct: BrookFunction', () => {
+  describe.each(['dev', 'prod'] as const)('in %s', (stageName) => {
+    const config = getStageConfig(stageName);
+
+    it.each(HANDLERS)('runs %s on Node.js 22, arm64, with the stage settings', (name) => {
+      // Prepare
+      const synthesized = synth(stageName);
+
+      // Act
+      const properties = functionProperties(synthesized, handlerFunction(synthesized, name));
+
+      // Assess
+      expect(properties).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], Handler: 'index.handler' });
+      expect(properties.TracingConfig).toEqual(config.tracing ? { Mode: 'Active' } : undefined);
+      if (name !== 'bootstrapAdminKey') {
+        expect(properties).toMatchObject({ MemorySize: config.memorySize, Timeout: config.timeoutSeconds });
+      }
+    });
+
+    it.each(HANDLERS)('gives %s every table and the bucket through BROOK_* variables', (name) => {
+      // Prepare
+      const synthesized = synth(stageName);
+      const { stack } = synthesized;
+
+      // Act
+      const variables = functionProperties(synthesized, handlerFunction(synthesized, name)).Environment.Variables;
+
+      // Assess
+      for (const table of TABLE_NAMES) {
+        expect(variables[TABLE_ENV[table]]).toEqual({ Ref: logicalId(stack, stack.tables[table]) });
+      }
+      expect(variables[CONFIG_ENV.bucket]).toEqual({ Ref: logicalId(stack, stack.bucket) });
+      expect(variables).toMatchObject({
+        NODE_OPTIONS: '--enable-source-maps',
+        POWERTOOLS_SERVICE_NAME: 'brook',
+        POWERTOOLS_LOG_LEVEL: config.logLevel,
+      });
+    });
+
+    it.each(HANDLERS)('logs %s to its own log group with the stage retention', (name) => {
+      // Prepare
+      const synthesized = synth(stageName);
+
+      // Act
+      const properties = functionProperties(synthesized, handlerFunction(synthesized, name));
+      const logGroup = synthesized.resources[(properties.LoggingConfig.LogGroup as { Ref: string }).Ref]!;
+
+      // Assess
+      expect(logGroup.Type).toBe('AWS::Logs::LogGroup');
+      expect(logGroup.Properties?.RetentionInDays).toBe(config.logRetention);
+      expect(logGroup.DeletionPolicy).toBe(stageName === 'prod' ? 'Retain' : 'Delete');
+    });
+  });
+});
+
+describe('Least privilege (FUNCTION_ACCESS)', () => {
+  const synthesized = synth('dev');
+  const { functions } = synthesized.stack;
+
+  it('gives topics read/write on the topics table and read on the log and keys tables', () => {
+    const actions = (table: TableName) => tableActions(synthesized, functions.topics, table);
+    expect(actions('topics')).toEqual(
+      expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem']),
+    );
+    expect(actions('log')).toContain('dynamodb:Query');
+    expect(actions('keys')).toContain('dynamodb:GetItem');
+    expect(actions('groups')).toEqual([]);
+  });
+
+  it('does not let topics write the log table', () => {
+    const actions = tableActions(synthesized, functions.topics, 'log');
+    expect(actions.length).toBeGreaterThan(0);
+    expect(writesIn(actions)).toEqual([]);
+  });
+
+  it.each(['health', 'fallback'] as const)('gives %s no DynamoDB or S3 access at all', (name) => {
+    for (const stage of ['dev', 'prod'] as const) {
+      const actions = statementsOf(synth(stage), synth(stage).stack.functions[name]).flatMap(actionsOf);
+      expect(actions.filter((action) => action.startsWith('dynamodb:') || action.startsWith('s3:'))).toEqual([]);
+    }
+  });
+
+  it.each(FUNCTION_NAMES.filter((name) => FUNCTION_ACCESS[name].authenticates))(
+    'gives %s, which authenticates, read on the keys table',
+    (name) => {
+      expect(tableActions(synthesized, functions[name], 'keys')).toContain('dynamodb:GetItem');
+    },
+  );
+
+  it.each(FUNCTION_NAMES.flatMap((name) => TABLE_NAMES.map((table) => [name, table] as [FunctionName, TableName])))(
+    'gives %s exactly its declared access to the %s table',
+    (name, table) => {
+      // Prepare
+      const declared = tableAccess(FUNCTION_ACCESS[name])[table];
+
+      // Act
+      const actions = tableActions(synthesized, functions[name], table);
+
+      // Assess
+      if (declared === undefined) expect(actions).toEqual([]);
+      if (declared === 'read') {
+        expect(actions).toContain('dynamodb:GetItem');
+        expect(writesIn(actions)).toEqual([]);
+      }
+      if (declared === 'readWrite') {
+        expect(actions).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:PutItem']));
+      }
+    },
+  );
+
+  it.each(FUNCTION_NAMES)('gives %s access to the bucket only if declared', (name) => {
+    const bucketId = logicalId(synthesized.stack, synthesized.stack.bucket);
+    const statements = statementsOf(synthesized, functions[name]).filter((s) => refersTo(s.Resource, bucketId));
+    expect(statements.length > 0).toBe(FUNCTION_ACCESS[name].bucket !== undefined);
+  });
+});
