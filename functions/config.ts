@@ -17,7 +17,18 @@ export interface BrookConfig {
   readonly s3Endpoint?: string;
   /** How long a warm handler may trust a cached API-key lookup. @default 10000 */
   readonly keyCacheTtlMs: number;
+  /**
+   * Batches larger than this (bytes, encoded) are written to S3 with a pointer
+   * item in the log; smaller ones are stored in the log item itself. One S3
+   * PUT costs what 8 KB of DynamoDB writes cost, so larger batches are cheaper
+   * in S3 (docs/design.md, "Where a batch is stored"). @default 16384
+   */
+  readonly inlineBatchMaxBytes: number;
 }
+
+/** DynamoDB's item limit is 400 KB; keys and attributes need some of it. */
+export const MAX_INLINE_BATCH_BYTES = 350_000;
+export const DEFAULT_INLINE_BATCH_MAX_BYTES = 16_384;
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -58,6 +69,7 @@ export const CONFIG_ENV = {
   dynamoDbEndpoint: 'BROOK_DYNAMODB_ENDPOINT',
   s3Endpoint: 'BROOK_S3_ENDPOINT',
   keyCacheTtlMs: 'BROOK_KEY_CACHE_TTL_MS',
+  inlineBatchMaxBytes: 'BROOK_INLINE_BATCH_MAX_BYTES',
 } as const;
 
 /** Reads and checks the configuration; fails fast with a message naming the variable. */
@@ -76,6 +88,7 @@ export function loadConfig(env: Env = process.env): BrookConfig {
     ...(dynamoDbEndpoint ? { dynamoDbEndpoint } : {}),
     ...(s3Endpoint ? { s3Endpoint } : {}),
     keyCacheTtlMs: integer(env, CONFIG_ENV.keyCacheTtlMs, 10_000),
+    inlineBatchMaxBytes: Math.min(integer(env, CONFIG_ENV.inlineBatchMaxBytes, DEFAULT_INLINE_BATCH_MAX_BYTES), MAX_INLINE_BATCH_BYTES),
   };
 }
 
@@ -91,5 +104,6 @@ export function configToEnv(config: BrookConfig): Record<string, string> {
     ...(config.dynamoDbEndpoint ? { [CONFIG_ENV.dynamoDbEndpoint]: config.dynamoDbEndpoint } : {}),
     ...(config.s3Endpoint ? { [CONFIG_ENV.s3Endpoint]: config.s3Endpoint } : {}),
     [CONFIG_ENV.keyCacheTtlMs]: String(config.keyCacheTtlMs),
+    [CONFIG_ENV.inlineBatchMaxBytes]: String(config.inlineBatchMaxBytes),
   };
 }

@@ -1,4 +1,4 @@
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { Bucket } from 'aws-cdk-lib/aws-s3';
@@ -12,7 +12,7 @@ import { BrookHttpApi } from './constructs/BrookHttpApi.js';
 import { BrookTables } from './constructs/BrookTables.js';
 import { grantDataAccess } from './constructs/grants.js';
 import { SegmentBucket } from './constructs/SegmentBucket.js';
-import { FUNCTION_ACCESS } from './functionAccess.js';
+import { FUNCTION_ACCESS, FUNCTION_TIMEOUT_SECONDS } from './functionAccess.js';
 
 export interface BrookStackProps extends StackProps {
   readonly config: StageConfig;
@@ -47,6 +47,7 @@ export class BrookStack extends Stack {
         description: `Brook ${name} handler (${config.name})`,
         stage: config,
         environment,
+        ...(FUNCTION_TIMEOUT_SECONDS[name] ? { timeout: Duration.seconds(FUNCTION_TIMEOUT_SECONDS[name]) } : {}),
       });
       grantDataAccess(lambdaFunction, FUNCTION_ACCESS[name], this.tables, this.bucket);
       functions[name] = lambdaFunction;

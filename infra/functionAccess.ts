@@ -24,6 +24,17 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionName, FunctionAccess>> = {
   health: { authenticates: false },
   fallback: { authenticates: false },
   topics: { authenticates: true, tables: { topics: 'readWrite', log: 'read' } },
+  // Producer registrations live in the topics table, hence write there.
+  produce: { authenticates: true, tables: { topics: 'readWrite', log: 'readWrite' }, bucket: 'readWrite' },
+  fetch: { authenticates: true, tables: { topics: 'read', log: 'read' }, bucket: 'read' },
+};
+
+/**
+ * Functions that need longer than the stage's timeout: a fetch may long-poll
+ * for 20 s (API.md, `waitMs`), and API Gateway waits at most 30 s.
+ */
+export const FUNCTION_TIMEOUT_SECONDS: Readonly<Partial<Record<FunctionName, number>>> = {
+  fetch: 29,
 };
 
 /** The table access a function gets: its own rows, plus read on the keys table when it authenticates. */

@@ -1,5 +1,5 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { crc32c } from '@aws-crypto/crc32c';
+import { crc32c } from './crc32c.js';
 import { readVarint, varintSize, writeVarint } from './varint.js';
 
 /**
@@ -133,6 +133,15 @@ function writeBytes(out: Uint8Array, at: number, bytes: Uint8Array | null): numb
   return at + bytes.length;
 }
 
+const COMPRESSION_SAMPLE_BYTES = 4096;
+
+/** Whether a sample of `bytes` shrinks by a tenth under gzip: so incompressible batches cost no full compression. */
+function looksCompressible(bytes: Uint8Array): boolean {
+  if (bytes.length <= COMPRESSION_SAMPLE_BYTES) return true;
+  const sample = bytes.subarray(0, COMPRESSION_SAMPLE_BYTES);
+  return gzipSync(sample, { level: 1 }).length <= sample.length * 0.9;
+}
+
 /** Encodes `records` as one batch. Timestamps may be in any order. */
 export function encodeBatch(records: readonly ProducerRecord[], options: EncodeOptions = {}): Uint8Array {
   if (records.length === 0) throw new InvalidBatchError('a batch holds at least one record');
@@ -142,7 +151,7 @@ export function encodeBatch(records: readonly ProducerRecord[], options: EncodeO
   let body: Uint8Array = plain;
   let compression: Compression = Compression.None;
   const wanted = options.compression ?? 'none';
-  if (wanted !== 'none') {
+  if (wanted === 'gzip' || (wanted === 'auto' && looksCompressible(plain))) {
     const gzipped = gzipSync(plain, { level: 1 });
     if (wanted === 'gzip' || gzipped.length <= plain.length * 0.9) {
       body = gzipped;

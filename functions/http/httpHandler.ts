@@ -15,6 +15,8 @@ export interface RouteInput<TBody, TQuery> {
   body: TBody;
   query: TQuery;
   params: Readonly<Record<string, string>>;
+  /** The parsed JSON body, for routes that read the body themselves (undefined for binary bodies). */
+  jsonBody: unknown;
   /** Undefined only on public routes. */
   principal: Principal | undefined;
   /** Throws 403 FORBIDDEN unless the caller may do `operation` on `resource`. */
@@ -53,6 +55,8 @@ export interface HttpHandlerOptions {
   /** Needed unless every route is public. */
   keys?: Pick<ApiKeyStore, 'authenticate'>;
   logger?: Logger;
+  /** Content types whose bodies are not JSON; routes read them from the event. */
+  binaryContentTypes?: readonly string[];
 }
 
 export type BrookHttpHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<HttpResponse>;
@@ -97,6 +101,7 @@ export function createHttpHandler(options: HttpHandlerOptions): BrookHttpHandler
       body,
       query,
       params: (event.pathParameters ?? {}) as Record<string, string>,
+      jsonBody: internal.body,
       principal,
       authorize,
       can,
@@ -132,7 +137,7 @@ export function createHttpHandler(options: HttpHandlerOptions): BrookHttpHandler
       },
     });
   }
-  handler.use(parseJsonBody());
+  handler.use(parseJsonBody(options.binaryContentTypes));
   return handler as unknown as BrookHttpHandler;
 }
 

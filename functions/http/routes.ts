@@ -8,7 +8,7 @@
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 /** One Lambda function per name; its entry is `functions/handlers/<name>.ts`. */
-export const FUNCTION_NAMES = ['health', 'topics', 'fallback'] as const;
+export const FUNCTION_NAMES = ['health', 'topics', 'produce', 'fetch', 'fallback'] as const;
 export type FunctionName = (typeof FUNCTION_NAMES)[number];
 
 export interface RouteDefinition {
@@ -25,6 +25,11 @@ export const ROUTES: readonly RouteDefinition[] = [
   { method: 'GET', path: '/v1/topics/{topic}', function: 'topics' },
   { method: 'PATCH', path: '/v1/topics/{topic}', function: 'topics' },
   { method: 'DELETE', path: '/v1/topics/{topic}', function: 'topics' },
+  { method: 'POST', path: '/v1/topics/{topic}/records', function: 'produce' },
+  { method: 'POST', path: '/v1/producers', function: 'produce' },
+  { method: 'GET', path: '/v1/topics/{topic}/partitions/{partition}/records', function: 'fetch' },
+  { method: 'POST', path: '/v1/fetch', function: 'fetch' },
+  { method: 'GET', path: '/v1/topics/{topic}/partitions/{partition}/offsets', function: 'fetch' },
 ];
 
 /** `"POST /v1/topics"`: the API Gateway route key of a route. */

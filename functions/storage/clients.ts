@@ -1,6 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { BrookConfig } from '../config.js';
+import { recordDynamoDbCall } from './requestMeter.js';
 
 /** Credentials for DynamoDB Local: any will do with `-sharedDb`, but only letters and digits. */
 const LOCAL_DYNAMODB_CREDENTIALS = { accessKeyId: 'brooklocal', secretAccessKey: 'brooklocal' };
@@ -16,8 +17,27 @@ export function createDocumentClient(config: Pick<BrookConfig, 'region' | 'dynam
       ? { endpoint: config.dynamoDbEndpoint, credentials: LOCAL_DYNAMODB_CREDENTIALS }
       : {}),
   });
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      // Ask every call what it consumed (free of charge), and count it.
+      const input = args.input as { ReturnConsumedCapacity?: string };
+      input.ReturnConsumedCapacity ??= 'TOTAL';
+      try {
+        const result = await next(args);
+        recordDynamoDbCall(context.commandName ?? '', (result.output as { ConsumedCapacity?: never }).ConsumedCapacity);
+        return result;
+      } catch (error) {
+        // A write refused by its condition is billed too (at least one unit); DynamoDB does not say how many.
+        const refused = (error as { name?: string }).name === 'ConditionalCheckFailedException';
+        recordDynamoDbCall(context.commandName ?? '', refused ? { WriteCapacityUnits: 1 } : undefined);
+        throw error;
+      }
+    },
+    { step: 'initialize', name: 'brookRequestMeter' },
+  );
   return DynamoDBDocumentClient.from(client, {
     marshallOptions: { removeUndefinedValues: true, convertEmptyValues: false },
     unmarshallOptions: { wrapNumbers: false },
   });
 }
+

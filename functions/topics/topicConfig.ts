@@ -12,8 +12,11 @@ export const DEFAULT_TOPIC_CONFIG: Readonly<TopicConfig> = {
 };
 
 export const MAX_PARTITIONS = 1000;
-/** A record can never be larger than a request (6 MB). */
-export const MAX_MESSAGE_BYTES_LIMIT = 6 * 1024 * 1024;
+/**
+ * The largest `maxMessageBytes`: 4 MiB, so that a record always fits a
+ * fetch response (Lambda answers at most 6 MB, and base64 adds a third).
+ */
+export const MAX_MESSAGE_BYTES_LIMIT = 4 * 1024 * 1024;
 
 const retentionMs = z.int().min(-1);
 const retentionBytes = z.int().min(-1);

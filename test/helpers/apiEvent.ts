@@ -8,6 +8,8 @@ export interface ApiRequest {
   body?: unknown;
   /** Sent as is, not JSON-encoded. */
   rawBody?: string;
+  /** Sent base64-encoded, as API Gateway passes binary bodies. */
+  binaryBody?: Uint8Array;
   headers?: Record<string, string>;
   query?: Record<string, string>;
   apiKey?: string;
@@ -20,7 +22,10 @@ export function apiEvent(request: ApiRequest): APIGatewayProxyEventV2 {
   if (request.apiKey !== undefined) headers.authorization = `Bearer ${request.apiKey}`;
   const rawQueryString = new URLSearchParams(request.query ?? {}).toString();
   const key = match ? routeKey(match.route) : '$default';
-  const body = request.rawBody ?? (request.body === undefined ? undefined : JSON.stringify(request.body));
+  const body =
+    request.binaryBody !== undefined
+      ? Buffer.from(request.binaryBody).toString('base64')
+      : (request.rawBody ?? (request.body === undefined ? undefined : JSON.stringify(request.body)));
   return {
     version: '2.0',
     routeKey: key,
@@ -42,7 +47,7 @@ export function apiEvent(request: ApiRequest): APIGatewayProxyEventV2 {
       timeEpoch: Date.now(),
     },
     ...(body !== undefined ? { body } : {}),
-    isBase64Encoded: false,
+    isBase64Encoded: request.binaryBody !== undefined,
   };
 }
 

@@ -4,7 +4,7 @@ import { CONFIG_ENV } from '../../functions/config.js';
 import { FUNCTION_NAMES, type FunctionName } from '../../functions/http/routes.js';
 import { TABLE_LAYOUTS, type TableName } from '../../functions/storage/tables.js';
 import { getStageConfig } from '../../infra/config.js';
-import { FUNCTION_ACCESS, tableAccess } from '../../infra/functionAccess.js';
+import { FUNCTION_ACCESS, FUNCTION_TIMEOUT_SECONDS, tableAccess } from '../../infra/functionAccess.js';
 import { actionsOf, logicalId, refersTo, statementsOfRole, synth, type Synthesized } from './synth.js';
 
 const TABLE_NAMES = Object.keys(TABLE_LAYOUTS) as TableName[];
@@ -63,7 +63,8 @@ describe('Construct: BrookFunction', () => {
       expect(properties).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], Handler: 'index.handler' });
       expect(properties.TracingConfig).toEqual(config.tracing ? { Mode: 'Active' } : undefined);
       if (name !== 'bootstrapAdminKey') {
-        expect(properties).toMatchObject({ MemorySize: config.memorySize, Timeout: config.timeoutSeconds });
+        const timeout = FUNCTION_TIMEOUT_SECONDS[name] ?? config.timeoutSeconds;
+        expect(properties).toMatchObject({ MemorySize: config.memorySize, Timeout: timeout });
       }
     });
 
@@ -121,6 +122,23 @@ describe('Least privilege (FUNCTION_ACCESS)', () => {
     const actions = tableActions(synthesized, functions.topics, 'log');
     expect(actions.length).toBeGreaterThan(0);
     expect(writesIn(actions)).toEqual([]);
+  });
+
+  it('lets produce write the log, and fetch only read it and the bucket', () => {
+    expect(tableActions(synthesized, functions.produce, 'log')).toEqual(expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query']));
+    const fetchLog = tableActions(synthesized, functions.fetch, 'log');
+    expect(fetchLog).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query']));
+    expect(writesIn(fetchLog)).toEqual([]);
+    const bucketId = logicalId(synthesized.stack, synthesized.stack.bucket);
+    const fetchBucket = statementsOf(synthesized, functions.fetch).filter((s) => refersTo(s.Resource, bucketId)).flatMap(actionsOf);
+    expect(fetchBucket.some((action) => action.startsWith('s3:Get'))).toBe(true);
+    expect(fetchBucket.filter((action) => action.startsWith('s3:Put') || action.startsWith('s3:Delete'))).toEqual([]);
+  });
+
+  it('gives fetch a timeout that fits a 20 s long-poll and API Gateway\'s 30 s', () => {
+    const timeout = functionProperties(synthesized, functions.fetch).Timeout as number;
+    expect(timeout).toBeGreaterThanOrEqual(21);
+    expect(timeout).toBeLessThan(30);
   });
 
   it.each(['health', 'fallback'] as const)('gives %s no DynamoDB or S3 access at all', (name) => {

@@ -1,11 +1,27 @@
 import { readFileSync } from 'node:fs';
 import SwaggerParser from '@apidevtools/swagger-parser';
+// ajv comes with swagger-parser (which validates the document with it); here it checks examples against the document's schemas.
+import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { z } from 'zod';
+import type { Principal } from '../../functions/auth/ApiKeyStore.js';
+import { ADMIN_PERMISSIONS } from '../../functions/auth/permissions.js';
+import { createHttpHandler, type RouteSpec } from '../../functions/http/httpHandler.js';
+import { silentLogger } from '../../functions/http/logger.js';
 import { ROUTES, routeKey } from '../../functions/http/routes.js';
+import { FetchService, MAX_WAIT_MS } from '../../functions/log/FetchService.js';
+import { FETCH_LIMITS, fetchRoutes, produceRoutes } from '../../functions/log/logRoutes.js';
+import type { PartitionLog } from '../../functions/log/PartitionLog.js';
+import { ProduceService } from '../../functions/log/ProduceService.js';
+import { MAX_PRODUCER_EPOCH, PRODUCER_ID_PATTERN, type ProducerRegistry } from '../../functions/log/ProducerRegistry.js';
 import { alterTopicSchema, createTopicSchema, DEFAULT_TOPIC_CONFIG } from '../../functions/topics/topicConfig.js';
+import type { Topic, TopicRegistry } from '../../functions/topics/TopicRegistry.js';
+import { topicRoutes } from '../../functions/topics/topicRoutes.js';
 import { ERROR_TABLE, isErrorCode } from '../../protocol/errors.js';
 import { TOPIC_NAME_PATTERN } from '../../protocol/names.js';
+import { encodeBatch, RECORD_BATCH_CONTENT_TYPE, type StoredRecord } from '../../protocol/recordBatch.js';
+import { invoke, type ApiResponse } from '../helpers/apiEvent.js';
 
 /** docs/openapi.yaml: the project's full reference, kept in step with API.md and the code. */
 const OPENAPI_PATH = new URL('../../docs/openapi.yaml', import.meta.url);
@@ -24,11 +40,19 @@ interface Response {
   headers?: Record<string, unknown>;
   content?: Record<string, MediaType>;
 }
+interface Parameter {
+  name: string;
+  in: 'path' | 'query' | 'header' | 'cookie';
+  schema?: any;
+  example?: unknown;
+  examples?: Record<string, { value: unknown }>;
+}
 interface Operation {
   operationId?: string;
   summary?: string;
   description?: string;
   security?: unknown[];
+  parameters?: (Parameter | Reference)[];
   requestBody?: { content: Record<string, MediaType> };
   responses: Record<string, Response | Reference>;
 }
@@ -48,14 +72,145 @@ function loadDocument(): Document {
   return parse(readFileSync(OPENAPI_PATH, 'utf8')) as Document;
 }
 
-function operations(doc: Document): { key: string; path: string; operation: Operation }[] {
+function operations(doc: Document): { key: string; path: string; method: string; operation: Operation }[] {
   return Object.entries(doc.paths).flatMap(([path, item]) =>
     HTTP_METHODS.filter((method) => item[method] !== undefined).map((method) => ({
       key: routeKey({ method: method.toUpperCase() as never, path }),
       path,
+      method,
       operation: item[method] as Operation,
     })),
   );
+}
+
+/** A JSON pointer into the document, as a list of tokens. */
+type Pointer = (string | number)[];
+
+/** An operation's parameters (the path's and its own), each resolved, with a pointer to its schema. */
+function parametersOf(doc: Document, path: string, method: string): { parameter: Parameter; schemaAt: Pointer }[] {
+  const own = (doc.paths[path]![method] as Operation).parameters ?? [];
+  const shared = (doc.paths[path]!.parameters ?? []) as (Parameter | Reference)[];
+  const located = [
+    ...shared.map((p, i) => [p, ['paths', path, 'parameters', i]] as const),
+    ...own.map((p, i) => [p, ['paths', path, method, 'parameters', i]] as const),
+  ];
+  return located.map(([p, at]) => {
+    if (!('$ref' in p)) return { parameter: p, schemaAt: [...at, 'schema'] };
+    const name = p.$ref.replace('#/components/parameters/', '');
+    const parameter = doc.components.parameters[name] as Parameter | undefined;
+    if (!parameter) throw new Error(`unresolved parameter ${p.$ref}`);
+    return { parameter, schemaAt: ['components', 'parameters', name, 'schema'] };
+  });
+}
+
+/** Where the JSON schema of an operation's response sits. */
+function responseSchemaAt(path: string, method: string, status: string, response: Response | Reference): Pointer {
+  return '$ref' in response
+    ? ['components', 'responses', response.$ref.replace('#/components/responses/', ''), 'content', 'application/json', 'schema']
+    : ['paths', path, method, 'responses', status, 'content', 'application/json', 'schema'];
+}
+
+/** A parameter's schema, a `$ref` into components.schemas resolved. */
+function parameterSchema(doc: Document, parameter: Parameter): any {
+  const schema = parameter.schema;
+  if (schema?.$ref === undefined) return schema;
+  return doc.components.schemas[String(schema.$ref).replace('#/components/schemas/', '')];
+}
+
+function parameterExamples(parameter: Parameter): [string, unknown][] {
+  const named = Object.entries(parameter.examples ?? {}).map(([name, example]) => [name, example.value] as [string, unknown]);
+  return parameter.example === undefined ? named : [['example', parameter.example], ...named];
+}
+
+/** The path with each path parameter replaced by its example. */
+function examplePath(doc: Document, path: string, method: string): string {
+  let concrete = path;
+  for (const { parameter } of parametersOf(doc, path, method)) {
+    if (parameter.in === 'path') concrete = concrete.replace(`{${parameter.name}}`, encodeURIComponent(String(parameter.example)));
+  }
+  return concrete;
+}
+
+/** Validates values against the document's own schemas (found by pointer), `$ref`s and all. */
+function schemaChecker(doc: Document): (at: Pointer, value: unknown) => string | undefined {
+  const id = 'https://brook.invalid/openapi.json';
+  // OpenAPI keywords such as `example` are not JSON Schema's; int64 and friends are annotations.
+  const ajv = new Ajv2020({ strict: false, validateFormats: false, allErrors: true });
+  ajv.addSchema(structuredClone(doc) as object, id);
+  const compiled = new Map<string, ValidateFunction>();
+  return (at, value) => {
+    const fragment = at.map((token) => encodeURIComponent(String(token).replaceAll('~', '~0').replaceAll('/', '~1'))).join('/');
+    const ref = `${id}#/${fragment}`;
+    let validate = compiled.get(ref);
+    if (!validate) {
+      validate = ajv.compile({ $ref: ref });
+      compiled.set(ref, validate);
+    }
+    return validate(value) ? undefined : ajv.errorsText(validate.errors);
+  };
+}
+
+// The real routes and handler stack, over storage stubs: every topic exists, with partitions 0 to 2.
+const EXAMPLE_PARTITIONS = 3;
+const EXAMPLE_HIGH_WATERMARK = 2000;
+const ADMIN_KEY = 'admin-secret';
+const admin: Principal = { keyId: 'key_admin', principal: 'admin', permissions: [...ADMIN_PERMISSIONS] };
+
+function exampleTopic(name: string, partitions = EXAMPLE_PARTITIONS, config: object = {}): Topic {
+  return { name, topicId: `id-${name}`, partitions, config: { ...DEFAULT_TOPIC_CONFIG, ...config }, createdAt: 0, version: 1 };
+}
+
+function description(topic: Topic): unknown {
+  const partitions = Array.from({ length: topic.partitions }, (_, partition) => ({ partition, logStartOffset: 0, highWatermark: 0 }));
+  return { name: topic.name, config: topic.config, partitions };
+}
+
+function storedRecord(offset: number): StoredRecord {
+  const text = (value: string) => new Uint8Array(Buffer.from(value, 'utf8'));
+  return { offset, timestamp: 1_700_000_000_000, key: text('k1'), value: new Uint8Array([0xde, 0xad, 0xbe, 0xef]), headers: [{ name: 'h', value: text('v') }] };
+}
+
+const stubTopics = {
+  get: async (name: string) => exampleTopic(name),
+  find: async (name: string) => exampleTopic(name),
+  create: async (request: { name: string; partitions?: number; config?: object }) =>
+    description(exampleTopic(request.name, request.partitions ?? 1, request.config)),
+  alter: async (name: string, request: { partitions?: number }) => description(exampleTopic(name, request.partitions ?? EXAMPLE_PARTITIONS)),
+} as unknown as TopicRegistry;
+
+const stubLog = {
+  append: async () => ({ baseOffset: 1042, duplicate: false }),
+  head: async () => ({ highWatermark: EXAMPLE_HIGH_WATERMARK, logStartOffset: 0 }),
+  read: async (_topicId: string, _partition: number, offset: number) => {
+    const records = offset < EXAMPLE_HIGH_WATERMARK ? [storedRecord(offset)] : [];
+    return { records, nextOffset: offset + records.length, highWatermark: EXAMPLE_HIGH_WATERMARK, logStartOffset: 0 };
+  },
+  offsetForTimestamp: async () => 1042,
+} as unknown as PartitionLog;
+
+const stubProducers = {
+  checkCurrent: async () => undefined,
+  register: async (id?: string) => ({ id: id ?? '281474976710655', epoch: id === undefined ? 0 : 1 }),
+} as unknown as ProducerRegistry;
+
+const routeSpecs: Record<string, RouteSpec<unknown, unknown>> = {
+  ...topicRoutes(stubTopics),
+  ...produceRoutes({ topics: stubTopics, produce: new ProduceService({ log: stubLog, producers: stubProducers }), producers: stubProducers }),
+  ...fetchRoutes({ topics: stubTopics, fetch: new FetchService(stubLog), log: stubLog }),
+};
+
+const handler = createHttpHandler({
+  logger: silentLogger,
+  keys: { authenticate: async (secret: string) => (secret === ADMIN_KEY ? admin : undefined) },
+  routes: routeSpecs,
+  binaryContentTypes: [RECORD_BATCH_CONTENT_TYPE],
+});
+
+/** The query schema a route parses, as an object schema. */
+function querySchemaOf(key: string): z.ZodObject {
+  const query = routeSpecs[key]?.query;
+  if (!(query instanceof z.ZodObject)) throw new Error(`${key} has no query schema`);
+  return query;
 }
 
 /** A response as the operation sees it: a `$ref` resolved into components.responses. */
@@ -157,18 +312,189 @@ describe('docs/openapi.yaml', () => {
   });
 
   it('has request examples that the server accepts', () => {
-    const bodies = {
+    const bodies: Record<string, z.ZodType | undefined> = {
       'POST /v1/topics': createTopicSchema,
       'PATCH /v1/topics/{topic}': alterTopicSchema,
-    } as const;
+      'POST /v1/producers': routeSpecs['POST /v1/producers']!.body,
+      'POST /v1/fetch': routeSpecs['POST /v1/fetch']!.body,
+      // Its body schema is private to logRoutes.ts: the route itself checks these examples (next test).
+      'POST /v1/topics/{topic}/records': undefined,
+    };
     const withBody = operations(doc).filter(({ operation }) => operation.requestBody);
     expect(withBody.map(({ key }) => key).sort()).toEqual(Object.keys(bodies).sort());
     for (const { key, operation } of withBody) {
       const examples = examplesOf(operation.requestBody!.content['application/json']);
       expect(examples.length, key).toBeGreaterThan(0);
+      const schema = bodies[key];
+      if (!schema) continue;
       for (const [name, value] of examples) {
-        const result = bodies[key as keyof typeof bodies].safeParse(value);
+        const result = schema.safeParse(value);
         expect(result.success, `${key} example ${name}: ${result.error?.message ?? ''}`).toBe(true);
+      }
+    }
+  });
+
+  it('answers each request example, through the real routes, with a documented success in the documented shape', async () => {
+    const check = schemaChecker(doc);
+    for (const { key, path, method, operation } of operations(doc).filter(({ operation }) => operation.requestBody)) {
+      for (const [name, value] of examplesOf(operation.requestBody!.content['application/json'])) {
+        const where = `${key} example ${name}`;
+        const response = await invoke(handler, { method: method.toUpperCase(), path: examplePath(doc, path, method), body: value, apiKey: ADMIN_KEY });
+        expect(response.status, `${where}: ${JSON.stringify(response.body)}`).toBeLessThan(300);
+        const documented = operation.responses[String(response.status)];
+        expect(documented, `${where}: status ${response.status} is not documented`).toBeDefined();
+        if (response.body !== undefined) {
+          const at = responseSchemaAt(path, method, String(response.status), documented!);
+          expect(check(at, response.body), `${where}: ${JSON.stringify(response.body)}`).toBeUndefined();
+        }
+      }
+    }
+  });
+
+  it('answers the fetch and offsets routes, with each query example, in the documented shape', async () => {
+    const check = schemaChecker(doc);
+    const gets = operations(doc).filter(({ key }) => key.startsWith('GET ') && key.includes('/partitions/'));
+    expect(gets.map(({ key }) => key).sort()).toEqual([
+      'GET /v1/topics/{topic}/partitions/{partition}/offsets',
+      'GET /v1/topics/{topic}/partitions/{partition}/records',
+    ]);
+    for (const { key, path, method, operation } of gets) {
+      const queries: [string, Record<string, string>][] = [['no query', {}]];
+      for (const { parameter } of parametersOf(doc, path, method).filter(({ parameter }) => parameter.in === 'query')) {
+        for (const [name, value] of parameterExamples(parameter)) queries.push([`${parameter.name} ${name}`, { [parameter.name]: String(value) }]);
+      }
+      for (const [name, query] of queries) {
+        const response: ApiResponse = await invoke(handler, { method: 'GET', path: examplePath(doc, path, method), query, apiKey: ADMIN_KEY });
+        expect(response.status, `${key} ${name}: ${JSON.stringify(response.body)}`).toBe(200);
+        const at = responseSchemaAt(path, method, '200', operation.responses['200']!);
+        expect(check(at, response.body), `${key} ${name}: ${JSON.stringify(response.body)}`).toBeUndefined();
+      }
+    }
+  });
+
+  it('documents the query parameters as the routes parse them', () => {
+    const withQuery = operations(doc).filter(({ path, method }) => parametersOf(doc, path, method).some(({ parameter }) => parameter.in === 'query'));
+    expect(withQuery.map(({ key }) => key).sort()).toEqual([
+      'GET /v1/topics/{topic}/partitions/{partition}/offsets',
+      'GET /v1/topics/{topic}/partitions/{partition}/records',
+      'POST /v1/topics/{topic}/records',
+    ]);
+    for (const { key, path, method } of withQuery) {
+      const query = querySchemaOf(key);
+      const parameters = parametersOf(doc, path, method).filter(({ parameter }) => parameter.in === 'query').map(({ parameter }) => parameter);
+      expect(parameters.map((p) => p.name).sort(), key).toEqual(Object.keys(query.shape).sort());
+      const accepts = (name: string, value: unknown) => query.safeParse({ [name]: String(value) }).success;
+      for (const parameter of parameters) {
+        const where = `${key} ?${parameter.name}`;
+        expect(parameter.schema, where).toBeDefined();
+        for (const [name, value] of parameterExamples(parameter)) expect(accepts(parameter.name, value), `${where} example ${name}`).toBe(true);
+        const schema = parameterSchema(doc, parameter);
+        for (const branch of schema.anyOf ?? [schema]) {
+          if (branch.enum) {
+            for (const value of branch.enum) expect(accepts(parameter.name, value), `${where}=${value}`).toBe(true);
+            expect(accepts(parameter.name, 'nonsense'), `${where}=nonsense`).toBe(false);
+          } else {
+            expect(branch.type, where).toBe('integer');
+            for (const value of [branch.minimum, branch.maximum]) expect(accepts(parameter.name, value), `${where}=${value}`).toBe(true);
+            for (const value of [branch.minimum - 1, branch.maximum + 1, '1.5']) expect(accepts(parameter.name, value), `${where}=${value}`).toBe(false);
+          }
+        }
+      }
+    }
+    const fetchParameters = doc.components.parameters;
+    expect(fetchParameters.MaxRecords.schema.default).toBe(FETCH_LIMITS.defaultMaxRecords);
+    expect(fetchParameters.MaxRecords.schema.maximum).toBe(FETCH_LIMITS.maxMaxRecords);
+    expect(fetchParameters.MaxBytes.schema.default).toBe(FETCH_LIMITS.defaultMaxBytes);
+    expect(fetchParameters.MaxBytes.schema.maximum).toBe(FETCH_LIMITS.maxMaxBytes);
+    expect(fetchParameters.WaitMs.schema.default).toBe(0);
+    expect(fetchParameters.WaitMs.schema.maximum).toBe(MAX_WAIT_MS);
+    expect(fetchParameters.At.schema.default).toBe('latest');
+  });
+
+  it('documents the produce and fetch bodies with the limits and defaults of the code', async () => {
+    const schemas = doc.components.schemas;
+    expect(schemas.Encoding.enum).toEqual(['utf8', 'base64']);
+    expect(schemas.ProducerId.pattern).toBe(PRODUCER_ID_PATTERN.source);
+    expect(schemas.ProducerEpoch.maximum).toBe(MAX_PRODUCER_EPOCH);
+
+    // POST /v1/fetch: defaults, and bounds the body schema enforces.
+    const multi = schemas.MultiFetchRequest.properties;
+    expect(multi.maxBytes.default).toBe(FETCH_LIMITS.defaultMultiMaxBytes);
+    expect(multi.maxRecordsPerPartition.default).toBe(FETCH_LIMITS.defaultMaxRecords);
+    expect(multi.waitMs.default).toBe(0);
+    const fetchBody = routeSpecs['POST /v1/fetch']!.body!;
+    const base = { topics: [{ topic: 'orders', partitions: [{ partition: 0 }] }] };
+    for (const field of ['maxBytes', 'maxRecordsPerPartition', 'waitMs']) {
+      const { minimum, maximum } = multi[field];
+      for (const value of [minimum, maximum]) expect(fetchBody.safeParse({ ...base, [field]: value }).success, `${field}=${value}`).toBe(true);
+      for (const value of [minimum - 1, maximum + 1]) expect(fetchBody.safeParse({ ...base, [field]: value }).success, `${field}=${value}`).toBe(false);
+    }
+
+    // Binary produce: the documented content type, with ?partition=N required.
+    const produce = doc.paths['/v1/topics/{topic}/records']!.post as Operation;
+    expect(Object.keys(produce.requestBody!.content).sort()).toEqual(['application/json', RECORD_BATCH_CONTENT_TYPE].sort());
+    const batch = encodeBatch([
+      { key: null, value: new Uint8Array([1, 2, 3]), headers: [], timestamp: 1_700_000_000_000 },
+      { key: null, value: null, headers: [], timestamp: 1_700_000_000_001 },
+    ]);
+    const binary = { method: 'POST', path: '/v1/topics/orders/records', binaryBody: batch, headers: { 'content-type': RECORD_BATCH_CONTENT_TYPE }, apiKey: ADMIN_KEY };
+    const appended = await invoke(handler, { ...binary, query: { partition: '1' } });
+    expect(appended.status, JSON.stringify(appended.body)).toBe(200);
+    expect(schemaChecker(doc)(['components', 'schemas', 'ProduceResponse'], appended.body)).toBeUndefined();
+    expect(appended.body.results).toEqual([{ partition: 1, offset: 1042 }, { partition: 1, offset: 1043 }]);
+    const withoutPartition = await invoke(handler, binary);
+    expect([withoutPartition.status, withoutPartition.body.error.code]).toEqual([400, 'INVALID_REQUEST']);
+
+    // The {partition} path parameter: at most its documented maximum, digits without leading zeros.
+    const partition = doc.components.parameters.Partition.schema;
+    const offsetsAt = (p: string) => invoke(handler, { method: 'GET', path: `/v1/topics/orders/partitions/${p}/offsets`, apiKey: ADMIN_KEY });
+    expect((await offsetsAt(String(partition.maximum))).body.error.code).toBe('PARTITION_NOT_FOUND');
+    for (const bad of [String(partition.maximum + 1), '01', '-1']) expect((await offsetsAt(bad)).body.error.code, bad).toBe('INVALID_REQUEST');
+    expect((await offsetsAt(String(partition.minimum))).status).toBe(200);
+  });
+
+  it('has examples that match their own schemas', () => {
+    const check = schemaChecker(doc);
+    let checked = 0;
+    const expectValid = (at: Pointer, value: unknown, where: string) => {
+      expect(check(at, value), where).toBeUndefined();
+      checked++;
+    };
+    for (const { key, path, method, operation } of operations(doc)) {
+      for (const { parameter, schemaAt } of parametersOf(doc, path, method)) {
+        for (const [name, value] of parameterExamples(parameter)) expectValid(schemaAt, value, `${key} ${parameter.name} example ${name}`);
+      }
+      for (const [name, value] of examplesOf(operation.requestBody?.content['application/json'])) {
+        expectValid(['paths', path, method, 'requestBody', 'content', 'application/json', 'schema'], value, `${key} request example ${name}`);
+      }
+      for (const [status, response] of Object.entries(operation.responses)) {
+        for (const [name, value] of examplesOf(resolve(doc, response).content?.['application/json'])) {
+          expectValid(responseSchemaAt(path, method, status, response), value, `${key} ${status} example ${name}`);
+        }
+      }
+    }
+    for (const [name, parameter] of Object.entries(doc.components.parameters)) {
+      for (const [exampleName, value] of parameterExamples(parameter)) expectValid(['components', 'parameters', name, 'schema'], value, `${name} example ${exampleName}`);
+    }
+    expect(checked).toBeGreaterThan(50);
+  });
+
+  it('names each error code with its status, in operation and error response descriptions', () => {
+    for (const { key, operation } of operations(doc)) {
+      // "`404 TOPIC_NOT_FOUND`" in an operation's description: that status, and a response declared for it.
+      for (const [, status, code] of (operation.description ?? '').matchAll(/`(\d{3})\s+([A-Z_]+)`/g)) {
+        expect(isErrorCode(code), `${key}: ${code}`).toBe(true);
+        expect(String(ERROR_TABLE[code as keyof typeof ERROR_TABLE].status), `${key}: ${code}`).toBe(status);
+        expect(operation.responses[status!], `${key}: ${status} ${code} has no response`).toBeDefined();
+      }
+      // "`TOPIC_NOT_FOUND`" in an error response's description: a code of that response's status.
+      for (const [status, response] of Object.entries(operation.responses)) {
+        if (Number(status) < 400) continue;
+        const text = ('$ref' in response ? (response as Reference & { description?: string }).description : undefined) ?? resolve(doc, response).description;
+        for (const [, code] of text.matchAll(/`([A-Z][A-Z_]+)`/g)) {
+          if (!isErrorCode(code)) continue;
+          expect(String(ERROR_TABLE[code].status), `${key} ${status}: ${code}`).toBe(status);
+        }
       }
     }
   });

@@ -1,4 +1,4 @@
-import { crc32c } from '@aws-crypto/crc32c';
+import { crc32c } from '../../protocol/crc32c.js';
 import { describe, expect, it } from 'vitest';
 import {
   BATCH_HEADER_BYTES,
@@ -36,6 +36,12 @@ describe('protocol: varints', () => {
     const buffer = new Uint8Array(4);
     expect(Array.from(buffer.subarray(0, writeVarint(buffer, 0, -1)))).toEqual([1]);
     expect(Array.from(buffer.subarray(0, writeVarint(buffer, 0, 150)))).toEqual([0xac, 0x02]);
+  });
+});
+
+describe('protocol: CRC-32C', () => {
+  it('gives the check value of the Castagnoli polynomial', () => {
+    expect(crc32c(bytes('123456789'))).toBe(0xe3069283);
   });
 });
 
@@ -123,5 +129,15 @@ describe('protocol: record batch', () => {
   it('counts a record\'s size as key + value + headers', () => {
     expect(recordSize(records[0]!)).toBe(2 + 7 + 5 + 3);
     expect(recordSize(records[1]!)).toBe(0);
+  });
+});
+
+describe('protocol: the example in docs/record-batch.md', () => {
+  it('encodes to the documented bytes', () => {
+    const batch = encodeBatch([{ key: bytes('k'), value: bytes('v'), headers: [], timestamp: 1_700_000_000_000 }]);
+    const documented =
+      '00 00 00 00 00 00 00 00 00 00 00 32 01 46 f4 e4 47 00 00 00 00 00 01 00 00 01 8b cf e5 68 00 ' +
+      '00 00 01 8b cf e5 68 00 ff ff ff ff ff ff ff ff ff ff ff ff ff ff 10 00 00 00 02 6b 02 76 00';
+    expect(Buffer.from(batch).toString('hex').match(/../g)!.join(' ')).toBe(documented);
   });
 });

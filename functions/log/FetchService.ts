@@ -1,0 +1,141 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { BrookError, type ErrorBody } from '../../protocol/errors.js';
+import type { Topic } from '../topics/TopicRegistry.js';
+import type { AppendNotifier } from './appendNotifier.js';
+import { logPartitionKey } from './partitionHead.js';
+import { checkInRange, type PartitionHead, type PartitionLog } from './PartitionLog.js';
+import { checkPartition } from './ProduceService.js';
+import { toJsonRecord, type Encoding, type JsonStoredRecord } from './recordJson.js';
+
+export const MAX_WAIT_MS = 20_000;
+
+/** Poll HEAD at these intervals while waiting for data: soon at first, then rarely, so a wait never hammers DynamoDB. */
+export const LONG_POLL_INTERVALS_MS = [10, 20, 40, 80, 160, 250] as const;
+
+export interface PartitionFetch {
+  topic: Topic;
+  partition: number;
+  /** Defaults to the log start offset. */
+  offset?: number;
+  maxRecords: number;
+}
+
+export interface FetchedPartition {
+  topic: string;
+  partition: number;
+  records: JsonStoredRecord[];
+  nextOffset: number;
+  highWatermark: number;
+  logStartOffset: number;
+}
+
+export type FetchResultEntry = FetchedPartition | { topic: string; partition: number; error: ErrorBody['error'] };
+
+export interface FetchOptions {
+  maxBytes: number;
+  waitMs: number;
+  encoding: Encoding;
+  signal?: AbortSignal;
+}
+
+/**
+ * Fetch (API.md, Fetch): reads committed records from one or many
+ * partitions; with `waitMs`, waits for data that is not there yet.
+ */
+export class FetchService {
+  constructor(
+    private readonly log: PartitionLog,
+    private readonly notifier?: AppendNotifier,
+  ) {}
+
+  /** One partition; errors are thrown. */
+  async fetchOne(request: PartitionFetch, options: FetchOptions): Promise<FetchedPartition> {
+    const [result] = await this.fetchMany([request], options, true);
+    return result as FetchedPartition;
+  }
+
+  /** Many partitions; a partition's error is its entry, the others still answer. */
+  async fetchMany(requests: PartitionFetch[], options: FetchOptions, throwErrors = false): Promise<FetchResultEntry[]> {
+    const deadline = Date.now() + Math.min(options.waitMs, MAX_WAIT_MS);
+    const heads = await this.readHeads(requests, throwErrors);
+    let waited = 0;
+    while (options.waitMs > 0 && Date.now() < deadline && !options.signal?.aborted && !anyData(requests, heads)) {
+      await this.waitForAppend(requests, Math.min(LONG_POLL_INTERVALS_MS[Math.min(waited, LONG_POLL_INTERVALS_MS.length - 1)]!, deadline - Date.now()), options.signal);
+      waited++;
+      const fresh = await this.readHeads(requests, throwErrors);
+      fresh.forEach((head, i) => (heads[i] = head));
+    }
+
+    let budget = options.maxBytes;
+    const results: FetchResultEntry[] = [];
+    for (const [i, request] of requests.entries()) {
+      const head = heads[i]!;
+      if (head instanceof BrookError) {
+        results.push(errorEntry(request, head));
+        continue;
+      }
+      const offset = request.offset ?? head.logStartOffset;
+      if (budget <= 0) {
+        // The byte budget is spent: the rest answer with no records, to be fetched next time.
+        results.push({ topic: request.topic.name, partition: request.partition, records: [], nextOffset: offset, highWatermark: head.highWatermark, logStartOffset: head.logStartOffset });
+        continue;
+      }
+      try {
+        const read = await this.log.read(request.topic.topicId, request.partition, offset, { maxRecords: request.maxRecords, maxBytes: budget }, head);
+        for (const record of read.records) budget -= (record.key?.length ?? 0) + (record.value?.length ?? 0);
+        results.push({
+          topic: request.topic.name,
+          partition: request.partition,
+          records: read.records.map((record) => toJsonRecord(record, options.encoding)),
+          nextOffset: read.nextOffset,
+          highWatermark: read.highWatermark,
+          logStartOffset: read.logStartOffset,
+        });
+      } catch (error) {
+        if (throwErrors || !(error instanceof BrookError)) throw error;
+        results.push(errorEntry(request, error));
+      }
+    }
+    return results;
+  }
+
+  private async readHeads(requests: PartitionFetch[], throwErrors: boolean): Promise<(PartitionHead | BrookError)[]> {
+    return Promise.all(
+      requests.map(async (request) => {
+        try {
+          checkPartition(request.topic, request.partition);
+          const head = await this.log.head(request.topic.topicId, request.partition);
+          checkInRange(request.offset ?? head.logStartOffset, head);
+          return head;
+        } catch (error) {
+          if (throwErrors || !(error instanceof BrookError)) throw error;
+          return error;
+        }
+      }),
+    );
+  }
+
+  private async waitForAppend(requests: PartitionFetch[], ms: number, signal?: AbortSignal): Promise<void> {
+    if (ms <= 0) return;
+    const timeout = AbortSignal.timeout(ms);
+    const stop = signal ? AbortSignal.any([timeout, signal]) : timeout;
+    if (this.notifier) {
+      const keys = requests.map((r) => logPartitionKey(r.topic.topicId, r.partition));
+      await this.notifier.waitForAny(keys, stop);
+    } else {
+      await sleep(ms, undefined, { signal: stop }).catch(() => undefined);
+    }
+  }
+}
+
+function anyData(requests: PartitionFetch[], heads: (PartitionHead | BrookError)[]): boolean {
+  return requests.some((request, i) => {
+    const head = heads[i]!;
+    if (head instanceof BrookError) return true;
+    return (request.offset ?? head.logStartOffset) < head.highWatermark;
+  });
+}
+
+function errorEntry(request: PartitionFetch, error: BrookError): FetchResultEntry {
+  return { topic: request.topic.name, partition: request.partition, error: error.toJSON().error };
+}

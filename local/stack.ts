@@ -1,0 +1,152 @@
+/**
+ * The local stack: DynamoDB Local and s3rver keeping their data under one
+ * folder, the tables and bucket a deployment would have, an admin key, and
+ * the local API server in front of the real handlers. `npm start` runs it
+ * (`local/start.ts`); tests and scripts can start it with `startLocalStack`.
+ */
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { ApiKeyStore } from '../functions/auth/ApiKeyStore.js';
+import { newSecret } from '../functions/auth/secrets.js';
+import type { BrookConfig } from '../functions/config.js';
+import { createDocumentClient } from '../functions/storage/clients.js';
+import { startDynamoDbLocal, startS3Emulator, type RunningEmulator } from './emulators.js';
+import { applyHandlerEnvironment, startLocalServer, type LocalServerOptions } from './server.js';
+import { ensureBucket, ensureTables, localConfig } from './setup.js';
+
+/** Physical names of the local stack: tables `brook-local-log`, ..., bucket `brook-local-segments`. */
+export const LOCAL_PREFIX = 'brook-local';
+
+export interface LocalStackOptions {
+  /** Port of the API on `host`; 0 picks a free one. @default 8080 */
+  readonly port?: number;
+  /** @default '127.0.0.1' */
+  readonly host?: string;
+  /** Where DynamoDB Local (`dynamodb/`), s3rver (`s3/`) and the admin key (`admin-key`) live. @default '.brook' */
+  readonly dataDir?: string;
+  /**
+   * Registered as an admin key (not written to disk). Without it, the key in
+   * `<dataDir>/admin-key` is reused, or a new one is generated and saved there.
+   */
+  readonly apiKey?: string;
+  /** Called with each answered request (an access log). */
+  readonly onResponse?: LocalServerOptions['onResponse'];
+  /** Batches over this many bytes go to S3 (`BROOK_INLINE_BATCH_MAX_BYTES`). @default 16384 */
+  readonly inlineBatchMaxBytes?: number;
+}
+
+export interface LocalStack {
+  /** `http://127.0.0.1:<port>` */
+  readonly url: string;
+  /** The admin key's secret. */
+  readonly adminKey: string;
+  /** Where the key came from: `BROOK_API_KEY`/`apiKey`, the saved file, or generated (and saved) now. */
+  readonly adminKeySource: 'option' | 'file' | 'generated';
+  /** `<dataDir>/admin-key` (holds the key unless it came from `apiKey`). */
+  readonly adminKeyFile: string;
+  /** Absolute path of the data folder. */
+  readonly dataDir: string;
+  readonly config: BrookConfig;
+  /** Stops the API server and both emulators (Java included). Safe to call more than once. */
+  stop(): Promise<void>;
+}
+
+async function resolveAdminKey(
+  apiKey: string | undefined,
+  file: string,
+): Promise<{ secret: string; source: LocalStack['adminKeySource'] }> {
+  if (apiKey !== undefined && apiKey !== '') return { secret: apiKey, source: 'option' };
+  try {
+    const saved = (await readFile(file, 'utf8')).trim();
+    if (saved !== '') return { secret: saved, source: 'file' };
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  const secret = newSecret();
+  await writeFile(file, `${secret}\n`, { mode: 0o600 });
+  await chmod(file, 0o600); // in case it existed (empty) with a wider mode
+  return { secret, source: 'generated' };
+}
+
+/** Starts the whole local stack; resolves once the API answers. */
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const dataDir = resolve(options.dataDir ?? '.brook');
+  await mkdir(dataDir, { recursive: true });
+
+  const started: RunningEmulator[] = [];
+  // Stops in reverse order of start: the API first, then the emulators.
+  const stopAll = async () => {
+    let failure: unknown;
+    for (const part of started.splice(0).reverse()) {
+      await part.stop().catch((error: unknown) => {
+        failure ??= error;
+      });
+    }
+    if (failure !== undefined) throw failure;
+  };
+
+  try {
+    const [dynamo, s3] = await Promise.allSettled([
+      startDynamoDbLocal({ dbPath: join(dataDir, 'dynamodb') }),
+      startS3Emulator({ directory: join(dataDir, 's3') }),
+    ]);
+    if (dynamo.status === 'fulfilled') started.push(dynamo.value);
+    if (s3.status === 'fulfilled') started.push(s3.value);
+    if (dynamo.status === 'rejected') throw dynamo.reason;
+    if (s3.status === 'rejected') throw s3.reason;
+
+    const config = localConfig({
+      prefix: LOCAL_PREFIX,
+      dynamoDbEndpoint: dynamo.value.endpoint,
+      s3Endpoint: s3.value.endpoint,
+      ...(options.inlineBatchMaxBytes !== undefined ? { inlineBatchMaxBytes: options.inlineBatchMaxBytes } : {}),
+    });
+    await Promise.all([ensureTables(config), ensureBucket(config)]);
+    applyHandlerEnvironment(config);
+
+    const adminKeyFile = join(dataDir, 'admin-key');
+    const adminKey = await resolveAdminKey(options.apiKey, adminKeyFile);
+    const doc = createDocumentClient(config);
+    try {
+      await new ApiKeyStore(doc, config.tables.keys).ensureAdminKey(adminKey.secret);
+    } finally {
+      doc.destroy();
+    }
+
+    const server = await startLocalServer({
+      config,
+      port: options.port ?? 8080,
+      host: options.host ?? '127.0.0.1',
+      ...(options.onResponse ? { onResponse: options.onResponse } : {}),
+    });
+    started.push({ endpoint: server.url, stop: () => server.close() });
+
+    // Hook: the compactor (tiering to S3, retention, key compaction) will run
+    // here on a timer, as the cloud schedule runs it: read
+    // BROOK_COMPACT_INTERVAL_MS, start a setInterval that invokes the
+    // compactor's handler with this `config`, and push a `{ stop }` that
+    // clears it (and awaits a run in progress) onto `started` so stop() ends it
+    // first. Not implemented yet.
+
+    let stopping: Promise<void> | undefined;
+    return {
+      url: server.url,
+      adminKey: adminKey.secret,
+      adminKeySource: adminKey.source,
+      adminKeyFile,
+      dataDir,
+      config,
+      stop: () => (stopping ??= stopAll()),
+    };
+  } catch (error) {
+    await stopAll().catch(() => undefined);
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new Error(
+        `port ${options.port ?? 8080} on ${options.host ?? '127.0.0.1'} is already in use: ` +
+          'stop what uses it or choose another with BROOK_PORT',
+        { cause: error },
+      );
+    }
+    throw error;
+  }
+}

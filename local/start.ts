@@ -1,0 +1,105 @@
+/**
+ * `npm start`: the local stack on http://127.0.0.1:8080, data under ./.brook.
+ *
+ *   BROOK_PORT      port of the API (default 8080)
+ *   BROOK_DATA_DIR  data folder (default .brook); a restart keeps everything
+ *   BROOK_API_KEY   registered as an admin key; otherwise one is generated
+ *                   once, printed, and saved to <data dir>/admin-key
+ *
+ * Ctrl-C (SIGINT) or SIGTERM stops the API and both emulators, then exits 0.
+ * The work is in `startLocalStack` (./stack.ts); this file only wires the
+ * environment, the banner and the signals.
+ */
+import { relative } from 'node:path';
+import { startLocalStack, type LocalStack } from './stack.js';
+
+function portFrom(raw: string | undefined): number {
+  if (raw === undefined || raw === '') return 8080;
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    console.error(`BROOK_PORT must be a port number (0-65535), got "${raw}"`);
+    process.exit(2);
+  }
+  return port;
+}
+
+function inlineBatchOption(raw: string | undefined): { inlineBatchMaxBytes?: number } {
+  if (raw === undefined || raw === '') return {};
+  const bytes = Number(raw);
+  if (!Number.isInteger(bytes) || bytes < 0) {
+    console.error(`BROOK_INLINE_BATCH_MAX_BYTES must be a byte count, got "${raw}"`);
+    process.exit(2);
+  }
+  return { inlineBatchMaxBytes: bytes };
+}
+
+function display(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel === '' ? '.' : rel.startsWith('..') ? path : rel;
+}
+
+async function main(): Promise<void> {
+  // The SDK's notice that its 2027 releases need Node 22 says nothing about this stack.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  let stack: LocalStack | undefined;
+  let signalled = false;
+  let firstSignalAt = 0;
+  const shutdown = (signal: NodeJS.Signals) => {
+    if (signalled) {
+      // Under `npm start`, one Ctrl-C arrives twice: from the terminal and relayed by tsx.
+      if (Date.now() - firstSignalAt < 1_000) return;
+      console.error(`${signal} again: exiting now`);
+      process.exit(1); // Java is still killed by the emulator's exit hook
+    }
+    signalled = true;
+    firstSignalAt = Date.now();
+    if (!stack) return; // still starting: stopped as soon as it is up
+    console.log(`\n${signal}: stopping the local stack...`);
+    stack.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error('error while stopping:', error);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+
+  const apiKey = process.env.BROOK_API_KEY;
+  try {
+    stack = await startLocalStack({
+      port: portFrom(process.env.BROOK_PORT),
+      dataDir: process.env.BROOK_DATA_DIR || '.brook',
+      ...(apiKey ? { apiKey } : {}),
+      ...inlineBatchOption(process.env.BROOK_INLINE_BATCH_MAX_BYTES),
+      onResponse: ({ method, path, status, ms }) => console.log(`${method} ${path} -> ${status} (${ms} ms)`),
+    });
+  } catch (error) {
+    console.error(`brook: the local stack did not start: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  }
+  if (signalled) {
+    await stack.stop();
+    process.exit(0);
+  }
+
+  const keyLine =
+    stack.adminKeySource === 'option'
+      ? 'admin key: the one in BROOK_API_KEY'
+      : stack.adminKeySource === 'generated'
+        ? `admin key: ${stack.adminKey}\n           (new; shown once, saved to ${display(stack.adminKeyFile)})`
+        : `admin key: in ${display(stack.adminKeyFile)}`;
+  console.log(
+    [
+      '',
+      `Brook local stack on ${stack.url}  (health: ${stack.url}/v1/health)`,
+      `data:      ${display(stack.dataDir)}  (DynamoDB Local and s3rver; kept across restarts)`,
+      keyLine,
+      'Ctrl-C stops it.',
+      '',
+    ].join('\n'),
+  );
+}
+
+await main();

@@ -1,0 +1,80 @@
+import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import { ApiKeyStore } from '../../functions/auth/ApiKeyStore.js';
+import type { BrookConfig } from '../../functions/config.js';
+import { createHttpHandler, type BrookHttpHandler } from '../../functions/http/httpHandler.js';
+import { silentLogger } from '../../functions/http/logger.js';
+import { routeKey, ROUTES } from '../../functions/http/routes.js';
+import { AppendNotifier } from '../../functions/log/appendNotifier.js';
+import { FetchService } from '../../functions/log/FetchService.js';
+import { fetchRoutes, produceRoutes } from '../../functions/log/logRoutes.js';
+import { PartitionLog, type PartitionLogOptions } from '../../functions/log/PartitionLog.js';
+import { ProduceService, type BatchCompression } from '../../functions/log/ProduceService.js';
+import { ProducerRegistry } from '../../functions/log/ProducerRegistry.js';
+import { createDocumentClient } from '../../functions/storage/clients.js';
+import { createS3Client } from '../../functions/storage/s3Client.js';
+import { TopicRegistry } from '../../functions/topics/TopicRegistry.js';
+import { topicRoutes } from '../../functions/topics/topicRoutes.js';
+import { RECORD_BATCH_CONTENT_TYPE } from '../../protocol/recordBatch.js';
+import { invoke, type ApiRequest, type ApiResponse } from './apiEvent.js';
+
+export const TEST_ADMIN_KEY = 'integration-admin-key';
+
+export interface BrookUnderTest {
+  config: BrookConfig;
+  log: PartitionLog;
+  topics: TopicRegistry;
+  keys: ApiKeyStore;
+  /** Routes a request to the handler API Gateway would pick, with the admin key unless one is given. */
+  call(request: ApiRequest): Promise<ApiResponse>;
+  handler: BrookHttpHandler;
+}
+
+/**
+ * The real handlers (one middy stack each, as deployed) over one test config,
+ * joined by a dispatcher that picks the function by route key, as API
+ * Gateway does.
+ */
+export async function brookUnderTest(
+  config: BrookConfig,
+  options: { compression?: BatchCompression; log?: Partial<PartitionLogOptions> } = {},
+): Promise<BrookUnderTest> {
+  const doc = createDocumentClient(config);
+  const keys = new ApiKeyStore(doc, config.tables.keys, { cacheTtlMs: config.keyCacheTtlMs });
+  await keys.ensureAdminKey(TEST_ADMIN_KEY);
+  const notifier = new AppendNotifier();
+  const log = new PartitionLog({
+    doc,
+    s3: createS3Client(config),
+    logTable: config.tables.log,
+    bucket: config.bucket,
+    inlineBatchMaxBytes: config.inlineBatchMaxBytes,
+    onAppend: (key, hw) => notifier.notify(key, hw),
+    ...options.log,
+  });
+  const topics = new TopicRegistry(doc, config.tables);
+  const producers = new ProducerRegistry(doc, config.tables.topics);
+  const common = { keys, logger: silentLogger };
+  const handlers: Record<string, BrookHttpHandler> = {
+    topics: createHttpHandler({ ...common, routes: topicRoutes(topics) }),
+    produce: createHttpHandler({
+      ...common,
+      routes: produceRoutes({ topics, producers, produce: new ProduceService({ log, producers, ...(options.compression ? { compression: options.compression } : {}) }) }),
+      binaryContentTypes: [RECORD_BATCH_CONTENT_TYPE],
+    }),
+    fetch: createHttpHandler({ ...common, routes: fetchRoutes({ topics, log, fetch: new FetchService(log, notifier) }) }),
+  };
+  const byRouteKey = new Map(ROUTES.map((route) => [routeKey(route), handlers[route.function]]));
+  const handler: BrookHttpHandler = (event: APIGatewayProxyEventV2, context: Context) => {
+    const target = byRouteKey.get(event.routeKey);
+    if (!target) throw new Error(`no handler for ${event.routeKey} in this test`);
+    return target(event, context);
+  };
+  return {
+    config,
+    log,
+    topics,
+    keys,
+    handler,
+    call: (request) => invoke(handler, { apiKey: TEST_ADMIN_KEY, ...request }),
+  };
+}
