@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BrookError, type ErrorBody } from '../../protocol/errors.js';
+import { recordSize } from '../../protocol/recordBatch.js';
 import type { Topic } from '../topics/TopicRegistry.js';
 import type { AppendNotifier } from './appendNotifier.js';
 import { logPartitionKey } from './partitionHead.js';
@@ -82,7 +83,7 @@ export class FetchService {
       }
       try {
         const read = await this.log.read(request.topic.topicId, request.partition, offset, { maxRecords: request.maxRecords, maxBytes: budget }, head);
-        for (const record of read.records) budget -= (record.key?.length ?? 0) + (record.value?.length ?? 0);
+        for (const record of read.records) budget -= recordSize(record);
         results.push({
           topic: request.topic.name,
           partition: request.partition,

@@ -220,7 +220,11 @@ function finish(
   results: ProduceResultEntry[],
   outcomes: Map<number, { baseOffset: number } | { error: BrookError }>,
 ): ProduceOutcome {
-  const failures = [...outcomes.values()].filter((o): o is { error: BrookError } => 'error' in o);
+  // In partition order, so the error answered when all fail does not depend on which append finished first.
+  const failures = [...outcomes.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([, outcome]) => outcome)
+    .filter((o): o is { error: BrookError } => 'error' in o);
   if (failures.length === 0) return { status: 200, results };
   if (failures.length === outcomes.size) {
     // Nothing was appended: answer with the error itself (e.g. 409 OFFSET_MISMATCH), per-record results beside it.

@@ -181,16 +181,13 @@ export function fetchRoutes(deps: { topics: TopicRegistry; fetch: FetchService; 
           authorize({ type: 'topic', name: topic }, 'read');
         }
         const maxRecords = body.maxRecordsPerPartition ?? FETCH_LIMITS.defaultMaxRecords;
-        const requests: PartitionFetch[] = [];
-        const missing: { topic: string; partition: number }[] = [];
         const found = new Map<string, Topic | undefined>();
+        for (const { topic: name } of body.topics) if (!found.has(name)) found.set(name, await deps.topics.find(name));
+        const requests: PartitionFetch[] = [];
         for (const { topic: name, partitions } of body.topics) {
-          if (!found.has(name)) found.set(name, await deps.topics.find(name));
           const topic = found.get(name);
-          for (const { partition, offset } of partitions) {
-            if (!topic) missing.push({ topic: name, partition });
-            else requests.push({ topic, partition, maxRecords, ...(offset !== undefined ? { offset } : {}) });
-          }
+          if (!topic) continue;
+          for (const { partition, offset } of partitions) requests.push({ topic, partition, maxRecords, ...(offset !== undefined ? { offset } : {}) });
         }
         const fetched = await deps.fetch.fetchMany(requests, {
           maxBytes: body.maxBytes ?? FETCH_LIMITS.defaultMultiMaxBytes,
@@ -198,12 +195,16 @@ export function fetchRoutes(deps: { topics: TopicRegistry; fetch: FetchService; 
           encoding: body.encoding ?? 'utf8',
           signal,
         });
-        const notFound = missing.map(({ topic, partition }) => ({
-          topic,
-          partition,
-          error: new BrookError('TOPIC_NOT_FOUND', `topic "${topic}" does not exist`).toJSON().error,
-        }));
-        return ok({ results: [...fetched, ...notFound] });
+        // Answer in request order, with a TOPIC_NOT_FOUND entry for each partition of a missing topic.
+        let next = 0;
+        const results = body.topics.flatMap(({ topic: name, partitions }) =>
+          partitions.map(({ partition }) =>
+            found.get(name)
+              ? fetched[next++]!
+              : { topic: name, partition, error: new BrookError('TOPIC_NOT_FOUND', `topic "${name}" does not exist`).toJSON().error },
+          ),
+        );
+        return ok({ results });
       },
     }),
     'GET /v1/topics/{topic}/partitions/{partition}/offsets': defineRoute({

@@ -225,19 +225,19 @@ describe('fetch: long-poll and many partitions', () => {
       path: '/v1/fetch',
       body: {
         topics: [
-          { topic: a, partitions: [{ partition: 0, offset: 0 }, { partition: 1, offset: 1 }, { partition: 7, offset: 0 }] },
           { topic: 'no-such-topic', partitions: [{ partition: 0 }] },
+          { topic: a, partitions: [{ partition: 0, offset: 0 }, { partition: 1, offset: 1 }, { partition: 7, offset: 0 }] },
         ],
       },
     });
 
     expect(response.status).toBe(200);
     const results = response.body.results;
-    expect(results[0]).toMatchObject({ topic: a, partition: 0, nextOffset: 1, highWatermark: 1 });
-    expect(results[0].records.map((r: { value: string }) => r.value)).toEqual(['p0']);
-    expect(results[1].records.map((r: { value: string }) => r.value)).toEqual(['p1b']);
-    expect(results[2]).toMatchObject({ topic: a, partition: 7, error: { code: 'PARTITION_NOT_FOUND' } });
-    expect(results[3]).toMatchObject({ topic: 'no-such-topic', partition: 0, error: { code: 'TOPIC_NOT_FOUND' } });
+    expect(results[0]).toMatchObject({ topic: 'no-such-topic', partition: 0, error: { code: 'TOPIC_NOT_FOUND' } });
+    expect(results[1]).toMatchObject({ topic: a, partition: 0, nextOffset: 1, highWatermark: 1 });
+    expect(results[1].records.map((r: { value: string }) => r.value)).toEqual(['p0']);
+    expect(results[2].records.map((r: { value: string }) => r.value)).toEqual(['p1b']);
+    expect(results[3]).toMatchObject({ topic: a, partition: 7, error: { code: 'PARTITION_NOT_FOUND' } });
   });
 });
 
