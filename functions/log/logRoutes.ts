@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { BrookError, type ErrorCode } from '../../protocol/errors.js';
 import { isValidTopicName } from '../../protocol/names.js';
 import { RECORD_BATCH_CONTENT_TYPE } from '../../protocol/recordBatch.js';

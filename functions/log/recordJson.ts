@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { BrookError } from '../../protocol/errors.js';
 import type { ProducerRecord, RecordHeader, StoredRecord } from '../../protocol/recordBatch.js';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ErrorCode } from '../../protocol/errors.js';
 import { isValidTopicName } from '../../protocol/names.js';
 import type { TopicConfig } from '../../protocol/types.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Principal } from '../../functions/auth/ApiKeyStore.js';
 import { ADMIN_PERMISSIONS } from '../../functions/auth/permissions.js';
 import { handler as fallbackHandler } from '../../functions/handlers/fallback.js';

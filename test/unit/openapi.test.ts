@@ -4,7 +4,7 @@ import SwaggerParser from '@apidevtools/swagger-parser';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Principal } from '../../functions/auth/ApiKeyStore.js';
 import { ADMIN_PERMISSIONS } from '../../functions/auth/permissions.js';
 import { createHttpHandler, type RouteSpec } from '../../functions/http/httpHandler.js';
