@@ -24,11 +24,14 @@ export interface BrookConfig {
    * in S3 (docs/design.md, "Where a batch is stored"). @default 16384
    */
   readonly inlineBatchMaxBytes: number;
+  /** The compactor leaves batches younger than this in DynamoDB. @default 300000 */
+  readonly compactMinAgeMs: number;
 }
 
 /** DynamoDB's item limit is 400 KB; keys and attributes need some of it. */
 export const MAX_INLINE_BATCH_BYTES = 350_000;
 export const DEFAULT_INLINE_BATCH_MAX_BYTES = 16_384;
+export const DEFAULT_COMPACT_MIN_AGE_MS = 300_000;
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -70,6 +73,7 @@ export const CONFIG_ENV = {
   s3Endpoint: 'BROOK_S3_ENDPOINT',
   keyCacheTtlMs: 'BROOK_KEY_CACHE_TTL_MS',
   inlineBatchMaxBytes: 'BROOK_INLINE_BATCH_MAX_BYTES',
+  compactMinAgeMs: 'BROOK_COMPACT_MIN_AGE_MS',
 } as const;
 
 /** Reads and checks the configuration; fails fast with a message naming the variable. */
@@ -89,6 +93,7 @@ export function loadConfig(env: Env = process.env): BrookConfig {
     ...(s3Endpoint ? { s3Endpoint } : {}),
     keyCacheTtlMs: integer(env, CONFIG_ENV.keyCacheTtlMs, 10_000),
     inlineBatchMaxBytes: Math.min(integer(env, CONFIG_ENV.inlineBatchMaxBytes, DEFAULT_INLINE_BATCH_MAX_BYTES), MAX_INLINE_BATCH_BYTES),
+    compactMinAgeMs: integer(env, CONFIG_ENV.compactMinAgeMs, DEFAULT_COMPACT_MIN_AGE_MS),
   };
 }
 
@@ -105,5 +110,6 @@ export function configToEnv(config: BrookConfig): Record<string, string> {
     ...(config.s3Endpoint ? { [CONFIG_ENV.s3Endpoint]: config.s3Endpoint } : {}),
     [CONFIG_ENV.keyCacheTtlMs]: String(config.keyCacheTtlMs),
     [CONFIG_ENV.inlineBatchMaxBytes]: String(config.inlineBatchMaxBytes),
+    [CONFIG_ENV.compactMinAgeMs]: String(config.compactMinAgeMs),
   };
 }

@@ -7,6 +7,7 @@ import { FUNCTION_NAMES, ROUTES, type FunctionName } from '../functions/http/rou
 import type { TableName } from '../functions/storage/tables.js';
 import type { StageConfig } from './config.js';
 import { AdminKeyBootstrap } from './constructs/AdminKeyBootstrap.js';
+import { BrookCompactor } from './constructs/BrookCompactor.js';
 import { BrookFunction } from './constructs/BrookFunction.js';
 import { BrookHttpApi } from './constructs/BrookHttpApi.js';
 import { BrookTables } from './constructs/BrookTables.js';
@@ -29,6 +30,7 @@ export class BrookStack extends Stack {
   readonly functions: Readonly<Record<FunctionName, NodejsFunction>>;
   readonly api: BrookHttpApi;
   readonly adminKey: AdminKeyBootstrap;
+  readonly compactor: BrookCompactor;
 
   constructor(scope: Construct, id: string, props: BrookStackProps) {
     super(scope, id, props);
@@ -61,6 +63,13 @@ export class BrookStack extends Stack {
       fallback: functions.fallback,
       throttle: config.throttle,
       corsAllowedOrigins: config.corsAllowedOrigins,
+    });
+
+    this.compactor = new BrookCompactor(this, 'Compactor', {
+      stage: config,
+      environment,
+      tables: this.tables,
+      bucket: this.bucket,
     });
 
     this.adminKey = new AdminKeyBootstrap(this, 'AdminKey', {

@@ -43,3 +43,14 @@ export function tableAccess(access: FunctionAccess): Partial<Record<TableName, D
   if (access.authenticates && tables.keys === undefined) tables.keys = 'read';
   return tables;
 }
+
+/**
+ * The scheduled compactor: it rolls batches into segments and deletes what
+ * retention and topic deletion leave, so it writes the log, the topics table
+ * (deleted-topic markers) and the bucket. It serves no request: no keys.
+ */
+export const COMPACTOR_ACCESS: FunctionAccess = {
+  authenticates: false,
+  tables: { log: 'readWrite', topics: 'readWrite' },
+  bucket: 'readWrite',
+};

@@ -16,7 +16,7 @@ import {
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, HeadBucketCommand } from '@aws-sdk/client-s3';
-import { DEFAULT_INLINE_BATCH_MAX_BYTES, type BrookConfig } from '../functions/config.js';
+import { DEFAULT_COMPACT_MIN_AGE_MS, DEFAULT_INLINE_BATCH_MAX_BYTES, type BrookConfig } from '../functions/config.js';
 import { createS3Client } from '../functions/storage/s3Client.js';
 import { TABLE_LAYOUTS, type TableLayout, type TableName } from '../functions/storage/tables.js';
 import { DYNAMODB_LOCAL_CREDENTIALS } from './emulators.js';
@@ -34,6 +34,8 @@ export interface LocalConfigOptions {
   readonly keyCacheTtlMs?: number;
   /** @default DEFAULT_INLINE_BATCH_MAX_BYTES (16384) */
   readonly inlineBatchMaxBytes?: number;
+  /** @default DEFAULT_COMPACT_MIN_AGE_MS (300000) */
+  readonly compactMinAgeMs?: number;
 }
 
 /** A `BrookConfig` for the emulators, with names derived from `prefix`. */
@@ -50,6 +52,7 @@ export function localConfig(options: LocalConfigOptions): BrookConfig {
     s3Endpoint: options.s3Endpoint,
     keyCacheTtlMs: options.keyCacheTtlMs ?? 10_000,
     inlineBatchMaxBytes: options.inlineBatchMaxBytes ?? DEFAULT_INLINE_BATCH_MAX_BYTES,
+    compactMinAgeMs: options.compactMinAgeMs ?? DEFAULT_COMPACT_MIN_AGE_MS,
   };
 }
 

@@ -14,6 +14,29 @@ import { startDynamoDbLocal, startS3Emulator, type RunningEmulator } from './emu
 import { applyHandlerEnvironment, startLocalServer, type LocalServerOptions } from './server.js';
 import { ensureBucket, ensureTables, localConfig } from './setup.js';
 
+/** Laptop defaults: tiering shows within seconds. */
+export const LOCAL_COMPACT_INTERVAL_MS = 5_000;
+export const LOCAL_COMPACT_MIN_AGE_MS = 30_000;
+
+/** Runs the compactor handler every `intervalMs`, one run at a time; stop() waits for a run under way. */
+function startCompactorTimer(intervalMs: number): RunningEmulator {
+  let running: Promise<unknown> = Promise.resolve();
+  const timer = setInterval(() => {
+    running = running.then(async () => {
+      const { handler } = await import('../functions/handlers/compactor.js');
+      await handler();
+    }).catch((error: unknown) => console.error('compactor run failed:', error instanceof Error ? error.message : error));
+  }, intervalMs);
+  timer.unref();
+  return {
+    endpoint: 'compactor',
+    stop: async () => {
+      clearInterval(timer);
+      await running;
+    },
+  };
+}
+
 /** Physical names of the local stack: tables `brook-local-log`, ..., bucket `brook-local-segments`. */
 export const LOCAL_PREFIX = 'brook-local';
 
@@ -33,6 +56,10 @@ export interface LocalStackOptions {
   readonly onResponse?: LocalServerOptions['onResponse'];
   /** Batches over this many bytes go to S3 (`BROOK_INLINE_BATCH_MAX_BYTES`). @default 16384 */
   readonly inlineBatchMaxBytes?: number;
+  /** How often the compactor runs, as the cloud schedule would (`BROOK_COMPACT_INTERVAL_MS`); 0 turns it off. @default 5000 */
+  readonly compactIntervalMs?: number;
+  /** Batches younger than this stay in DynamoDB (`BROOK_COMPACT_MIN_AGE_MS`). @default 30000 */
+  readonly compactMinAgeMs?: number;
 }
 
 export interface LocalStack {
@@ -100,6 +127,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       dynamoDbEndpoint: dynamo.value.endpoint,
       s3Endpoint: s3.value.endpoint,
       ...(options.inlineBatchMaxBytes !== undefined ? { inlineBatchMaxBytes: options.inlineBatchMaxBytes } : {}),
+      compactMinAgeMs: options.compactMinAgeMs ?? LOCAL_COMPACT_MIN_AGE_MS,
     });
     await Promise.all([ensureTables(config), ensureBucket(config)]);
     applyHandlerEnvironment(config);
@@ -121,12 +149,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     });
     started.push({ endpoint: server.url, stop: () => server.close() });
 
-    // Hook: the compactor (tiering to S3, retention, key compaction) will run
-    // here on a timer, as the cloud schedule runs it: read
-    // BROOK_COMPACT_INTERVAL_MS, start a setInterval that invokes the
-    // compactor's handler with this `config`, and push a `{ stop }` that
-    // clears it (and awaits a run in progress) onto `started` so stop() ends it
-    // first. Not implemented yet.
+    // The compactor runs on a timer, as the cloud schedule runs it, through the same handler.
+    const compactIntervalMs = options.compactIntervalMs ?? LOCAL_COMPACT_INTERVAL_MS;
+    if (compactIntervalMs > 0) started.push(startCompactorTimer(compactIntervalMs));
 
     let stopping: Promise<void> | undefined;
     return {

@@ -33,6 +33,17 @@ function inlineBatchOption(raw: string | undefined): { inlineBatchMaxBytes?: num
   return { inlineBatchMaxBytes: bytes };
 }
 
+function msOption(option: 'compactIntervalMs' | 'compactMinAgeMs', variable: string): Record<string, number> {
+  const raw = process.env[variable];
+  if (raw === undefined || raw === '') return {};
+  const ms = Number(raw);
+  if (!Number.isInteger(ms) || ms < 0) {
+    console.error(`${variable} must be a number of milliseconds, got "${raw}"`);
+    process.exit(2);
+  }
+  return { [option]: ms };
+}
+
 function display(path: string): string {
   const rel = relative(process.cwd(), path);
   return rel === '' ? '.' : rel.startsWith('..') ? path : rel;
@@ -73,6 +84,8 @@ async function main(): Promise<void> {
       dataDir: process.env.BROOK_DATA_DIR || '.brook',
       ...(apiKey ? { apiKey } : {}),
       ...inlineBatchOption(process.env.BROOK_INLINE_BATCH_MAX_BYTES),
+      ...msOption('compactIntervalMs', 'BROOK_COMPACT_INTERVAL_MS'),
+      ...msOption('compactMinAgeMs', 'BROOK_COMPACT_MIN_AGE_MS'),
       onResponse: ({ method, path, status, ms }) => console.log(`${method} ${path} -> ${status} (${ms} ms)`),
     });
   } catch (error) {

@@ -15,6 +15,7 @@ import { MAX_INLINE_BATCH_BYTES } from '../config.js';
 import { decodeBatch, recordSize, withBaseOffset, type BatchHeader, type StoredRecord } from '../../protocol/recordBatch.js';
 import { isConditionalCheckFailed, translateStorageError } from '../storage/errors.js';
 import { HEAD_SORT_KEY, logPartitionKey } from './partitionHead.js';
+import { decodeSegmentIndex, entryAtOrBefore, splitBatches } from './segment.js';
 import {
   checkSequence,
   fromStoredTable,
@@ -44,7 +45,18 @@ interface BatchItem {
   o?: string;
   /** Producer of an idempotent batch: [id, epoch, baseSequence]; lets a helper commit it with its state. */
   p?: [string, number, number];
+  /** A segment pointer: the S3 key of the segment holding offsets `[sk, sk + c)`. */
+  s?: string;
+  /** The segment's index (see segment.ts). */
+  x?: Uint8Array;
+  /** Bytes of the segment, or of the S3 batch. */
+  z?: number;
+  /** S3 batches a segment replaced that are still to be deleted (the compactor's to-do list). */
+  g?: string[];
 }
+
+/** The log item types, as the compactor and readers see them. */
+export type LogItem = BatchItem;
 
 interface HeadAttributes {
   next: number;
@@ -193,6 +205,7 @@ export class PartitionLog {
         if (input.batch.length > this.inlineBatchMaxBytes) {
           objectKey ??= await this.putBatchObject(topicId, partition, input.batch);
           item.o = objectKey;
+          item.z = input.batch.length;
         } else {
           item.b = withBaseOffset(input.batch, slot.next);
         }
@@ -234,8 +247,15 @@ export class PartitionLog {
       try {
         return await this.readCommitted(pk, offset, limits, head, false);
       } catch (error) {
+        if (!(error instanceof LogGapError)) throw error;
+      }
+      try {
         // An eventually consistent read may lag a just-committed batch: read again, consistently.
-        if (error instanceof LogGapError) return await this.readCommitted(pk, offset, limits, head, true);
+        return await this.readCommitted(pk, offset, limits, head, true);
+      } catch (error) {
+        if (!(error instanceof LogGapError)) throw error;
+        // Retention moved the log start past `offset` while this read was under way.
+        checkInRange(offset, await this.head(topicId, partition));
         throw error;
       }
     } catch (error) {
@@ -263,7 +283,16 @@ export class PartitionLog {
         }
       }
       if (!found) return head.highWatermark;
-      const { records } = decodeBatch(await this.batchBytes(found));
+      let records: StoredRecord[];
+      if (found.s) {
+        // In a segment: the index's running maximum finds the batch, then read only that batch.
+        const index = decodeSegmentIndex(found.sk, found.x!);
+        const entry = Math.max(0, index.findIndex((e) => e.maxTimestamp >= timestamp));
+        const end = entry + 1 < index.length ? index[entry + 1]!.position : found.z!;
+        records = decodeBatch(await this.readObject(found.s, index[entry]!.position, end)).records;
+      } else {
+        records = decodeBatch(await this.batchBytes(found)).records;
+      }
       const record = records.find((r) => r.offset >= head.logStartOffset && r.timestamp >= timestamp);
       return record?.offset ?? found.sk + found.c;
     } catch (error) {
@@ -275,8 +304,9 @@ export class PartitionLog {
     const records: StoredRecord[] = [];
     let bytes = 0;
     let expected = offset;
-    const take = (item: BatchItem, decoded: StoredRecord[]): boolean => {
-      for (const record of decoded) {
+    /** Takes the records of `item` from `expected` on; whether to go on with the next item. */
+    const take = async (item: BatchItem): Promise<boolean> => {
+      for (const record of await this.recordsOf(item, expected, limits.maxBytes - bytes)) {
         if (record.offset < expected) continue;
         if (record.offset >= head.highWatermark) return false;
         const size = recordSize(record);
@@ -285,12 +315,14 @@ export class PartitionLog {
         bytes += size;
         expected = record.offset + 1;
       }
-      return expected < head.highWatermark && item.sk + item.c === expected;
+      // A key-compacted segment may end in offsets whose records were compacted away.
+      expected = Math.max(expected, item.sk + item.c);
+      return expected < head.highWatermark;
     };
 
     const first = await this.itemCovering(pk, offset, consistent);
     if (!first || first.sk + first.c <= offset) throw new LogGapError();
-    let more = take(first, decodeBatch(await this.batchBytes(first)).records);
+    let more = await take(first);
     let startKey: Record<string, unknown> | undefined = { pk, sk: first.sk };
     while (more && startKey) {
       const page: QueryCommandOutput = await this.doc.send(
@@ -305,14 +337,46 @@ export class PartitionLog {
       );
       const items = (page.Items ?? []) as BatchItem[];
       for (const item of items) {
+        // Batches a segment already covers (the compactor deletes them right after writing it).
+        if (item.sk + item.c <= expected) continue;
         if (item.sk !== expected) throw new LogGapError();
-        more = take(item, decodeBatch(await this.batchBytes(item)).records);
+        more = await take(item);
         if (!more) break;
       }
       startKey = page.LastEvaluatedKey;
       if (more && !startKey && expected < head.highWatermark) throw new LogGapError();
     }
     return { ...head, records, nextOffset: expected };
+  }
+
+  /**
+   * The records of a log item from `from` on: all of a batch, or, for a
+   * segment, the batches from the one holding `from` up to about `maxBytes`
+   * more, read with one ranged GET.
+   */
+  private async recordsOf(item: BatchItem, from: number, maxBytes: number): Promise<StoredRecord[]> {
+    if (!item.s) return decodeBatch(await this.batchBytes(item)).records;
+    const index = decodeSegmentIndex(item.sk, item.x!);
+    const firstEntry = entryAtOrBefore(index, from);
+    let lastEntry = firstEntry;
+    while (lastEntry + 1 < index.length && index[lastEntry + 1]!.position - index[firstEntry]!.position < Math.max(maxBytes, 1)) lastEntry++;
+    const start = index[firstEntry]!.position;
+    const end = lastEntry + 1 < index.length ? index[lastEntry + 1]!.position : item.z!;
+    const bytes = await this.readObject(item.s, start, end);
+    return splitBatches(bytes).flatMap((batch) => decodeBatch(batch).records);
+  }
+
+  /** Bytes `[start, end)` of an S3 object. A missing object means the log moved on under the read: read again. */
+  private async readObject(key: string, start?: number, end?: number): Promise<Uint8Array> {
+    try {
+      const object = await this.s3.send(
+        new GetObjectCommand({ Bucket: this.bucket, Key: key, ...(start !== undefined ? { Range: `bytes=${start}-${end! - 1}` } : {}) }),
+      );
+      return await object.Body!.transformToByteArray();
+    } catch (error) {
+      if ((error as { name?: string }).name === 'NoSuchKey') throw new LogGapError();
+      throw error;
+    }
   }
 
   /** The batch item whose offsets include `offset` (or the last one before it). */
@@ -332,11 +396,10 @@ export class PartitionLog {
 
   private async batchBytes(item: BatchItem): Promise<Uint8Array> {
     if (item.b) return item.b;
-    if (!item.o) throw new Error(`log item ${item.pk}/${item.sk} has neither bytes nor an object`);
+    if (!item.o) throw new Error(`log item ${item.pk}/${item.sk} has no batch`);
     let bytes = this.objectCache.get(item.o);
     if (!bytes) {
-      const object = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: item.o }));
-      bytes = await object.Body!.transformToByteArray();
+      bytes = await this.readObject(item.o);
       this.cacheObject(item.o, bytes);
     }
     return withBaseOffset(bytes, item.sk);

@@ -19,6 +19,7 @@ const CONFIG: BrookConfig = {
   region: 'us-east-1',
   keyCacheTtlMs: 0,
   inlineBatchMaxBytes: 16_384,
+  compactMinAgeMs: 300_000,
 };
 
 const NOW = Date.UTC(2025, 10, 21, 23, 38, 5);

@@ -1,0 +1,260 @@
+import { randomBytes } from 'node:crypto';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { BrookConfig } from '../../functions/config.js';
+import { Compactor, type CompactionStep, type CompactorOptions } from '../../functions/log/Compactor.js';
+import { logPartitionKey } from '../../functions/log/partitionHead.js';
+import { createDocumentClient } from '../../functions/storage/clients.js';
+import { createS3Client } from '../../functions/storage/s3Client.js';
+import { brookUnderTest, type BrookUnderTest } from '../helpers/brookHandlers.js';
+import { createTestConfig } from '../helpers/testConfig.js';
+
+let brook: BrookUnderTest;
+let config: BrookConfig;
+let topicCounter = 0;
+
+class InjectedCrash extends Error {}
+
+function compactor(options: Partial<CompactorOptions> = {}): Compactor {
+  return new Compactor({
+    doc: createDocumentClient(config),
+    s3: createS3Client(config),
+    tables: config.tables,
+    bucket: config.bucket,
+    minAgeMs: 0,
+    ...options,
+  });
+}
+
+async function newTopic(topicConfig: Record<string, unknown> = {}, partitions = 1): Promise<string> {
+  const name = `tier-${++topicCounter}-${randomBytes(3).toString('hex')}`;
+  expect((await brook.call({ method: 'POST', path: '/v1/topics', body: { name, partitions, config: { maxMessageBytes: 4_194_304, ...topicConfig } } })).status).toBe(201);
+  return name;
+}
+
+/** Produces `batches` requests of mixed sizes: small ones stay inline, the 40 KB ones go to S3 objects. */
+async function produceMixed(topic: string, batches: number, timestamp?: number): Promise<void> {
+  for (let i = 0; i < batches; i++) {
+    const big = i % 3 === 2;
+    const records = Array.from({ length: big ? 2 : 3 }, (_, j) => ({
+      key: `k${(i + j) % 4}`,
+      value: big ? randomBytes(20_000).toString('base64') : `batch ${i} record ${j}`,
+      headers: { n: String(i) },
+      ...(timestamp !== undefined ? { timestamp: timestamp + i } : {}),
+    }));
+    expect((await brook.call({ method: 'POST', path: `/v1/topics/${topic}/records`, body: { records } })).status).toBe(200);
+  }
+}
+
+async function readAll(topic: string, partition = 0, from?: number): Promise<{ offset: number; key: string; value: string; timestamp: number; headers: unknown }[]> {
+  const records = [];
+  let offset = from;
+  for (;;) {
+    const page = await brook.call({
+      method: 'GET',
+      path: `/v1/topics/${topic}/partitions/${partition}/records`,
+      query: { ...(offset !== undefined ? { offset: String(offset) } : {}), maxRecords: '7', maxBytes: '50000' },
+    });
+    expect(page.status, JSON.stringify(page.body)).toBe(200);
+    records.push(...page.body.records);
+    if (page.body.nextOffset >= page.body.highWatermark) return records;
+    offset = page.body.nextOffset;
+  }
+}
+
+async function logItems(topic: string, partition = 0): Promise<Record<string, unknown>[]> {
+  const { topicId } = await brook.topics.get(topic);
+  const result = await createDocumentClient(config).send(
+    new QueryCommand({ TableName: config.tables.log, KeyConditionExpression: 'pk = :pk AND sk >= :zero', ExpressionAttributeValues: { ':pk': logPartitionKey(topicId, partition), ':zero': 0 }, ConsistentRead: true }),
+  );
+  return result.Items ?? [];
+}
+
+async function objectsUnder(prefix: string): Promise<string[]> {
+  const result = await createS3Client(config).send(new ListObjectsV2Command({ Bucket: config.bucket, Prefix: prefix }));
+  return (result.Contents ?? []).map((object) => object.Key!);
+}
+
+beforeAll(async () => {
+  config = await createTestConfig();
+  brook = await brookUnderTest(config);
+});
+
+describe('compactor: tiering to S3', () => {
+  it('rolls batches into a segment and every record reads back identically', async () => {
+    const topic = await newTopic();
+    await produceMixed(topic, 9);
+    const before = await readAll(topic);
+    const { topicId } = await brook.topics.get(topic);
+    expect((await objectsUnder(`batches/${topicId}/`)).length).toBe(3);
+
+    await compactor().compactPartition({ topicId }, 0);
+
+    const items = await logItems(topic);
+    expect(items).toHaveLength(1);
+    expect(items[0]).toMatchObject({ sk: 0, c: before.length, s: expect.stringMatching(/^segments\//) });
+    expect(await objectsUnder(`batches/${topicId}/`)).toEqual([]);
+    expect(await objectsUnder(`segments/${topicId}/`)).toHaveLength(1);
+    expect(await readAll(topic)).toEqual(before);
+    expect(await readAll(topic, 0, 5)).toEqual(before.slice(5));
+  });
+
+  it('reads a range that spans a segment and batches still in DynamoDB', async () => {
+    const topic = await newTopic();
+    await produceMixed(topic, 6);
+    const { topicId } = await brook.topics.get(topic);
+    await compactor().compactPartition({ topicId }, 0);
+    await produceMixed(topic, 4);
+
+    const all = await readAll(topic);
+
+    expect(all.map((r) => r.offset)).toEqual(Array.from({ length: all.length }, (_, i) => i));
+    const spanning = await brook.call({ method: 'GET', path: `/v1/topics/${topic}/partitions/0/records`, query: { offset: '12', maxRecords: '6' } });
+    expect(spanning.body.records.map((r: { offset: number }) => r.offset)).toEqual([12, 13, 14, 15, 16, 17]);
+    expect((await logItems(topic)).filter((item) => item.s)).toHaveLength(1);
+  });
+
+  it('leaves young batches in DynamoDB', async () => {
+    const topic = await newTopic();
+    await produceMixed(topic, 3);
+    const { topicId } = await brook.topics.get(topic);
+    await compactor({ minAgeMs: 60_000 }).compactPartition({ topicId }, 0);
+    expect((await logItems(topic)).some((item) => item.s)).toBe(false);
+  });
+
+  it('finds offsets by time inside segments', async () => {
+    const topic = await newTopic();
+    await produceMixed(topic, 6, 1_000_000);
+    const { topicId } = await brook.topics.get(topic);
+    const at = async (t: number) => (await brook.call({ method: 'GET', path: `/v1/topics/${topic}/partitions/0/offsets`, query: { at: String(t) } })).body.offset;
+    const before = [await at(1_000_000), await at(1_000_003), await at(1_000_007), await at(9_999_999)];
+
+    await compactor().compactPartition({ topicId }, 0);
+
+    expect([await at(1_000_000), await at(1_000_003), await at(1_000_007), await at(9_999_999)]).toEqual(before);
+  });
+
+  it.each<CompactionStep>(['segment-written', 'pointer-written', 'batches-deleted'])(
+    'loses and duplicates nothing when it crashes after %s and runs again',
+    async (step) => {
+      const topic = await newTopic();
+      await produceMixed(topic, 7);
+      const before = await readAll(topic);
+      const { topicId } = await brook.topics.get(topic);
+      const crashing = compactor({
+        afterStep: (done) => {
+          if (done === step) throw new InjectedCrash(step);
+        },
+      });
+
+      await expect(crashing.compactPartition({ topicId }, 0)).rejects.toThrow(InjectedCrash);
+      expect(await readAll(topic)).toEqual(before);
+      await compactor().compactPartition({ topicId }, 0);
+
+      expect(await readAll(topic)).toEqual(before);
+      const items = await logItems(topic);
+      expect(items).toHaveLength(1);
+      expect(items[0]!.c).toBe(before.length);
+      expect(await objectsUnder(`batches/${topicId}/`)).toEqual([]);
+      expect(await objectsUnder(`segments/${topicId}/`)).toHaveLength(1);
+    },
+  );
+
+  it('is safe with two compactors at once', async () => {
+    const topic = await newTopic();
+    await produceMixed(topic, 8);
+    const before = await readAll(topic);
+    const { topicId } = await brook.topics.get(topic);
+
+    await Promise.all([compactor().compactPartition({ topicId }, 0), compactor().compactPartition({ topicId }, 0)]);
+    await compactor().compactPartition({ topicId }, 0);
+
+    expect(await readAll(topic)).toEqual(before);
+    const items = await logItems(topic);
+    const covered = items.flatMap((item) => Array.from({ length: item.c as number }, (_, i) => (item.sk as number) + i));
+    expect(covered).toEqual(before.map((r) => r.offset));
+  });
+
+  it('keeps appending after a compaction', async () => {
+    const topic = await newTopic();
+    await produceMixed(topic, 3);
+    const { topicId } = await brook.topics.get(topic);
+    await compactor().compactPartition({ topicId }, 0);
+    const next = await brook.call({ method: 'POST', path: `/v1/topics/${topic}/records`, body: { records: [{ value: 'after' }] } });
+    expect(next.body.results[0].offset).toBe(8);
+  });
+});
+
+describe('compactor: retention', () => {
+  it('removes data older than retentionMs and moves the log start offset', async () => {
+    const topic = await newTopic({ retentionMs: 60_000 });
+    await produceMixed(topic, 6);
+    const { topicId } = await brook.topics.get(topic);
+    await compactor().compactPartition({ topicId }, 0);
+    await produceMixed(topic, 2);
+    const all = await readAll(topic);
+    const t = await brook.topics.get(topic);
+
+    await compactor({ now: () => Date.now() + 61_000 }).applyRetention(t, 0);
+
+    const described = await brook.call({ method: 'GET', path: `/v1/topics/${topic}` });
+    expect(described.body.partitions[0]).toEqual({ partition: 0, logStartOffset: all.length, highWatermark: all.length });
+    const below = await brook.call({ method: 'GET', path: `/v1/topics/${topic}/partitions/0/records`, query: { offset: '0' } });
+    expect(below.status).toBe(416);
+    expect(below.body.error).toMatchObject({ code: 'OFFSET_OUT_OF_RANGE', logStartOffset: all.length });
+    expect(await logItems(topic)).toEqual([]);
+    expect(await objectsUnder(`segments/${topicId}/`)).toEqual([]);
+    expect(await objectsUnder(`batches/${topicId}/`)).toEqual([]);
+  });
+
+  it('keeps data younger than retentionMs, and everything with -1', async () => {
+    const young = await newTopic({ retentionMs: 60_000 });
+    const forever = await newTopic({ retentionMs: -1 });
+    await produceMixed(young, 2);
+    await produceMixed(forever, 2);
+    await compactor({ now: () => Date.now() + 30_000 }).applyRetention(await brook.topics.get(young), 0);
+    await compactor({ now: () => Date.now() + 10 ** 12 }).applyRetention(await brook.topics.get(forever), 0);
+    expect((await readAll(young)).length).toBe(6);
+    expect((await readAll(forever)).length).toBe(6);
+  });
+
+  it('removes the oldest whole units past retentionBytes', async () => {
+    const topic = await newTopic({ retentionMs: -1, retentionBytes: 60_000 });
+    await produceMixed(topic, 7); // two S3 batches of about 53 KB among small ones; the newest is small
+    const before = await readAll(topic);
+    const t = await brook.topics.get(topic);
+
+    await compactor().applyRetention(t, 0);
+
+    const after = await readAll(topic);
+    expect(after.length).toBeGreaterThan(0);
+    expect(after.length).toBeLessThan(before.length);
+    expect(after).toEqual(before.slice(before.length - after.length));
+    const described = await brook.call({ method: 'GET', path: `/v1/topics/${topic}` });
+    expect(described.body.partitions[0].logStartOffset).toBe(after[0]!.offset);
+  });
+});
+
+describe('compactor: deleted topics', () => {
+  it('removes every item and object of a deleted topic in the background', async () => {
+    const topic = await newTopic({}, 2);
+    await produceMixed(topic, 6);
+    const { topicId } = await brook.topics.get(topic);
+    await compactor().compactPartition({ topicId }, 0);
+    await produceMixed(topic, 3);
+    expect((await objectsUnder(`segments/${topicId}/`)).length + (await objectsUnder(`batches/${topicId}/`)).length).toBeGreaterThan(0);
+
+    expect((await brook.call({ method: 'DELETE', path: `/v1/topics/${topic}` })).status).toBe(204);
+    await compactor().runOnce();
+
+    expect(await objectsUnder(`segments/${topicId}/`)).toEqual([]);
+    expect(await objectsUnder(`batches/${topicId}/`)).toEqual([]);
+    for (const partition of [0, 1]) {
+      const result = await createDocumentClient(config).send(
+        new QueryCommand({ TableName: config.tables.log, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': logPartitionKey(topicId, partition) } }),
+      );
+      expect(result.Items).toEqual([]);
+    }
+  });
+});
