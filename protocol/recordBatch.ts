@@ -90,6 +90,11 @@ export interface EncodeOptions {
    * tenth of the bytes (so incompressible data is not paid twice). @default 'none'
    */
   compression?: 'none' | 'gzip' | 'auto';
+  /**
+   * Offset of each record relative to the first, for a batch with gaps (the
+   * server's rewrite of a key-compacted batch). @default 0, 1, 2, ...
+   */
+  offsetDeltas?: readonly number[];
 }
 
 /** Bytes a record takes inside a batch, its length prefix included. */
@@ -105,8 +110,9 @@ function recordBodySize(record: ProducerRecord, timestampDelta: number, offsetDe
   return size;
 }
 
-function encodeRecords(records: readonly ProducerRecord[], firstTimestamp: number): Uint8Array {
-  const sizes = records.map((record, i) => recordBodySize(record, record.timestamp - firstTimestamp, i));
+function encodeRecords(records: readonly ProducerRecord[], firstTimestamp: number, deltas?: readonly number[]): Uint8Array {
+  const delta = (i: number) => deltas?.[i] ?? i;
+  const sizes = records.map((record, i) => recordBodySize(record, record.timestamp - firstTimestamp, delta(i)));
   const total = sizes.reduce((sum, size) => sum + varintSize(size) + size, 0);
   const out = Buffer.allocUnsafe(total);
   let at = 0;
@@ -114,7 +120,7 @@ function encodeRecords(records: readonly ProducerRecord[], firstTimestamp: numbe
     at = writeVarint(out, at, sizes[i]!);
     out[at++] = 0;
     at = writeVarint(out, at, record.timestamp - firstTimestamp);
-    at = writeVarint(out, at, i);
+    at = writeVarint(out, at, delta(i));
     at = writeBytes(out, at, record.key);
     at = writeBytes(out, at, record.value);
     at = writeVarint(out, at, record.headers.length);
@@ -147,7 +153,11 @@ export function encodeBatch(records: readonly ProducerRecord[], options: EncodeO
   if (records.length === 0) throw new InvalidBatchError('a batch holds at least one record');
   const firstTimestamp = records[0]!.timestamp;
   const maxTimestamp = records.reduce((max, record) => Math.max(max, record.timestamp), firstTimestamp);
-  const plain = encodeRecords(records, firstTimestamp);
+  const deltas = options.offsetDeltas;
+  if (deltas && (deltas.length !== records.length || deltas[0] !== 0 || deltas.some((d, i) => i > 0 && d <= deltas[i - 1]!))) {
+    throw new InvalidBatchError('offset deltas start at 0 and only increase, one per record');
+  }
+  const plain = encodeRecords(records, firstTimestamp, deltas);
   let body: Uint8Array = plain;
   let compression: Compression = Compression.None;
   const wanted = options.compression ?? 'none';
@@ -239,12 +249,20 @@ function readBytes(source: Uint8Array, at: number, end: number): [Uint8Array | n
   return [source.subarray(next, next + length), next + length];
 }
 
+export interface DecodeOptions {
+  /**
+   * Accept offset deltas that only increase (batches of key-compacted topics
+   * rewritten by the server) instead of 0, 1, 2, ... @default false
+   */
+  allowGaps?: boolean;
+}
+
 /**
  * Decodes every record of the batch at the start of `bytes`, checking the CRC
- * and that each record's offset delta is its position. Throws
- * `InvalidBatchError` on anything malformed.
+ * and that each record's offset delta is its position (or, with `allowGaps`,
+ * that deltas increase). Throws `InvalidBatchError` on anything malformed.
  */
-export function decodeBatch(bytes: Uint8Array): { header: BatchHeader; records: StoredRecord[] } {
+export function decodeBatch(bytes: Uint8Array, options: DecodeOptions = {}): { header: BatchHeader; records: StoredRecord[] } {
   const header = readBatchHeader(bytes);
   if (!hasValidCrc(bytes, header)) throw new InvalidBatchError('batch CRC does not match');
   let body = bytes.subarray(BATCH_HEADER_BYTES, header.sizeBytes);
@@ -265,7 +283,11 @@ export function decodeBatch(bytes: Uint8Array): { header: BatchHeader; records: 
       let cursor = start + 1; // attributes
       const [timestampDelta, afterTimestamp] = readVarint(body, cursor);
       const [offsetDelta, afterOffset] = readVarint(body, afterTimestamp);
-      if (offsetDelta !== i) throw new InvalidBatchError(`record ${i} has offset delta ${offsetDelta}`);
+      const previous = records.at(-1);
+      const inOrder = options.allowGaps
+        ? (i === 0 ? offsetDelta === 0 : offsetDelta > previous!.offset - header.baseOffset)
+        : offsetDelta === i;
+      if (!inOrder) throw new InvalidBatchError(`record ${i} has offset delta ${offsetDelta}`);
       const [key, afterKey] = readBytes(body, afterOffset, end);
       const [value, afterValue] = readBytes(body, afterKey, end);
       const [headerCount, afterCount] = readVarint(body, afterValue);
@@ -280,7 +302,7 @@ export function decodeBatch(bytes: Uint8Array): { header: BatchHeader; records: 
         cursor = afterHeaderValue;
       }
       if (cursor !== end) throw new InvalidBatchError(`record ${i} has trailing bytes`);
-      records.push({ offset: header.baseOffset + i, timestamp: header.firstTimestamp + timestampDelta, key, value, headers });
+      records.push({ offset: header.baseOffset + offsetDelta, timestamp: header.firstTimestamp + timestampDelta, key, value, headers });
       at = end;
     }
   } catch (error) {

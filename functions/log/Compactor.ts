@@ -11,13 +11,13 @@ import {
   type QueryCommandOutput,
   type ScanCommandOutput,
 } from '@aws-sdk/lib-dynamodb';
-import { withBaseOffset } from '../../protocol/recordBatch.js';
+import { decodeBatch, encodeBatch, withBaseOffset, type StoredRecord } from '../../protocol/recordBatch.js';
 import { isConditionalCheckFailed } from '../storage/errors.js';
 import { DELETED_TOPIC_PREFIX, type DeletedTopicItem, type Topic } from '../topics/TopicRegistry.js';
 import type { Logger } from '../http/logger.js';
 import { HEAD_SORT_KEY, logPartitionKey } from './partitionHead.js';
 import type { LogItem } from './PartitionLog.js';
-import { encodeSegmentIndex, type SegmentIndexEntry } from './segment.js';
+import { decodeSegmentIndex, encodeSegmentIndex, splitBatches, type SegmentIndexEntry } from './segment.js';
 
 /** The steps of rolling batches into a segment, in order; tests inject a crash after any of them. */
 export type CompactionStep = 'segment-written' | 'pointer-written' | 'batches-deleted' | 'start-advanced';
@@ -33,6 +33,8 @@ export interface CompactorOptions {
   dynamoDbBudgetBytes?: number;
   /** Largest segment object. @default 8388608 */
   maxSegmentBytes?: number;
+  /** How long a tombstone stays in a key-compacted topic after its append, so consumers see it. @default 86400000 */
+  tombstoneGraceMs?: number;
   now?: () => number;
   logger?: Logger;
   /** Called after each step; a test throws here to simulate a crash. */
@@ -41,6 +43,8 @@ export interface CompactorOptions {
 
 export interface CompactionReport {
   segmentsWritten: number;
+  /** Records dropped from key-compacted topics (superseded, or tombstones past their grace). */
+  recordsCompacted: number;
   batchesRolled: number;
   offsetsExpired: number;
   topicsPurged: number;
@@ -70,6 +74,7 @@ export class Compactor {
   private readonly minAgeMs: number;
   private readonly dynamoDbBudgetBytes: number;
   private readonly maxSegmentBytes: number;
+  private readonly tombstoneGraceMs: number;
   private readonly now: () => number;
   private readonly logger: Logger | undefined;
   private readonly afterStep: (step: CompactionStep) => void | Promise<void>;
@@ -82,6 +87,7 @@ export class Compactor {
     this.minAgeMs = options.minAgeMs ?? 300_000;
     this.dynamoDbBudgetBytes = options.dynamoDbBudgetBytes ?? 4 * 1024 * 1024;
     this.maxSegmentBytes = options.maxSegmentBytes ?? 8 * 1024 * 1024;
+    this.tombstoneGraceMs = options.tombstoneGraceMs ?? 86_400_000;
     this.now = options.now ?? Date.now;
     this.logger = options.logger;
     this.afterStep = options.afterStep ?? (() => undefined);
@@ -89,7 +95,7 @@ export class Compactor {
 
   /** One pass over every topic and every deleted topic. */
   async runOnce(): Promise<CompactionReport> {
-    const report: CompactionReport = { segmentsWritten: 0, batchesRolled: 0, offsetsExpired: 0, topicsPurged: 0 };
+    const report: CompactionReport = { segmentsWritten: 0, recordsCompacted: 0, batchesRolled: 0, offsetsExpired: 0, topicsPurged: 0 };
     for (const item of await this.scanTopicsTable()) {
       if (item.pk.startsWith(DELETED_TOPIC_PREFIX)) {
         await this.purgeTopic(item as unknown as DeletedTopicItem);
@@ -102,6 +108,7 @@ export class Compactor {
         try {
           await this.compactPartition(topic, partition, report);
           await this.applyRetention(topic, partition, report);
+          await this.compactKeys(topic, partition, report);
         } catch (error) {
           this.logger?.warn('compaction of a partition failed; the next run retries', {
             topic: topic.name,
@@ -179,6 +186,80 @@ export class Compactor {
       for (const key of item.g ?? []) await this.deleteObjectQuietly(key);
     }
     if (report) report.offsetsExpired += start - head.start;
+  }
+
+  /**
+   * Key compaction (`cleanupPolicy: compact`): rewrites segments keeping only
+   * the newest record of each key in the whole partition, and dropping
+   * tombstones appended longer than the grace period ago. Kept records keep
+   * their offsets, so batches get offset gaps. Batches still in DynamoDB (the
+   * newest data) are not rewritten; they only count for what is newest.
+   */
+  async compactKeys(topic: Pick<Topic, 'topicId' | 'config'>, partition: number, report?: CompactionReport): Promise<void> {
+    if (topic.config.cleanupPolicy !== 'compact') return;
+    const pk = logPartitionKey(topic.topicId, partition);
+    const head = await this.readHead(pk);
+    const units = await this.deleteCovered(await this.committedItems(pk, head.start, head.next));
+    const batchesOf = new Map<LogItem, StoredRecord[][]>();
+    const newest = new Map<string, number>();
+    for (const unit of units) {
+      const batches = (unit.s ? splitBatches(await this.readWhole(unit.s)) : [await this.batchBytes(unit)]).map(
+        (bytes) => decodeBatch(bytes, { allowGaps: true }).records,
+      );
+      batchesOf.set(unit, batches);
+      for (const record of batches.flat()) if (record.key) newest.set(keyOf(record.key), record.offset);
+    }
+    const graceEnd = this.now() - this.tombstoneGraceMs;
+    for (const unit of units) {
+      if (!unit.s) continue;
+      const batches = batchesOf.get(unit)!;
+      const kept = batches.map((records) =>
+        records.filter((r) => r.key === null || (newest.get(keyOf(r.key)) === r.offset && !(r.value === null && unit.t < graceEnd))),
+      );
+      const dropped = batches.flat().length - kept.flat().length;
+      if (dropped === 0) continue;
+      await this.rewriteSegment(unit, kept);
+      if (report) report.recordsCompacted += dropped;
+    }
+  }
+
+  private async rewriteSegment(segment: LogItem, keptByBatch: StoredRecord[][]): Promise<void> {
+    const oldIndex = decodeSegmentIndex(segment.sk, segment.x!);
+    const parts: Uint8Array[] = [];
+    const entries: SegmentIndexEntry[] = [];
+    let position = 0;
+    keptByBatch.forEach((kept, i) => {
+      if (kept.length === 0) return;
+      const base = kept[0]!.offset;
+      const batch = encodeBatch(kept, { baseOffset: base, offsetDeltas: kept.map((r) => r.offset - base), compression: 'auto' });
+      // The old running maximum stays an upper bound that never decreases: offsets by time still bisect.
+      entries.push({ offset: base, position, maxTimestamp: oldIndex[i]!.maxTimestamp });
+      parts.push(batch);
+      position += batch.length;
+    });
+    const generation = (segment.v ?? 0) + 1;
+    const key = segment.s!.replace(/(\.\d+)?\.seg$/, `.${generation}.seg`);
+    await this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: Buffer.concat(parts) }));
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tables.log,
+          Item: { ...segment, s: key, v: generation, x: encodeSegmentIndex(segment.sk, entries), z: position },
+          ConditionExpression: 's = :old',
+          ExpressionAttributeValues: { ':old': segment.s },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+      await this.deleteObjectQuietly(key);
+      return;
+    }
+    await this.deleteObjectQuietly(segment.s!);
+  }
+
+  private async readWhole(key: string): Promise<Uint8Array> {
+    const object = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+    return object.Body!.transformToByteArray();
   }
 
   /** Removes every log item and S3 object of a deleted topic, then its marker. */
@@ -395,6 +476,10 @@ export class Compactor {
     } while (startKey);
     return items;
   }
+}
+
+function keyOf(key: Uint8Array): string {
+  return Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('base64');
 }
 
 function sizeOf(item: LogItem): number {

@@ -53,6 +53,8 @@ interface BatchItem {
   z?: number;
   /** S3 batches a segment replaced that are still to be deleted (the compactor's to-do list). */
   g?: string[];
+  /** How many times key compaction rewrote the segment. */
+  v?: number;
 }
 
 /** The log item types, as the compactor and readers see them. */
@@ -115,6 +117,8 @@ export interface PartitionLogOptions {
 }
 
 const READ_PAGE_ITEMS = 25;
+/** Stored batches of key-compacted topics may have offset gaps. */
+const GAPS = { allowGaps: true } as const;
 /** Placed-but-uncommitted batches learnt per read while contending for an offset. */
 const CHAIN_READ_LIMIT = 100;
 
@@ -285,13 +289,13 @@ export class PartitionLog {
       if (!found) return head.highWatermark;
       let records: StoredRecord[];
       if (found.s) {
-        // In a segment: the index's running maximum finds the batch, then read only that batch.
+        // In a segment: the index's running maximum finds the batch; read from there (a key-compacted
+        // segment may have dropped the record that set the maximum, so the answer can be in a later batch).
         const index = decodeSegmentIndex(found.sk, found.x!);
         const entry = Math.max(0, index.findIndex((e) => e.maxTimestamp >= timestamp));
-        const end = entry + 1 < index.length ? index[entry + 1]!.position : found.z!;
-        records = decodeBatch(await this.readObject(found.s, index[entry]!.position, end)).records;
+        records = splitBatches(await this.readObject(found.s, index[entry]!.position, found.z!)).flatMap((b) => decodeBatch(b, GAPS).records);
       } else {
-        records = decodeBatch(await this.batchBytes(found)).records;
+        records = decodeBatch(await this.batchBytes(found), GAPS).records;
       }
       const record = records.find((r) => r.offset >= head.logStartOffset && r.timestamp >= timestamp);
       return record?.offset ?? found.sk + found.c;
@@ -355,7 +359,7 @@ export class PartitionLog {
    * more, read with one ranged GET.
    */
   private async recordsOf(item: BatchItem, from: number, maxBytes: number): Promise<StoredRecord[]> {
-    if (!item.s) return decodeBatch(await this.batchBytes(item)).records;
+    if (!item.s) return decodeBatch(await this.batchBytes(item), GAPS).records;
     const index = decodeSegmentIndex(item.sk, item.x!);
     const firstEntry = entryAtOrBefore(index, from);
     let lastEntry = firstEntry;
@@ -363,7 +367,7 @@ export class PartitionLog {
     const start = index[firstEntry]!.position;
     const end = lastEntry + 1 < index.length ? index[lastEntry + 1]!.position : item.z!;
     const bytes = await this.readObject(item.s, start, end);
-    return splitBatches(bytes).flatMap((batch) => decodeBatch(batch).records);
+    return splitBatches(bytes).flatMap((batch) => decodeBatch(batch, GAPS).records);
   }
 
   /** Bytes `[start, end)` of an S3 object. A missing object means the log moved on under the read: read again. */

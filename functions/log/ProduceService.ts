@@ -73,7 +73,7 @@ export class ProduceService {
     options: { producer?: ProducerClaim; expectedOffsets?: Record<string, number> } = {},
   ): Promise<ProduceOutcome> {
     const partitions = this.assignPartitions(topic, records);
-    for (const { record } of records) checkRecordSize(topic, record);
+    for (const { record } of records) checkRecord(topic, record);
     const byPartition = new Map<number, ProducerRecord[]>();
     partitions.forEach((partition, i) => {
       const list = byPartition.get(partition) ?? [];
@@ -128,7 +128,7 @@ export class ProduceService {
     if (header.sizeBytes !== batch.length) {
       throw new BrookError('INVALID_RECORD', 'the body must hold exactly one record batch');
     }
-    for (const record of records) checkRecordSize(topic, record);
+    for (const record of records) checkRecord(topic, record);
     let claim: ProducerClaim | undefined;
     if (header.producerId >= 0) {
       claim = { id: String(header.producerId), epoch: header.producerEpoch, sequences: { [partition]: header.baseSequence } };
@@ -205,7 +205,10 @@ function checkPartition(topic: Topic, partition: number): void {
   }
 }
 
-function checkRecordSize(topic: Topic, record: ProducerRecord): void {
+function checkRecord(topic: Topic, record: ProducerRecord): void {
+  if (record.key === null && topic.config.cleanupPolicy === 'compact') {
+    throw new BrookError('INVALID_RECORD', `topic "${topic.name}" is key-compacted: every record needs a key`);
+  }
   const size = recordSize(record);
   if (size > topic.config.maxMessageBytes) {
     throw new BrookError(

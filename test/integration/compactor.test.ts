@@ -258,3 +258,51 @@ describe('compactor: deleted topics', () => {
     }
   });
 });
+
+describe('compactor: key-compacted topics', () => {
+  async function produceKeyed(topic: string, records: { key: string; value: string | null }[]): Promise<void> {
+    for (const record of records) {
+      expect((await brook.call({ method: 'POST', path: `/v1/topics/${topic}/records`, body: { records: [record] } })).status).toBe(200);
+    }
+  }
+
+  it('keeps the newest record per key at its offset, and drops tombstones after the grace period', async () => {
+    const topic = await newTopic({ cleanupPolicy: 'compact' });
+    await produceKeyed(topic, [
+      { key: 'a', value: 'a1' },
+      { key: 'b', value: 'b1' },
+      { key: 'a', value: 'a2' },
+      { key: 'c', value: 'c1' },
+      { key: 'b', value: null },
+      { key: 'c', value: 'c2' },
+    ]);
+    const t = await brook.topics.get(topic);
+    await compactor().compactPartition(t, 0);
+    await produceKeyed(topic, [{ key: 'a', value: 'a3' }]); // newest of a, still in DynamoDB
+
+    await compactor({ tombstoneGraceMs: 60_000 }).compactKeys(t, 0);
+    const withTombstone = await readAll(topic);
+    await compactor({ tombstoneGraceMs: 0, now: () => Date.now() + 1 }).compactKeys(t, 0);
+    const compacted = await readAll(topic);
+
+    expect(withTombstone.map((r) => [r.offset, r.key, r.value])).toEqual([
+      [4, 'b', null],
+      [5, 'c', 'c2'],
+      [6, 'a', 'a3'],
+    ]);
+    expect(compacted.map((r) => [r.offset, r.key, r.value])).toEqual([
+      [5, 'c', 'c2'],
+      [6, 'a', 'a3'],
+    ]);
+    const page = await brook.call({ method: 'GET', path: `/v1/topics/${topic}/partitions/0/records`, query: { offset: '0' } });
+    expect(page.body.records[0].offset).toBe(5);
+    expect(page.body.logStartOffset).toBe(0);
+  });
+
+  it('refuses a record without a key', async () => {
+    const topic = await newTopic({ cleanupPolicy: 'compact' });
+    const response = await brook.call({ method: 'POST', path: `/v1/topics/${topic}/records`, body: { records: [{ value: 'no key' }] } });
+    expect(response.status).toBe(400);
+    expect(response.body.error.code).toBe('INVALID_RECORD');
+  });
+});

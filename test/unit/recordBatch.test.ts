@@ -141,3 +141,20 @@ describe('protocol: the example in docs/record-batch.md', () => {
     expect(Buffer.from(batch).toString('hex').match(/../g)!.join(' ')).toBe(documented);
   });
 });
+
+describe('protocol: batches with offset gaps (key-compacted topics)', () => {
+  const kept: ProducerRecord[] = [records[0]!, records[2]!];
+
+  it('encodes explicit offset deltas and decodes them only when gaps are allowed', () => {
+    const batch = encodeBatch(kept, { baseOffset: 10, offsetDeltas: [0, 7] });
+
+    expect(decodeBatch(batch, { allowGaps: true }).records.map((r) => r.offset)).toEqual([10, 17]);
+    expect(() => decodeBatch(batch)).toThrow(InvalidBatchError);
+  });
+
+  it('refuses deltas that do not start at 0 or do not increase', () => {
+    expect(() => encodeBatch(kept, { offsetDeltas: [1, 2] })).toThrow(InvalidBatchError);
+    expect(() => encodeBatch(kept, { offsetDeltas: [0, 0] })).toThrow(InvalidBatchError);
+    expect(() => encodeBatch(kept, { offsetDeltas: [0] })).toThrow(InvalidBatchError);
+  });
+});
