@@ -393,7 +393,7 @@ export class Compactor {
   }
 
   private async committedItems(pk: string, start: number, next: number): Promise<LogItem[]> {
-    if (next <= start) return [];
+    if (next === 0) return [];
     const items: LogItem[] = [];
     let startKey: Record<string, unknown> | undefined;
     do {

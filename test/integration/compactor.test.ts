@@ -208,6 +208,23 @@ describe('compactor: retention', () => {
     expect(await objectsUnder(`batches/${topicId}/`)).toEqual([]);
   });
 
+  it('finishes a retention that crashed after moving the log start', async () => {
+    const topic = await newTopic({ retentionMs: 60_000 });
+    await produceMixed(topic, 4);
+    const t = await brook.topics.get(topic);
+    const later = () => Date.now() + 61_000;
+    const crashing = compactor({ now: later, afterStep: (step) => { if (step === 'start-advanced') throw new InjectedCrash(step); } });
+
+    await expect(crashing.applyRetention(t, 0)).rejects.toThrow(InjectedCrash);
+    const below = await brook.call({ method: 'GET', path: `/v1/topics/${topic}/partitions/0/records`, query: { offset: '0' } });
+    expect(below.status).toBe(416);
+    expect((await logItems(topic)).length).toBeGreaterThan(0);
+    await compactor({ now: later }).applyRetention(t, 0);
+
+    expect(await logItems(topic)).toEqual([]);
+    expect(await objectsUnder(`batches/${t.topicId}/`)).toEqual([]);
+  });
+
   it('keeps data younger than retentionMs, and everything with -1', async () => {
     const young = await newTopic({ retentionMs: 60_000 });
     const forever = await newTopic({ retentionMs: -1 });
