@@ -45,7 +45,7 @@ async function timed<T>(run: () => Promise<T>): Promise<{ ms: number; counts: Re
 }
 
 const dataDir = await mkdtemp(join(tmpdir(), 'brook-bench-'));
-const stack = await startLocalStack({ port: 0, dataDir, apiKey: randomBytes(24).toString('hex'), ...(INLINE !== undefined ? { inlineBatchMaxBytes: INLINE } : {}) });
+const stack = await startLocalStack({ port: 0, dataDir, apiKey: randomBytes(24).toString('hex'), compactIntervalMs: 0, ...(INLINE !== undefined ? { inlineBatchMaxBytes: INLINE } : {}) });
 const headers = { authorization: `Bearer ${stack.adminKey}`, 'content-type': 'application/json' };
 const api = (path: string, init: RequestInit = {}) => fetch(`${stack.url}/v1${path}`, { ...init, headers });
 
