@@ -27,6 +27,8 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionName, FunctionAccess>> = {
   // Producer registrations live in the topics table, hence write there.
   produce: { authenticates: true, tables: { topics: 'readWrite', log: 'readWrite' }, bucket: 'readWrite' },
   fetch: { authenticates: true, tables: { topics: 'read', log: 'read' }, bucket: 'read' },
+  // Leases, plans and offsets live in the groups table; lag reads the log, and a reset to a timestamp may read a batch in S3.
+  groups: { authenticates: true, tables: { groups: 'readWrite', topics: 'read', log: 'read' }, bucket: 'read' },
 };
 
 /**

@@ -8,7 +8,7 @@
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 /** One Lambda function per name; its entry is `functions/handlers/<name>.ts`. */
-export const FUNCTION_NAMES = ['health', 'topics', 'produce', 'fetch', 'fallback'] as const;
+export const FUNCTION_NAMES = ['health', 'topics', 'produce', 'fetch', 'groups', 'fallback'] as const;
 export type FunctionName = (typeof FUNCTION_NAMES)[number];
 
 export interface RouteDefinition {
@@ -30,6 +30,15 @@ export const ROUTES: readonly RouteDefinition[] = [
   { method: 'GET', path: '/v1/topics/{topic}/partitions/{partition}/records', function: 'fetch' },
   { method: 'POST', path: '/v1/fetch', function: 'fetch' },
   { method: 'GET', path: '/v1/topics/{topic}/partitions/{partition}/offsets', function: 'fetch' },
+  { method: 'GET', path: '/v1/groups', function: 'groups' },
+  { method: 'GET', path: '/v1/groups/{group}', function: 'groups' },
+  { method: 'DELETE', path: '/v1/groups/{group}', function: 'groups' },
+  { method: 'POST', path: '/v1/groups/{group}/members', function: 'groups' },
+  { method: 'POST', path: '/v1/groups/{group}/members/{memberId}/heartbeat', function: 'groups' },
+  { method: 'DELETE', path: '/v1/groups/{group}/members/{memberId}', function: 'groups' },
+  { method: 'POST', path: '/v1/groups/{group}/offsets', function: 'groups' },
+  { method: 'GET', path: '/v1/groups/{group}/offsets', function: 'groups' },
+  { method: 'POST', path: '/v1/groups/{group}/offsets/reset', function: 'groups' },
 ];
 
 /** `"POST /v1/topics"`: the API Gateway route key of a route. */

@@ -1,6 +1,8 @@
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { ApiKeyStore } from '../../functions/auth/ApiKeyStore.js';
 import type { BrookConfig } from '../../functions/config.js';
+import { GroupCoordinator, type GroupCoordinatorOptions } from '../../functions/groups/GroupCoordinator.js';
+import { groupRoutes } from '../../functions/groups/groupRoutes.js';
 import { createHttpHandler, type BrookHttpHandler } from '../../functions/http/httpHandler.js';
 import { silentLogger } from '../../functions/http/logger.js';
 import { routeKey, ROUTES } from '../../functions/http/routes.js';
@@ -23,6 +25,7 @@ export interface BrookUnderTest {
   config: BrookConfig;
   log: PartitionLog;
   topics: TopicRegistry;
+  groups: GroupCoordinator;
   keys: ApiKeyStore;
   /** Routes a request to the handler API Gateway would pick, with the admin key unless one is given. */
   call(request: ApiRequest): Promise<ApiResponse>;
@@ -36,7 +39,12 @@ export interface BrookUnderTest {
  */
 export async function brookUnderTest(
   config: BrookConfig,
-  options: { compression?: BatchCompression; log?: Partial<PartitionLogOptions> } = {},
+  options: {
+    compression?: BatchCompression;
+    log?: Partial<PartitionLogOptions>;
+    /** The group coordinator's clock and topic cache (a fake clock makes leases expire at once). */
+    groups?: Pick<GroupCoordinatorOptions, 'now' | 'topicMetadataMaxAgeMs'>;
+  } = {},
 ): Promise<BrookUnderTest> {
   const doc = createDocumentClient(config);
   const keys = new ApiKeyStore(doc, config.tables.keys, { cacheTtlMs: config.keyCacheTtlMs });
@@ -53,6 +61,7 @@ export async function brookUnderTest(
   });
   const topics = new TopicRegistry(doc, config.tables);
   const producers = new ProducerRegistry(doc, config.tables.topics);
+  const groups = new GroupCoordinator({ doc, tables: config.tables, log, topics, ...options.groups });
   const common = { keys, logger: silentLogger };
   const handlers: Record<string, BrookHttpHandler> = {
     topics: createHttpHandler({ ...common, routes: topicRoutes(topics) }),
@@ -62,6 +71,7 @@ export async function brookUnderTest(
       binaryContentTypes: [RECORD_BATCH_CONTENT_TYPE],
     }),
     fetch: createHttpHandler({ ...common, routes: fetchRoutes({ topics, log, fetch: new FetchService(log, notifier) }) }),
+    groups: createHttpHandler({ ...common, routes: groupRoutes(groups) }),
   };
   const byRouteKey = new Map(ROUTES.map((route) => [routeKey(route), handlers[route.function]]));
   const handler: BrookHttpHandler = (event: APIGatewayProxyEventV2, context: Context) => {
@@ -73,6 +83,7 @@ export async function brookUnderTest(
     config,
     log,
     topics,
+    groups,
     keys,
     handler,
     call: (request) => invoke(handler, { apiKey: TEST_ADMIN_KEY, ...request }),

@@ -135,6 +135,27 @@ describe('Least privilege (FUNCTION_ACCESS)', () => {
     expect(fetchBucket.filter((action) => action.startsWith('s3:Put') || action.startsWith('s3:Delete'))).toEqual([]);
   });
 
+  it('lets groups write only the groups table, and read the topics, the log, the keys and the bucket', () => {
+    // Prepare
+    const actions = (table: TableName) => tableActions(synthesized, functions.groups, table);
+    const bucketId = logicalId(synthesized.stack, synthesized.stack.bucket);
+
+    // Act
+    const bucket = statementsOf(synthesized, functions.groups).filter((s) => refersTo(s.Resource, bucketId)).flatMap(actionsOf);
+
+    // Assess
+    expect(actions('groups')).toEqual(
+      expect.arrayContaining(['dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem', 'dynamodb:Scan']),
+    );
+    for (const table of ['topics', 'log', 'keys'] as const) {
+      expect(actions(table), table).toContain('dynamodb:GetItem');
+      expect(writesIn(actions(table)), table).toEqual([]);
+    }
+    expect(actions('log')).toContain('dynamodb:BatchGetItem');
+    expect(bucket.some((action) => action.startsWith('s3:Get'))).toBe(true);
+    expect(bucket.filter((action) => action.startsWith('s3:Put') || action.startsWith('s3:Delete'))).toEqual([]);
+  });
+
   it('gives fetch a timeout that fits a 20 s long-poll and API Gateway\'s 30 s', () => {
     const timeout = functionProperties(synthesized, functions.fetch).Timeout as number;
     expect(timeout).toBeGreaterThanOrEqual(21);

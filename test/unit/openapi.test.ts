@@ -7,6 +7,8 @@ import { parse } from 'yaml';
 import * as z from 'zod';
 import type { Principal } from '../../functions/auth/ApiKeyStore.js';
 import { ADMIN_PERMISSIONS } from '../../functions/auth/permissions.js';
+import { SESSION_TIMEOUT, type GroupCoordinator, type JoinInput, type ResetInput } from '../../functions/groups/GroupCoordinator.js';
+import { commitBodySchema, groupRoutes, heartbeatBodySchema, joinBodySchema, resetBodySchema } from '../../functions/groups/groupRoutes.js';
 import { createHttpHandler, type RouteSpec } from '../../functions/http/httpHandler.js';
 import { silentLogger } from '../../functions/http/logger.js';
 import { ROUTES, routeKey } from '../../functions/http/routes.js';
@@ -19,7 +21,7 @@ import { alterTopicSchema, createTopicSchema, DEFAULT_TOPIC_CONFIG } from '../..
 import type { Topic, TopicRegistry } from '../../functions/topics/TopicRegistry.js';
 import { topicRoutes } from '../../functions/topics/topicRoutes.js';
 import { ERROR_TABLE, isErrorCode } from '../../protocol/errors.js';
-import { TOPIC_NAME_PATTERN } from '../../protocol/names.js';
+import { GROUP_NAME_PATTERN, TOPIC_NAME_PATTERN } from '../../protocol/names.js';
 import { encodeBatch, RECORD_BATCH_CONTENT_TYPE, type StoredRecord } from '../../protocol/recordBatch.js';
 import { invoke, type ApiResponse } from '../helpers/apiEvent.js';
 
@@ -193,8 +195,23 @@ const stubProducers = {
   register: async (id?: string) => ({ id: id ?? '281474976710655', epoch: id === undefined ? 0 : 1 }),
 } as unknown as ProducerRegistry;
 
+// The group coordinator's answers, in the shapes it gives.
+const stubGroups = {
+  join: async (_group: string, input: JoinInput) => ({
+    memberId: 'm-3f9a6c0d12e4b7a8',
+    generation: 4,
+    assignment: input.topics.map((topic) => ({ topic, partitions: [0, 1] })),
+    heartbeatIntervalMs: Math.floor((input.sessionTimeoutMs ?? SESSION_TIMEOUT.default) / 3),
+  }),
+  heartbeat: async (_group: string, _memberId: string, generation: number) => ({ generation, assignment: [{ topic: 'orders', partitions: [0] }], rebalancing: false }),
+  commit: async () => undefined,
+  resetOffsets: async (_group: string, input: ResetInput) =>
+    (input.partitions ?? [0, 1, 2]).map((partition) => ({ topic: input.topic, partition, before: partition === 0 ? 1042 : null, after: 0 })),
+} as unknown as GroupCoordinator;
+
 const routeSpecs: Record<string, RouteSpec<unknown, unknown>> = {
   ...topicRoutes(stubTopics),
+  ...groupRoutes(stubGroups),
   ...produceRoutes({ topics: stubTopics, produce: new ProduceService({ log: stubLog, producers: stubProducers }), producers: stubProducers }),
   ...fetchRoutes({ topics: stubTopics, fetch: new FetchService(stubLog), log: stubLog }),
 };
@@ -317,6 +334,10 @@ describe('docs/openapi.yaml', () => {
       'PATCH /v1/topics/{topic}': alterTopicSchema,
       'POST /v1/producers': routeSpecs['POST /v1/producers']!.body,
       'POST /v1/fetch': routeSpecs['POST /v1/fetch']!.body,
+      'POST /v1/groups/{group}/members': joinBodySchema,
+      'POST /v1/groups/{group}/members/{memberId}/heartbeat': heartbeatBodySchema,
+      'POST /v1/groups/{group}/offsets': commitBodySchema,
+      'POST /v1/groups/{group}/offsets/reset': resetBodySchema,
       // Its body schema is private to logRoutes.ts: the route itself checks these examples (next test).
       'POST /v1/topics/{topic}/records': undefined,
     };
@@ -497,6 +518,31 @@ describe('docs/openapi.yaml', () => {
         }
       }
     }
+  });
+
+  it('states the group name rule and the group limits as the code does', () => {
+    const schemas = doc.components.schemas;
+    expect(schemas.GroupName.pattern).toBe(GROUP_NAME_PATTERN.source);
+    expect(schemas.GroupName.not).toEqual({ enum: ['.', '..'] });
+    expect(doc.components.parameters.Group.schema).toEqual({ $ref: '#/components/schemas/GroupName' });
+    const join = schemas.JoinGroupRequest.properties;
+    expect([join.sessionTimeoutMs.minimum, join.sessionTimeoutMs.maximum, join.sessionTimeoutMs.default]).toEqual([
+      SESSION_TIMEOUT.min,
+      SESSION_TIMEOUT.max,
+      SESSION_TIMEOUT.default,
+    ]);
+    const base = { topics: ['orders'] };
+    for (const value of [join.sessionTimeoutMs.minimum, join.sessionTimeoutMs.maximum]) expect(joinBodySchema.safeParse({ ...base, sessionTimeoutMs: value }).success).toBe(true);
+    for (const value of [join.sessionTimeoutMs.minimum - 1, join.sessionTimeoutMs.maximum + 1]) expect(joinBodySchema.safeParse({ ...base, sessionTimeoutMs: value }).success).toBe(false);
+    expect(joinBodySchema.safeParse({ topics: Array.from({ length: join.topics.maxItems + 1 }, (_, i) => `t${i}`) }).success).toBe(false);
+    const entry = schemas.CommitOffsetsRequest.properties.offsets.items.properties;
+    const commitOf = (fields: object) => commitBodySchema.safeParse({ offsets: [{ topic: 'orders', partition: 0, offset: 0, ...fields }] }).success;
+    expect(commitOf({ partition: entry.partition.maximum })).toBe(true);
+    expect(commitOf({ partition: entry.partition.maximum + 1 })).toBe(false);
+    expect(commitOf({ metadata: 'x'.repeat(entry.metadata.maxLength) })).toBe(true);
+    expect(commitOf({ metadata: 'x'.repeat(entry.metadata.maxLength + 1) })).toBe(false);
+    expect(commitOf({ offset: entry.offset.maximum })).toBe(true);
+    expect(commitOf({ offset: entry.offset.maximum + 1 })).toBe(false);
   });
 
   it('states the topic name rule as protocol/names.ts does', () => {
