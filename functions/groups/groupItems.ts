@@ -2,9 +2,11 @@
  * The items of one consumer group in the groups table, all under `pk = <group>`
  * (docs/groups.md, "Items"):
  *
- * - `meta`: the plan (generation, members, targets), the owner of every owned
- *   partition, the partitions on the move, and the subscribed topics as last
- *   seen; `version` makes every change of it conditional.
+ * - `meta`: `generation`, `version` (every change of the item is conditional
+ *   on it) and `plan`, gzipped JSON (`StoredPlan`): the members and their
+ *   target partitions, the owner of every owned partition, the partitions on
+ *   the move, and the subscribed topics as last seen. Gzip keeps the item, which
+ *   every heartbeat reads, at a few KB for a hundred members.
  * - `member#<memberId>`: one lease per member, the only item a heartbeat writes.
  * - `offset#<topic>#<partition>`: the partition's lease holder (`owner`) next to
  *   its committed offset, so that a commit is one conditional write of one item.
@@ -12,6 +14,7 @@
  * `member#` sorts before `meta`, which sorts before `offset#`: one query reads
  * the members and the meta item, another the meta item and the offsets.
  */
+import { gunzipSync, gzipSync } from 'node:zlib';
 import {
   decodePartitionSet,
   encodePartitionSet,
@@ -43,6 +46,14 @@ export interface MetaItem {
   generation: number;
   /** Bumped by every write of this item; every write is conditional on it. */
   version: number;
+  /** `StoredPlan` as gzipped JSON. */
+  plan: Uint8Array;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** The plan inside the meta item. */
+export interface StoredPlan {
   /** Member id -> its target partitions (encoded, see `encodePartitionSet`); every member of the plan has an entry. */
   members: Record<string, string>;
   /** Member id -> the partitions it owns (encoded). */
@@ -51,8 +62,6 @@ export interface MetaItem {
   moving: Record<string, [number, number]>;
   /** Topic -> [topicId, partition count], as last seen. */
   topics: Record<string, [string, number]>;
-  createdAt: number;
-  updatedAt: number;
 }
 
 export interface MemberItem {
@@ -96,25 +105,32 @@ export function ttlFor(expiresAt: number): number {
 /** The plan a meta item holds (the empty plan when there is none). */
 export function planFromMeta(meta: MetaItem | undefined): GroupPlan {
   if (!meta) return EMPTY_PLAN;
+  const stored = storedPlan(meta);
   const targets = new Map<PartitionKey, string>();
-  for (const [memberId, encoded] of Object.entries(meta.members ?? {})) {
+  for (const [memberId, encoded] of Object.entries(stored.members)) {
     for (const key of decodePartitionSet(encoded)) targets.set(key, memberId);
   }
   const owners = new Map<PartitionKey, string>();
-  for (const [memberId, encoded] of Object.entries(meta.owners ?? {})) {
+  for (const [memberId, encoded] of Object.entries(stored.owners)) {
     for (const key of decodePartitionSet(encoded)) owners.set(key, memberId);
   }
   const moving = new Map<PartitionKey, Revocation>(
-    Object.entries(meta.moving ?? {}).map(([key, [generation, since]]) => [key, { generation, since }]),
+    Object.entries(stored.moving).map(([key, [generation, since]]) => [key, { generation, since }]),
   );
   const topics = new Map<string, TopicSnapshot>(
-    Object.entries(meta.topics ?? {}).map(([topic, [id, partitions]]) => [topic, { id, partitions }]),
+    Object.entries(stored.topics).map(([topic, [id, partitions]]) => [topic, { id, partitions }]),
   );
-  return { generation: meta.generation, members: Object.keys(meta.members ?? {}).sort(), topics, targets, owners, moving };
+  return { generation: meta.generation, members: Object.keys(stored.members).sort(), topics, targets, owners, moving };
+}
+
+/** The JSON a meta item's `plan` holds. */
+export function storedPlan(meta: Pick<MetaItem, 'plan'>): StoredPlan {
+  const stored = JSON.parse(gunzipSync(meta.plan).toString('utf8')) as Partial<StoredPlan>;
+  return { members: stored.members ?? {}, owners: stored.owners ?? {}, moving: stored.moving ?? {}, topics: stored.topics ?? {} };
 }
 
 /** The attributes of a meta item that hold `plan`. */
-export function metaAttributes(plan: GroupPlan): Pick<MetaItem, 'generation' | 'members' | 'owners' | 'moving' | 'topics'> {
+export function metaAttributes(plan: GroupPlan): Pick<MetaItem, 'generation' | 'plan'> {
   const byMember = (map: ReadonlyMap<PartitionKey, string>, everyone: readonly string[]) => {
     const keys = new Map<string, PartitionKey[]>(everyone.map((id) => [id, []]));
     for (const [key, memberId] of map) {
@@ -124,11 +140,11 @@ export function metaAttributes(plan: GroupPlan): Pick<MetaItem, 'generation' | '
     }
     return Object.fromEntries([...keys].map(([id, list]) => [id, encodePartitionSet(list)]));
   };
-  return {
-    generation: plan.generation,
+  const stored: StoredPlan = {
     members: byMember(plan.targets, plan.members),
     owners: byMember(plan.owners, []),
     moving: Object.fromEntries([...plan.moving].map(([key, { generation, since }]) => [key, [generation, since]])),
     topics: Object.fromEntries([...plan.topics].map(([topic, { id, partitions }]) => [topic, [id, partitions]])),
   };
+  return { generation: plan.generation, plan: new Uint8Array(gzipSync(JSON.stringify(stored))) };
 }

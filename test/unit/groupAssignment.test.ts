@@ -16,7 +16,7 @@ import {
   type SubscribedMember,
   type TopicSnapshot,
 } from '../../functions/groups/assignment.js';
-import { metaAttributes, planFromMeta, type MetaItem } from '../../functions/groups/groupItems.js';
+import { metaAttributes, planFromMeta, storedPlan, type MetaItem } from '../../functions/groups/groupItems.js';
 
 const keys = (topic: string, count: number) => Array.from({ length: count }, (_, p) => partitionKey(topic, p));
 
@@ -68,8 +68,27 @@ describe('groups: partition sets', () => {
       moving: new Map([[partitionKey('orders', 1), { generation: 7, since: 1000 }]]),
     };
     const meta = { pk: 'g', sk: 'meta', version: 3, createdAt: 0, updatedAt: 0, ...metaAttributes(plan) } as MetaItem;
-    expect(meta.members).toEqual({ 'm-a': 'orders:0', 'm-b': 'orders:1-2', 'm-c': '' });
+    expect(storedPlan(meta)).toEqual({
+      members: { 'm-a': 'orders:0', 'm-b': 'orders:1-2', 'm-c': '' },
+      owners: { 'm-a': 'orders:0-1', 'm-b': 'orders:2' },
+      moving: { 'orders#1': [7, 1000] },
+      topics: { orders: ['x', 3] },
+    });
     expect(planFromMeta(meta)).toEqual(plan);
+  });
+
+  it('keeps the meta item of the largest group allowed well under DynamoDB\'s 400 KB', () => {
+    // 1,000 members over 10 topics of 1,000 partitions with long names, spread as unevenly across topics as can be.
+    const members = Array.from({ length: 1000 }, (_, i) => `m-${((i * 2654435761) >>> 0).toString(16).padStart(8, '0')}${i.toString(16).padStart(8, '0')}`).sort();
+    const topicNames = Array.from({ length: 10 }, (_, i) => `${'long-topic-name-'.repeat(15)}${i}`);
+    const all = topicNames.flatMap((name) => keys(name, 1000));
+    const targets = new Map(all.map((key, i) => [key, members[i % members.length]!]));
+    const owners = new Map(all.map((key, i) => [key, members[(i + 1) % members.length]!]));
+    const moving = new Map(all.filter((_, i) => i % 2 === 0).map((key) => [key, { generation: 12, since: 1_700_000_000_000 }]));
+    const plan: GroupPlan = { generation: 12, members, topics: new Map(topicNames.map((name) => [name, { id: 'abcdef0123456789', partitions: 1000 }])), targets, owners, moving };
+    const { plan: bytes } = metaAttributes(plan);
+    expect(bytes.length).toBeLessThan(350_000);
+    expect(planFromMeta({ pk: 'g', sk: 'meta', version: 1, generation: 12, plan: bytes, createdAt: 0, updatedAt: 0 })).toEqual(plan);
   });
 });
 
