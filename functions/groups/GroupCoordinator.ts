@@ -263,7 +263,7 @@ export class GroupCoordinator {
           await backoff(attempt);
           continue;
         }
-        throw translateStorageError(error);
+        throw translateError(error);
       }
       let synced: Snapshot;
       try {
@@ -308,7 +308,7 @@ export class GroupCoordinator {
       updated = result.Attributes as MemberItem;
     } catch (error) {
       if (isConditionalCheckFailed(error)) throw memberNotFound(group, memberId);
-      throw translateStorageError(error);
+      throw translateError(error);
     }
     const members = snapshot.members.map((member) => (member.memberId === memberId ? updated : member));
     const synced = await this.sync(group, { ...snapshot, members });
@@ -334,7 +334,7 @@ export class GroupCoordinator {
       );
     } catch (error) {
       if (isConditionalCheckFailed(error)) throw memberNotFound(group, memberId);
-      throw translateStorageError(error);
+      throw translateError(error);
     }
     // Its partitions move at once: released, and given to their new targets in the same write.
     await this.sync(group);
@@ -387,7 +387,7 @@ export class GroupCoordinator {
         );
         return undefined;
       } catch (error) {
-        if (!isConditionalCheckFailed(error)) throw translateStorageError(error);
+        if (!isConditionalCheckFailed(error)) throw translateError(error);
         const old = failedItem<OffsetItem>(error);
         if (old?.owner === memberId) {
           return new BrookError('INVALID_OFFSET', `offset ${entry.offset} of ${entry.topic}/${entry.partition} is behind the committed offset ${old.offset}; offsets only move back by a reset`, {
@@ -460,7 +460,7 @@ export class GroupCoordinator {
         );
         return undefined;
       } catch (error) {
-        if (!isConditionalCheckFailed(error)) throw translateStorageError(error);
+        if (!isConditionalCheckFailed(error)) throw translateError(error);
         const old = failedItem<OffsetItem>(error);
         if (old?.owner !== seenOwner) return groupNotEmpty(group);
         return new BrookError('INVALID_OFFSET', `offset ${entry.offset} of ${entry.topic}/${entry.partition} is behind the committed offset ${old?.offset}; offsets only move back by a reset`, {
@@ -545,7 +545,7 @@ export class GroupCoordinator {
         return undefined;
       } catch (error) {
         if (isConditionalCheckFailed(error)) return groupNotEmpty(group);
-        throw translateStorageError(error);
+        throw translateError(error);
       }
     });
     const failed = failures.find((failure) => failure !== undefined);
@@ -605,7 +605,7 @@ export class GroupCoordinator {
         startKey = page.LastEvaluatedKey;
       } while (startKey);
     } catch (error) {
-      throw translateStorageError(error);
+      throw translateError(error);
     }
     const now = this.now();
     return [...byGroup]
@@ -642,7 +642,7 @@ export class GroupCoordinator {
           await backoff(attempt);
           continue;
         }
-        throw translateStorageError(error);
+        throw translateError(error);
       }
       await this.deleteItems(group, [...snapshot.members.map((m) => m.sk), ...snapshot.offsets.map((o) => o.sk)]);
       return;
@@ -672,7 +672,7 @@ export class GroupCoordinator {
         const meta = await this.writePlan(group, snapshot, result, now);
         return { ...snapshot, meta, plan: result.plan };
       } catch (error) {
-        if (!isRetriableConflict(error)) throw translateStorageError(error);
+        if (!isRetriableConflict(error)) throw translateError(error);
         if (attempt >= MAX_SYNC_ATTEMPTS) {
           throw new BrookError('UNAVAILABLE', `group "${group}" is being changed by many requests at once; retry`, {}, { cause: error });
         }
@@ -819,7 +819,14 @@ export class GroupCoordinator {
           },
         });
       }
-      await this.doc.send(new TransactWriteCommand({ TransactItems: items }));
+      try {
+        await this.doc.send(new TransactWriteCommand({ TransactItems: items }));
+      } catch (error) {
+        // Once the first transaction is in, the new member holds the place: the sync that follows the join
+        // finishes the hand-over (the old member is gone, so what it still owns goes to its targets, the new member).
+        if (c > 0 && isRetriableConflict(error)) return;
+        throw error;
+      }
       meta = next;
     }
   }
@@ -860,7 +867,7 @@ export class GroupCoordinator {
         startKey = page.LastEvaluatedKey;
       } while (startKey);
     } catch (error) {
-      throw translateStorageError(error);
+      throw translateError(error);
     }
     snapshot.plan = planFromMeta(snapshot.meta);
     return snapshot;
@@ -871,7 +878,7 @@ export class GroupCoordinator {
       const result = await this.doc.send(new GetCommand({ TableName: this.table, Key: { pk: group, sk }, ConsistentRead: true }));
       return result.Item as T | undefined;
     } catch (error) {
-      throw translateStorageError(error);
+      throw translateError(error);
     }
   }
 
@@ -882,7 +889,7 @@ export class GroupCoordinator {
     try {
       await this.doc.send(new PutCommand({ TableName: this.table, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }));
     } catch (error) {
-      if (!isConditionalCheckFailed(error)) throw translateStorageError(error);
+      if (!isConditionalCheckFailed(error)) throw translateError(error);
     }
   }
 
@@ -900,7 +907,7 @@ export class GroupCoordinator {
         }
       }
     } catch (error) {
-      throw translateStorageError(error);
+      throw translateError(error);
     }
   }
 
@@ -1042,6 +1049,24 @@ function firstFailure(entries: { topic: string; partition: number }[], failures:
     ...(failures[i] ? { error: failures[i]!.toJSON().error } : {}),
   }));
   return new BrookError(first.code as ErrorCode, first.message, { ...first.details, results });
+}
+
+/**
+ * Storage errors as the contract's: a transaction cancelled because DynamoDB
+ * throttled one of its items is THROTTLED, like a throttled single write.
+ */
+function translateError(error: unknown): unknown {
+  if ((error as { name?: string } | undefined)?.name === 'TransactionCanceledException') {
+    const reasons = (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
+    if (reasons.some((r) => r.Code === 'ThrottlingError' || r.Code === 'ProvisionedThroughputExceeded' || r.Code === 'RequestLimitExceeded')) {
+      return new BrookError('THROTTLED', 'storage is throttling requests; retry with backoff', {}, { cause: error });
+    }
+    if (isRetriableConflict(error)) return new BrookError('UNAVAILABLE', 'the group is being changed; retry', {}, { cause: error });
+  }
+  if ((error as { name?: string } | undefined)?.name === 'TransactionConflictException') {
+    return new BrookError('UNAVAILABLE', 'the group is being changed; retry', {}, { cause: error });
+  }
+  return translateStorageError(error);
 }
 
 function failedItem<T>(error: unknown): T | undefined {
