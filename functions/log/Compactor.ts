@@ -106,9 +106,7 @@ export class Compactor {
       const topic = item as unknown as Topic;
       for (let partition = 0; partition < topic.partitions; partition++) {
         try {
-          await this.compactPartition(topic, partition, report);
-          await this.applyRetention(topic, partition, report);
-          await this.compactKeys(topic, partition, report);
+          await this.processPartition(topic, partition, report);
         } catch (error) {
           this.logger?.warn('compaction of a partition failed; the next run retries', {
             topic: topic.name,
@@ -119,6 +117,59 @@ export class Compactor {
       }
     }
     return report;
+  }
+
+  /**
+   * One partition's pass: roll batches into segments, apply retention,
+   * compact keys. An idle partition costs one eventually consistent read:
+   * the pass is skipped when HEAD shows nothing new since a pass that left no
+   * batch in DynamoDB (`cw`), and no retention or tombstone deadline has come.
+   */
+  async processPartition(topic: Pick<Topic, 'topicId' | 'config'>, partition: number, report?: CompactionReport): Promise<void> {
+    const pk = logPartitionKey(topic.topicId, partition);
+    const seen = await this.doc.send(new GetCommand({ TableName: this.tables.log, Key: { pk, sk: HEAD_SORT_KEY } }));
+    const head = seen.Item as { next?: number; cw?: number; ot?: number; cp?: number } | undefined;
+    const next = head?.next ?? 0;
+    if (next === 0 || !this.passDue(topic, { ...head, next })) return;
+    await this.compactPartition(topic, partition, report);
+    await this.applyRetention(topic, partition, report);
+    await this.compactKeys(topic, partition, report);
+    await this.markPassed(pk, next);
+  }
+
+  private passDue(topic: Pick<Topic, 'config'>, head: { next: number; cw?: number; ot?: number; cp?: number }): boolean {
+    if (head.cw !== head.next) return true;
+    const now = this.now();
+    const { retentionMs, cleanupPolicy } = topic.config;
+    if (cleanupPolicy === 'delete') return retentionMs >= 0 && head.ot !== undefined && head.ot < now - retentionMs;
+    // Key-compacted: tombstones fall due with time alone; look again once an hour (or per grace period, if shorter).
+    return head.cp === undefined || now - head.cp >= Math.min(this.tombstoneGraceMs, 3_600_000);
+  }
+
+  /**
+   * Records on HEAD what the pass left: `cw`, the high watermark it started
+   * from when no batch is left in DynamoDB; `ot`, the oldest append time still
+   * in the log; `cp`, when it ran. Appends never touch these attributes.
+   */
+  private async markPassed(pk: string, passedNext: number): Promise<void> {
+    const head = await this.readHead(pk);
+    const items = await this.committedItems(pk, head.start, head.next);
+    const batchesLeft = items.some((item) => !item.s);
+    const oldest = items.reduce((min, item) => Math.min(min, item.t), Number.POSITIVE_INFINITY);
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tables.log,
+        Key: { pk, sk: HEAD_SORT_KEY },
+        UpdateExpression: `SET cp = :now${Number.isFinite(oldest) ? ', ot = :ot' : ''}${batchesLeft ? '' : ', cw = :cw'}${removals(batchesLeft ? 'cw' : undefined, Number.isFinite(oldest) ? undefined : 'ot')}`,
+        ConditionExpression: 'attribute_exists(#next)',
+        ExpressionAttributeNames: { '#next': 'next' },
+        ExpressionAttributeValues: {
+          ':now': this.now(),
+          ...(Number.isFinite(oldest) ? { ':ot': oldest } : {}),
+          ...(batchesLeft ? {} : { ':cw': passedNext }),
+        },
+      }),
+    );
   }
 
   /** Rolls old enough (or over-budget) committed batches of one partition into segments. */
@@ -476,6 +527,11 @@ export class Compactor {
     } while (startKey);
     return items;
   }
+}
+
+function removals(...names: (string | undefined)[]): string {
+  const present = names.filter((name): name is string => name !== undefined);
+  return present.length > 0 ? ` REMOVE ${present.join(', ')}` : '';
 }
 
 function keyOf(key: Uint8Array): string {

@@ -6,6 +6,7 @@ import type { BrookConfig } from '../../functions/config.js';
 import { Compactor, type CompactionStep, type CompactorOptions } from '../../functions/log/Compactor.js';
 import { logPartitionKey } from '../../functions/log/partitionHead.js';
 import { createDocumentClient } from '../../functions/storage/clients.js';
+import { requestCounts, resetRequestCounts } from '../../functions/storage/requestMeter.js';
 import { createS3Client } from '../../functions/storage/s3Client.js';
 import { brookUnderTest, type BrookUnderTest } from '../helpers/brookHandlers.js';
 import { createTestConfig } from '../helpers/testConfig.js';
@@ -174,6 +175,27 @@ describe('compactor: tiering to S3', () => {
     const items = await logItems(topic);
     const covered = items.flatMap((item) => Array.from({ length: item.c as number }, (_, i) => (item.sk as number) + i));
     expect(covered).toEqual(before.map((r) => r.offset));
+  });
+
+  it('costs an idle partition one read per run, and picks up new data', async () => {
+    const topic = await newTopic({ retentionMs: 3_600_000 });
+    await produceMixed(topic, 3);
+    const t = await brook.topics.get(topic);
+    const c = compactor();
+    await c.processPartition(t, 0);
+
+    resetRequestCounts();
+    await c.processPartition(t, 0);
+    const idle = requestCounts();
+    await produceMixed(topic, 1);
+    resetRequestCounts();
+    await c.processPartition(t, 0);
+    const busy = requestCounts();
+
+    expect(idle.dynamoDbRequests).toBe(1);
+    expect(idle.s3Puts + idle.s3Gets).toBe(0);
+    expect(busy.dynamoDbRequests).toBeGreaterThan(1);
+    expect((await logItems(topic)).every((item) => item.s)).toBe(true);
   });
 
   it('keeps appending after a compaction', async () => {
