@@ -138,6 +138,50 @@ describe('consumer groups: membership and cooperative rebalancing', () => {
     expect((await commit(group, { memberId: a.memberId, generation: 3, offsets: [{ topic, partition: bPartitions[0], offset: 1 }] })).status).toBe(204);
   });
 
+  it('takes a moving partition from an owner that never acknowledges, once its session timeout has passed', async () => {
+    const topic = await newTopic(2);
+    const group = unique('g');
+    const a = (await join(group, { topics: [topic] })).body;
+    const b = (await join(group, { topics: [topic] })).body;
+    const kept = partitionsOf((await heartbeat(group, a.memberId, 1)).body.assignment, topic);
+    const moving = 1 - kept[0]!;
+
+    // a keeps heartbeating with generation 1: it never acknowledges generation 2.
+    for (let waited = 0; waited < SESSION - 2000; waited += 2000) {
+      advance(2000);
+      expect((await heartbeat(group, a.memberId, 1)).body.rebalancing).toBe(true);
+      await heartbeat(group, b.memberId, 2);
+    }
+    expect(partitionsOf((await heartbeat(group, b.memberId, 2)).body.assignment, topic)).toEqual([]);
+    advance(2000);
+    await heartbeat(group, a.memberId, 1);
+
+    expect(partitionsOf((await heartbeat(group, b.memberId, 2)).body.assignment, topic)).toEqual([moving]);
+    const late = await commit(group, { memberId: a.memberId, generation: 1, offsets: [{ topic, partition: moving, offset: 1 }] });
+    expect(late.body.error.code).toBe('FENCED_MEMBER');
+  });
+
+  it('settles a burst of concurrent joins into one balanced, stable group', async () => {
+    const topic = await newTopic(12);
+    const group = unique('g');
+    const joined = await Promise.all(Array.from({ length: 6 }, () => join(group, { topics: [topic] })));
+    expect(joined.map((r) => r.status)).toEqual(Array(6).fill(200));
+    const members = joined.map((r) => ({ id: r.body.memberId as string, generation: r.body.generation as number, held: [] as number[] }));
+    for (let round = 0; round < 4; round++) {
+      await Promise.all(
+        members.map(async (m) => {
+          const beat = (await heartbeat(group, m.id, m.generation)).body;
+          m.generation = beat.generation;
+          m.held = partitionsOf(beat.assignment, topic);
+        }),
+      );
+    }
+    const described = (await describeGroup(group)).body;
+    expect(described.state).toBe('Stable');
+    expect(members.map((m) => m.held.length)).toEqual(Array(6).fill(2));
+    expect(new Set(members.flatMap((m) => m.held)).size).toBe(12);
+  });
+
   it('picks up partitions added to a topic', async () => {
     const topic = await newTopic(2);
     const group = unique('g');
@@ -448,6 +492,21 @@ describe('consumer groups: rights and bad input', () => {
       ['reset to two targets', { method: 'POST', path: `/v1/groups/${group}/offsets/reset`, body: { topic, to: { offset: 1, shiftBy: 1 } } }, 400, 'INVALID_REQUEST'],
       ['reset with a bad topic', { method: 'POST', path: `/v1/groups/${group}/offsets/reset`, body: { topic: 'a b', to: 'latest' } }, 400, 'INVALID_TOPIC'],
       ['reset a negative partition', { method: 'POST', path: `/v1/groups/${group}/offsets/reset`, body: { topic, partitions: [-1], to: 'latest' } }, 400, 'INVALID_REQUEST'],
+      ['topics not an array', { method: 'POST', path: `/v1/groups/${group}/members`, body: { topics: topic } }, 400, 'INVALID_REQUEST'],
+      ['session as a string', { method: 'POST', path: `/v1/groups/${group}/members`, body: { topics: [topic], sessionTimeoutMs: '6000' } }, 400, 'INVALID_REQUEST'],
+      ['a body that is an array', { method: 'POST', path: `/v1/groups/${group}/members`, body: [topic] }, 400, 'INVALID_REQUEST'],
+      ['a body that is null', { method: 'POST', path: `/v1/groups/${group}/members/${a.memberId}/heartbeat`, rawBody: 'null' }, 400, 'INVALID_REQUEST'],
+      ['generation as a string', { method: 'POST', path: `/v1/groups/${group}/members/${a.memberId}/heartbeat`, body: { generation: '1' } }, 400, 'INVALID_REQUEST'],
+      ['huge generation', { method: 'POST', path: `/v1/groups/${group}/members/${a.memberId}/heartbeat`, body: { generation: 1e300 } }, 400, 'INVALID_REQUEST'],
+      ['offsets as an object', { method: 'POST', path: `/v1/groups/${group}/offsets`, body: { offsets: { topic, partition: 0, offset: 1 } } }, 400, 'INVALID_REQUEST'],
+      ['partition as a string', { method: 'POST', path: `/v1/groups/${group}/offsets`, body: { offsets: [{ topic, partition: '0', offset: 1 }] } }, 400, 'INVALID_REQUEST'],
+      ['metadata as a number', { method: 'POST', path: `/v1/groups/${group}/offsets`, body: { memberId: a.memberId, generation: 1, offsets: [{ topic, partition: 0, offset: 1, metadata: 5 }] } }, 400, 'INVALID_REQUEST'],
+      ['memberId as a number', { method: 'POST', path: `/v1/groups/${group}/offsets`, body: { memberId: 5, generation: 1, offsets: [{ topic, partition: 0, offset: 1 }] } }, 400, 'INVALID_REQUEST'],
+      ['reset to null', { method: 'POST', path: `/v1/groups/${group}/offsets/reset`, body: { topic, to: null } }, 400, 'INVALID_REQUEST'],
+      ['reset dryRun as a string', { method: 'POST', path: `/v1/groups/${group}/offsets/reset`, body: { topic, to: 'latest', dryRun: 'yes' } }, 400, 'INVALID_REQUEST'],
+      ['reset to a negative offset', { method: 'POST', path: `/v1/groups/${group}/offsets/reset`, body: { topic, to: { offset: -1 } } }, 400, 'INVALID_REQUEST'],
+      ['group name percent-encoding a slash', { method: 'GET', path: '/v1/groups/a%2Fb' }, 400, 'INVALID_REQUEST'],
+      ['member id with unicode', { method: 'DELETE', path: `/v1/groups/${group}/members/%C3%A9` }, 400, 'INVALID_REQUEST'],
     ];
     for (const [name, request, status, code] of cases) {
       const response = await brook.call(request);
