@@ -4,14 +4,13 @@ import { createHttpHandler } from '../http/httpHandler.js';
 import { processAppendNotifier } from '../log/appendNotifier.js';
 import { FetchService } from '../log/FetchService.js';
 import { fetchRoutes } from '../log/logRoutes.js';
-import { PartitionLog } from '../log/PartitionLog.js';
+import { partitionLogFor } from '../log/PartitionLog.js';
 import { createDocumentClient } from '../storage/clients.js';
-import { createS3Client } from '../storage/s3Client.js';
 import { TopicRegistry } from '../topics/TopicRegistry.js';
 
 const config = loadConfig();
 const doc = createDocumentClient(config);
-const log = new PartitionLog({ doc, s3: createS3Client(config), logTable: config.tables.log, bucket: config.bucket, inlineBatchMaxBytes: config.inlineBatchMaxBytes });
+const log = partitionLogFor(config, doc);
 
 /** Fetch one partition, `POST /v1/fetch` for many, and offsets by time. */
 export const handler = createHttpHandler({

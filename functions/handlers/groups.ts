@@ -3,15 +3,14 @@ import { loadConfig } from '../config.js';
 import { GroupCoordinator } from '../groups/GroupCoordinator.js';
 import { groupRoutes } from '../groups/groupRoutes.js';
 import { createHttpHandler } from '../http/httpHandler.js';
-import { PartitionLog } from '../log/PartitionLog.js';
+import { partitionLogFor } from '../log/PartitionLog.js';
 import { createDocumentClient } from '../storage/clients.js';
-import { createS3Client } from '../storage/s3Client.js';
 import { TopicRegistry } from '../topics/TopicRegistry.js';
 
 const config = loadConfig();
 const doc = createDocumentClient(config);
 // Only read here: high watermarks for lag, and offsets by time for a reset (which may read a batch in S3).
-const log = new PartitionLog({ doc, s3: createS3Client(config), logTable: config.tables.log, bucket: config.bucket, inlineBatchMaxBytes: config.inlineBatchMaxBytes });
+const log = partitionLogFor(config, doc);
 
 /** `/v1/groups` routes: join, heartbeat, leave, commit, offsets, reset, list, describe, delete. */
 export const handler = createHttpHandler({

@@ -3,22 +3,16 @@ import { loadConfig } from '../config.js';
 import { createHttpHandler } from '../http/httpHandler.js';
 import { processAppendNotifier } from '../log/appendNotifier.js';
 import { produceRoutes } from '../log/logRoutes.js';
-import { PartitionLog } from '../log/PartitionLog.js';
+import { partitionLogFor } from '../log/PartitionLog.js';
 import { ProduceService } from '../log/ProduceService.js';
 import { ProducerRegistry } from '../log/ProducerRegistry.js';
 import { createDocumentClient } from '../storage/clients.js';
-import { createS3Client } from '../storage/s3Client.js';
 import { TopicRegistry } from '../topics/TopicRegistry.js';
 import { RECORD_BATCH_CONTENT_TYPE } from '../../protocol/recordBatch.js';
 
 const config = loadConfig();
 const doc = createDocumentClient(config);
-const log = new PartitionLog({
-  doc,
-  s3: createS3Client(config),
-  logTable: config.tables.log,
-  bucket: config.bucket,
-  inlineBatchMaxBytes: config.inlineBatchMaxBytes,
+const log = partitionLogFor(config, doc, {
   onAppend: (partitionKey, highWatermark) => processAppendNotifier.notify(partitionKey, highWatermark),
 });
 const producers = new ProducerRegistry(doc, config.tables.topics);

@@ -11,7 +11,8 @@ import {
   type QueryCommandOutput,
 } from '@aws-sdk/lib-dynamodb';
 import { BrookError } from '../../protocol/errors.js';
-import { MAX_INLINE_BATCH_BYTES } from '../config.js';
+import { MAX_INLINE_BATCH_BYTES, type BrookConfig } from '../config.js';
+import { createS3Client } from '../storage/s3Client.js';
 import { decodeBatch, recordSize, withBaseOffset, type BatchHeader, type StoredRecord } from '../../protocol/recordBatch.js';
 import { isConditionalCheckFailed, translateStorageError } from '../storage/errors.js';
 import { HEAD_SORT_KEY, logPartitionKey } from './partitionHead.js';
@@ -559,3 +560,19 @@ export function checkInRange(offset: number, head: PartitionHead): void {
   }
 }
 
+
+/** The partition log of a deployment: its log table and bucket, from `config`. */
+export function partitionLogFor(
+  config: Pick<BrookConfig, 'tables' | 'bucket' | 'inlineBatchMaxBytes' | 'region' | 's3Endpoint'>,
+  doc: DynamoDBDocumentClient,
+  options: Partial<PartitionLogOptions> = {},
+): PartitionLog {
+  return new PartitionLog({
+    doc,
+    s3: createS3Client(config),
+    logTable: config.tables.log,
+    bucket: config.bucket,
+    inlineBatchMaxBytes: config.inlineBatchMaxBytes,
+    ...options,
+  });
+}

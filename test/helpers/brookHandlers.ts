@@ -9,11 +9,10 @@ import { routeKey, ROUTES } from '../../functions/http/routes.js';
 import { AppendNotifier } from '../../functions/log/appendNotifier.js';
 import { FetchService } from '../../functions/log/FetchService.js';
 import { fetchRoutes, produceRoutes } from '../../functions/log/logRoutes.js';
-import { PartitionLog, type PartitionLogOptions } from '../../functions/log/PartitionLog.js';
+import { partitionLogFor, type PartitionLog, type PartitionLogOptions } from '../../functions/log/PartitionLog.js';
 import { ProduceService, type BatchCompression } from '../../functions/log/ProduceService.js';
 import { ProducerRegistry } from '../../functions/log/ProducerRegistry.js';
 import { createDocumentClient } from '../../functions/storage/clients.js';
-import { createS3Client } from '../../functions/storage/s3Client.js';
 import { TopicRegistry } from '../../functions/topics/TopicRegistry.js';
 import { topicRoutes } from '../../functions/topics/topicRoutes.js';
 import { RECORD_BATCH_CONTENT_TYPE } from '../../protocol/recordBatch.js';
@@ -50,15 +49,7 @@ export async function brookUnderTest(
   const keys = new ApiKeyStore(doc, config.tables.keys, { cacheTtlMs: config.keyCacheTtlMs });
   await keys.ensureAdminKey(TEST_ADMIN_KEY);
   const notifier = new AppendNotifier();
-  const log = new PartitionLog({
-    doc,
-    s3: createS3Client(config),
-    logTable: config.tables.log,
-    bucket: config.bucket,
-    inlineBatchMaxBytes: config.inlineBatchMaxBytes,
-    onAppend: (key, hw) => notifier.notify(key, hw),
-    ...options.log,
-  });
+  const log = partitionLogFor(config, doc, { onAppend: (key, hw) => notifier.notify(key, hw), ...options.log });
   const topics = new TopicRegistry(doc, config.tables);
   const producers = new ProducerRegistry(doc, config.tables.topics);
   const groups = new GroupCoordinator({ doc, tables: config.tables, log, topics, ...options.groups });
