@@ -1,0 +1,142 @@
+/**
+ * The admin client: topics, groups and offsets, one method per route of
+ * API.md. Requests the server answers with a retriable error are retried
+ * with backoff (see retry.ts).
+ */
+import type { AlterTopicRequest, CreateTopicRequest, TopicDescription, TopicSummary } from '../protocol/types.js';
+import { segment, type HttpTransport, type RequestOptions } from './http.js';
+import { retry, type RetryOptions } from './retry.js';
+
+export type GroupState = 'Empty' | 'Stable' | 'Rebalancing';
+
+export interface TopicPartitions {
+  topic: string;
+  partitions: number[];
+}
+
+export interface GroupOffset {
+  topic: string;
+  partition: number;
+  offset: number;
+  metadata: string | null;
+  highWatermark: number;
+  lag: number;
+}
+
+export interface GroupSummary {
+  group: string;
+  state: GroupState;
+  /** How many live members. */
+  members: number;
+}
+
+export interface GroupMember {
+  memberId: string;
+  clientId: string | null;
+  instanceId: string | null;
+  assignment: TopicPartitions[];
+  expiresAt: number;
+}
+
+export interface GroupDescription {
+  group: string;
+  state: GroupState;
+  generation: number;
+  members: GroupMember[];
+  offsets: GroupOffset[];
+}
+
+export type ResetTarget = 'earliest' | 'latest' | { timestamp: number } | { offset: number } | { shiftBy: number };
+
+export interface ResetOffsetsRequest {
+  topic: string;
+  /** @default every partition of the topic */
+  partitions?: number[];
+  to: ResetTarget;
+  /** Answer what would change, change nothing. @default false */
+  dryRun?: boolean;
+}
+
+export interface OffsetReset {
+  topic: string;
+  partition: number;
+  /** `null` when the group had no committed offset. */
+  before: number | null;
+  after: number;
+}
+
+/** `earliest` (log start), `latest` (high watermark) or a timestamp in epoch ms. */
+export type OffsetSpec = 'earliest' | 'latest' | number;
+
+export class Admin {
+  readonly #http: HttpTransport;
+  readonly #retry: RetryOptions;
+
+  constructor(http: HttpTransport, options: { retry?: RetryOptions } = {}) {
+    this.#http = http;
+    this.#retry = options.retry ?? {};
+  }
+
+  async #call<T>(method: string, path: string, options?: RequestOptions): Promise<T> {
+    return retry(async () => (await this.#http.request<T>(method, path, options)).body, this.#retry);
+  }
+
+  /** `POST /v1/topics`: `TOPIC_EXISTS` if the name is taken. */
+  createTopic(request: CreateTopicRequest): Promise<TopicDescription> {
+    return this.#call('POST', '/v1/topics', { json: request });
+  }
+
+  async listTopics(): Promise<TopicSummary[]> {
+    return (await this.#call<{ topics: TopicSummary[] }>('GET', '/v1/topics')).topics;
+  }
+
+  describeTopic(topic: string): Promise<TopicDescription> {
+    return this.#call('GET', `/v1/topics/${segment(topic)}`);
+  }
+
+  /** `PATCH /v1/topics/{topic}`: partitions only grow; a `null` config key goes back to its default. */
+  alterTopic(topic: string, request: AlterTopicRequest): Promise<TopicDescription> {
+    return this.#call('PATCH', `/v1/topics/${segment(topic)}`, { json: request });
+  }
+
+  async deleteTopic(topic: string): Promise<void> {
+    await this.#call('DELETE', `/v1/topics/${segment(topic)}`);
+  }
+
+  async listGroups(): Promise<GroupSummary[]> {
+    return (await this.#call<{ groups: GroupSummary[] }>('GET', '/v1/groups')).groups;
+  }
+
+  describeGroup(group: string): Promise<GroupDescription> {
+    return this.#call('GET', `/v1/groups/${segment(group)}`);
+  }
+
+  /** The group's committed offsets, with lag. */
+  async fetchGroupOffsets(group: string): Promise<GroupOffset[]> {
+    return (await this.#call<{ offsets: GroupOffset[] }>('GET', `/v1/groups/${segment(group)}/offsets`)).offsets;
+  }
+
+  /** `POST /v1/groups/{group}/offsets/reset`: `GROUP_NOT_EMPTY` while the group has live members. */
+  async resetOffsets(group: string, request: ResetOffsetsRequest): Promise<OffsetReset[]> {
+    return (await this.#call<{ offsets: OffsetReset[] }>('POST', `/v1/groups/${segment(group)}/offsets/reset`, { json: request })).offsets;
+  }
+
+  /** `DELETE /v1/groups/{group}`: `GROUP_NOT_EMPTY` while the group has live members. */
+  async deleteGroup(group: string): Promise<void> {
+    await this.#call('DELETE', `/v1/groups/${segment(group)}`);
+  }
+
+  /** The partition's log start, high watermark, or first offset at or after a time (the high watermark if none). */
+  async fetchOffset(topic: string, partition: number, at: OffsetSpec = 'latest'): Promise<number> {
+    const path = `/v1/topics/${segment(topic)}/partitions/${segment(partition)}/offsets`;
+    return (await this.#call<{ offset: number }>('GET', path, { query: { at } })).offset;
+  }
+
+  /** `fetchOffset` for every partition of the topic, by time or position (kafkajs `fetchTopicOffsetsByTimestamp`). */
+  async fetchTopicOffsets(topic: string, at: OffsetSpec = 'latest'): Promise<{ partition: number; offset: number }[]> {
+    const description = await this.describeTopic(topic);
+    return Promise.all(
+      description.partitions.map(async ({ partition }) => ({ partition, offset: await this.fetchOffset(topic, partition, at) })),
+    );
+  }
+}

@@ -1,0 +1,325 @@
+/**
+ * The producer, shaped like kafkajs's: `send` / `sendBatch` answer one
+ * `{topic, partition, offset}` per message.
+ *
+ * - Partitions are chosen here, as the server would choose them: a message's
+ *   `partition`, else Kafka's murmur2 partitioner on the key (protocol/partitioner.ts),
+ *   else one partition per call for keyless messages, round-robin across calls.
+ *   The partition count comes from describing the topic once (cached for
+ *   `metadataMaxAgeMs`, dropped on `TOPIC_NOT_FOUND` / `PARTITION_NOT_FOUND`).
+ * - Each partition's messages go as one binary record batch
+ *   (`application/vnd.brook.batch`, protocol/recordBatch.ts), gzip when it pays.
+ * - Idempotent by default: the producer registers once (`POST /v1/producers`),
+ *   numbers each partition's records from 0, and retries a batch with the same
+ *   sequence numbers, so a retry of a batch the server already appended
+ *   appends nothing and answers the original offsets. Batches to one
+ *   partition go one at a time, in call order. When the outcome of a batch
+ *   stays unknown (retries used up), the producer registers again under its
+ *   id: the new epoch restarts the sequences, so a later batch is never taken
+ *   for a duplicate of a lost one.
+ * - Not idempotent (`idempotent: false`): only `THROTTLED` is retried, since
+ *   any other failure may have appended the batch (S2's `noSideEffects`).
+ *
+ * Not built yet: lingering (`lingerMs`, `batchBytes`), a bounded buffer with
+ * backpressure: `send` sends at once.
+ */
+import { BrookError } from '../protocol/errors.js';
+import { partitionForKey } from '../protocol/partitioner.js';
+import {
+  encodeBatch,
+  NO_PRODUCER,
+  RECORD_BATCH_CONTENT_TYPE,
+  type ProducerRecord as BatchRecord,
+  type RecordHeader,
+} from '../protocol/recordBatch.js';
+import type { TopicDescription } from '../protocol/types.js';
+import { segment, type HttpTransport } from './http.js';
+import { isRetriable, retry, type RetryOptions } from './retry.js';
+
+export type Bytes = string | Uint8Array;
+export type MessageHeaders = Record<string, Bytes | Bytes[] | undefined>;
+
+export interface Message {
+  key?: Bytes | null;
+  /** `null` is a tombstone. Strings are sent as UTF-8. */
+  value: Bytes | null;
+  headers?: MessageHeaders;
+  /** Chosen by the partitioner when absent. */
+  partition?: number;
+  /** Epoch milliseconds (a number or, as kafkajs, a string of digits). @default the time of the send call */
+  timestamp?: number | string;
+}
+
+export interface ProducerRecord {
+  topic: string;
+  messages: Message[];
+}
+
+export interface ProducerBatch {
+  topicMessages: ProducerRecord[];
+}
+
+export interface RecordMetadata {
+  topic: string;
+  partition: number;
+  offset: number;
+}
+
+export interface ProducerOptions {
+  /** Register with the server and number batches so retries never duplicate. @default true */
+  readonly idempotent?: boolean;
+  /** `auto` gzips a batch when that saves a tenth of its bytes. @default 'auto' */
+  readonly compression?: 'none' | 'gzip' | 'auto';
+  /** How long a topic's partition count is trusted. @default 300000 */
+  readonly metadataMaxAgeMs?: number;
+  readonly retry?: RetryOptions;
+}
+
+interface Identity {
+  readonly id: string;
+  readonly epoch: number;
+  /** Next sequence per `topic\0partition`, for this epoch only. */
+  readonly sequences: Map<string, number>;
+}
+
+const toBytes = (value: Bytes): Uint8Array => (typeof value === 'string' ? Buffer.from(value, 'utf8') : value);
+
+function toBatchRecord(message: Message, now: number): BatchRecord {
+  if (message === null || typeof message !== 'object') throw new TypeError('a message is an object with a value');
+  const { value, key } = message;
+  if (value !== null && typeof value !== 'string' && !(value instanceof Uint8Array)) {
+    throw new TypeError('a message value is a string, a Buffer, a Uint8Array or null');
+  }
+  if (key !== undefined && key !== null && typeof key !== 'string' && !(key instanceof Uint8Array)) {
+    throw new TypeError('a message key is a string, a Buffer, a Uint8Array or null');
+  }
+  const headers: RecordHeader[] = [];
+  for (const [name, raw] of Object.entries(message.headers ?? {})) {
+    if (raw === undefined) continue;
+    for (const one of Array.isArray(raw) ? raw : [raw]) headers.push({ name, value: toBytes(one) });
+  }
+  const timestamp = message.timestamp === undefined ? now : Number(message.timestamp);
+  if (!Number.isSafeInteger(timestamp) || timestamp < 0) throw new TypeError(`message timestamp ${String(message.timestamp)} is not epoch milliseconds`);
+  return { key: key === undefined || key === null ? null : toBytes(key), value: value === null ? null : toBytes(value), headers, timestamp };
+}
+
+export class Producer {
+  readonly #http: HttpTransport;
+  readonly #idempotent: boolean;
+  readonly #compression: 'none' | 'gzip' | 'auto';
+  readonly #metadataMaxAgeMs: number;
+  readonly #retry: RetryOptions;
+
+  readonly #metadata = new Map<string, { partitions: Promise<number>; at: number }>();
+  readonly #roundRobin = new Map<string, number>();
+  /** The last batch sent to each `topic\0partition`: the next waits for it. */
+  readonly #tails = new Map<string, Promise<unknown>>();
+  readonly #inFlight = new Set<Promise<unknown>>();
+  #registration: Promise<Identity> | undefined;
+  #identity: Identity | undefined;
+  /** Epochs this producer gave up itself (so `PRODUCER_FENCED` under them is expected). */
+  readonly #retired = new WeakSet<Identity>();
+  #disconnected = false;
+
+  constructor(http: HttpTransport, options: ProducerOptions = {}) {
+    this.#http = http;
+    this.#idempotent = options.idempotent ?? true;
+    this.#compression = options.compression ?? 'auto';
+    this.#metadataMaxAgeMs = options.metadataMaxAgeMs ?? 300_000;
+    this.#retry = options.retry ?? {};
+  }
+
+  /** Registers the idempotent producer now rather than on the first send. */
+  async connect(): Promise<void> {
+    this.#disconnected = false;
+    if (this.#idempotent) await this.#currentIdentity();
+  }
+
+  /** The producer id and epoch the server gave, once registered. */
+  get producerIdentity(): { id: string; epoch: number } | undefined {
+    return this.#identity && { id: this.#identity.id, epoch: this.#identity.epoch };
+  }
+
+  async send(record: ProducerRecord): Promise<RecordMetadata[]> {
+    if (this.#disconnected) throw new BrookError('INVALID_REQUEST', 'the producer is disconnected', { origin: 'sdk' });
+    const sending = this.#send(record);
+    this.#inFlight.add(sending);
+    try {
+      return await sending;
+    } finally {
+      this.#inFlight.delete(sending);
+    }
+  }
+
+  /** Several topics at once; the answers are in the order of `topicMessages`, then of messages. */
+  async sendBatch(batch: ProducerBatch): Promise<RecordMetadata[]> {
+    const results = await Promise.all(batch.topicMessages.map((record) => this.send(record)));
+    return results.flat();
+  }
+
+  /** Waits for every send under way. (Nothing lingers yet, so there is nothing else to flush.) */
+  async flush(): Promise<void> {
+    await Promise.allSettled([...this.#inFlight]);
+  }
+
+  /** Flushes, then refuses further sends. */
+  async disconnect(): Promise<void> {
+    this.#disconnected = true;
+    await this.flush();
+  }
+
+  async #send({ topic, messages }: ProducerRecord): Promise<RecordMetadata[]> {
+    if (typeof topic !== 'string' || topic === '') throw new TypeError('send needs a topic');
+    if (!Array.isArray(messages) || messages.length === 0) throw new TypeError('send needs at least one message');
+    const now = Date.now();
+    const records = messages.map((message) => toBatchRecord(message, now));
+    const partitions = await this.#assignPartitions(topic, messages, records);
+
+    const byPartition = new Map<number, number[]>();
+    partitions.forEach((partition, i) => {
+      const indexes = byPartition.get(partition) ?? [];
+      indexes.push(i);
+      byPartition.set(partition, indexes);
+    });
+    const results = new Array<RecordMetadata>(messages.length);
+    const outcomes = await Promise.allSettled(
+      [...byPartition].map(async ([partition, indexes]) => {
+        const offsets = await this.#sendToPartition(topic, partition, indexes.map((i) => records[i]!));
+        indexes.forEach((messageIndex, i) => (results[messageIndex] = { topic, partition, offset: offsets[i]! }));
+      }),
+    );
+    const failed = outcomes.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
+    if (failed) {
+      const error = failed.reason as unknown;
+      if (error instanceof BrookError && (error.code === 'TOPIC_NOT_FOUND' || error.code === 'PARTITION_NOT_FOUND')) {
+        this.#metadata.delete(topic);
+      }
+      throw error;
+    }
+    return results;
+  }
+
+  async #partitionCount(topic: string, refresh = false): Promise<number> {
+    const cached = this.#metadata.get(topic);
+    if (cached && !refresh && Date.now() - cached.at < this.#metadataMaxAgeMs) return cached.partitions;
+    const partitions = retry(
+      async () => (await this.#http.request<TopicDescription>('GET', `/v1/topics/${segment(topic)}`)).body.partitions.length,
+      this.#retry,
+    );
+    const entry = { partitions, at: Date.now() };
+    this.#metadata.set(topic, entry);
+    partitions.catch(() => {
+      if (this.#metadata.get(topic) === entry) this.#metadata.delete(topic);
+    });
+    return partitions;
+  }
+
+  async #assignPartitions(topic: string, messages: Message[], records: BatchRecord[]): Promise<number[]> {
+    let count = await this.#partitionCount(topic);
+    const highest = Math.max(-1, ...messages.map((message) => message.partition ?? -1));
+    if (highest >= count) count = await this.#partitionCount(topic, true); // the topic may have grown
+    let sticky: number | undefined;
+    return messages.map((message, i) => {
+      const { partition } = message;
+      if (partition !== undefined) {
+        if (!Number.isInteger(partition) || partition < 0 || partition >= count) {
+          throw new BrookError('PARTITION_NOT_FOUND', `topic "${topic}" has no partition ${partition} (it has ${count})`, { origin: 'sdk' });
+        }
+        return partition;
+      }
+      const key = records[i]!.key;
+      if (key !== null) return partitionForKey(key, count);
+      if (sticky === undefined) {
+        const next = this.#roundRobin.get(topic) ?? 0;
+        this.#roundRobin.set(topic, next + 1);
+        sticky = next % count;
+      }
+      return sticky;
+    });
+  }
+
+  /** Batches to one partition go one after another, so their sequence numbers arrive in order. */
+  #sendToPartition(topic: string, partition: number, records: BatchRecord[]): Promise<number[]> {
+    const key = `${topic}\u0000${partition}`;
+    const previous = this.#tails.get(key) ?? Promise.resolve();
+    const next = previous.catch(() => undefined).then(() => this.#appendBatch(topic, partition, key, records));
+    this.#tails.set(key, next);
+    void next.catch(() => undefined).then(() => {
+      if (this.#tails.get(key) === next) this.#tails.delete(key);
+    });
+    return next;
+  }
+
+  async #appendBatch(topic: string, partition: number, key: string, records: BatchRecord[]): Promise<number[]> {
+    const path = `/v1/topics/${segment(topic)}/records`;
+    const post = async (body: Uint8Array, shouldRetry: (error: unknown) => boolean) => {
+      const response = await retry(
+        () => this.#http.request<{ results: { partition: number; offset: number }[] }>('POST', path, {
+          query: { partition },
+          body,
+          contentType: RECORD_BATCH_CONTENT_TYPE,
+        }),
+        this.#retry,
+        shouldRetry,
+      );
+      return response.body.results.map((result) => result.offset);
+    };
+
+    if (!this.#idempotent) {
+      const body = encodeBatch(records, { producer: NO_PRODUCER, compression: this.#compression });
+      return post(body, (error) => error instanceof BrookError && error.code === 'THROTTLED');
+    }
+
+    for (let attempt = 0; ; attempt++) {
+      const identity = await this.#currentIdentity();
+      const baseSequence = identity.sequences.get(key) ?? 0;
+      const body = encodeBatch(records, {
+        producer: { producerId: Number(identity.id), producerEpoch: identity.epoch, baseSequence },
+        compression: this.#compression,
+      });
+      try {
+        const offsets = await post(body, isRetriable);
+        identity.sequences.set(key, baseSequence + records.length);
+        return offsets;
+      } catch (error) {
+        const code = error instanceof BrookError ? error.code : undefined;
+        // Another partition's failure moved us to a new epoch while this batch waited: send it again under that epoch.
+        if (code === 'PRODUCER_FENCED' && this.#retired.has(identity) && attempt === 0) continue;
+        // Unknown outcome, or the server lost or refused our sequence: a new epoch restarts the numbering.
+        if (isRetriable(error) || code === 'OUT_OF_ORDER_SEQUENCE' || code === 'UNKNOWN_PRODUCER') this.#renewEpoch(identity);
+        throw error;
+      }
+    }
+  }
+
+  #renewEpoch(identity: Identity): void {
+    if (this.#identity === identity && !this.#retired.has(identity)) {
+      this.#retired.add(identity);
+      this.#registration = undefined;
+    }
+  }
+
+  async #currentIdentity(): Promise<Identity> {
+    if (!this.#registration) {
+      const previousId = this.#identity?.id;
+      const registration = retry(async () => {
+        const response = await this.#http.request<{ id: string; epoch: number }>('POST', '/v1/producers', {
+          json: previousId === undefined ? {} : { id: previousId },
+        });
+        return { id: response.body.id, epoch: response.body.epoch, sequences: new Map<string, number>() };
+      }, this.#retry);
+      this.#registration = registration;
+      registration.then(
+        (identity) => {
+          if (this.#registration === registration) this.#identity = identity;
+        },
+        () => {
+          if (this.#registration === registration) this.#registration = undefined;
+        },
+      );
+    }
+    const identity = await this.#registration;
+    this.#identity ??= identity;
+    return identity;
+  }
+}

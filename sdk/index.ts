@@ -1,0 +1,63 @@
+/**
+ * The Brook SDK: `import { Brook } from 'brook/sdk'`.
+ *
+ * ```ts
+ * const brook = new Brook({ url: 'http://127.0.0.1:8080', apiKey });   // or BROOK_URL / BROOK_API_KEY
+ * const producer = brook.producer();
+ * await producer.send({ topic: 'orders', messages: [{ key: 'o-1', value: 'created' }] });
+ * ```
+ */
+import { HttpTransport, type FetchLike } from './http.js';
+import { Admin } from './Admin.js';
+import { Producer, type ProducerOptions } from './Producer.js';
+import type { RetryOptions } from './retry.js';
+
+export interface BrookOptions {
+  /** Base url of the API. @default process.env.BROOK_URL */
+  readonly url?: string;
+  /** @default process.env.BROOK_API_KEY */
+  readonly apiKey?: string;
+  /** Per-request timeout. @default 30000 */
+  readonly requestTimeoutMs?: number;
+  /** Retries of retriable errors, for every client made from this one unless it sets its own. */
+  readonly retry?: RetryOptions;
+  /** Replaces the global fetch (a proxy, instrumentation, fault injection in tests). */
+  readonly fetch?: FetchLike;
+}
+
+export class Brook {
+  readonly #http: HttpTransport;
+  readonly #retry: RetryOptions;
+
+  constructor(options: BrookOptions = {}) {
+    this.#http = new HttpTransport({
+      url: options.url ?? process.env.BROOK_URL ?? '',
+      apiKey: options.apiKey ?? process.env.BROOK_API_KEY ?? '',
+      ...(options.fetch ? { fetch: options.fetch } : {}),
+      ...(options.requestTimeoutMs !== undefined ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
+    });
+    this.#retry = options.retry ?? {};
+  }
+
+  /** The base url requests go to. */
+  get url(): string {
+    return this.#http.baseUrl;
+  }
+
+  producer(options: ProducerOptions = {}): Producer {
+    return new Producer(this.#http, { ...options, retry: options.retry ?? this.#retry });
+  }
+
+  admin(options: { retry?: RetryOptions } = {}): Admin {
+    return new Admin(this.#http, { retry: options.retry ?? this.#retry });
+  }
+}
+
+export { Admin } from './Admin.js';
+export type * from './Admin.js';
+export { Producer } from './Producer.js';
+export type * from './Producer.js';
+export { HttpTransport, errorFromResponse, type FetchLike, type TransportOptions } from './http.js';
+export { backoffMs, isRetriable, retry, type RetryOptions } from './retry.js';
+export { BrookError, ERROR_TABLE, isErrorCode, type ErrorCode, type ErrorDetails } from '../protocol/errors.js';
+export type { TopicConfig, TopicDescription, TopicSummary, CreateTopicRequest, AlterTopicRequest } from '../protocol/types.js';

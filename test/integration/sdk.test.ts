@@ -1,0 +1,319 @@
+/**
+ * The SDK against the local stack (its own, on a free port and a temp data
+ * folder): admin round trip, client-side partitioning, the idempotent
+ * producer's retries, and typed errors.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startLocalStack, type LocalStack } from '../../local/stack.js';
+import { partitionForKey } from '../../protocol/partitioner.js';
+import { Brook, BrookError, type FetchLike } from '../../sdk/index.js';
+
+const FAST_RETRY = { maxRetries: 3, initialMs: 5, maxMs: 20 };
+
+let stack: LocalStack;
+let dataDir: string;
+let brook: Brook;
+
+const topicName = (label: string) => `sdk-${label}-${randomUUID().slice(0, 8)}`;
+
+/** Reads a whole partition through the raw API (so the check does not trust the SDK). */
+async function readPartition(topic: string, partition: number): Promise<{ records: { offset: number; key: string | null; value: string | null }[]; highWatermark: number }> {
+  const response = await fetch(`${stack.url}/v1/topics/${topic}/partitions/${partition}/records?offset=0`, {
+    headers: { authorization: `Bearer ${stack.adminKey}` },
+  });
+  expect(response.status).toBe(200);
+  return (await response.json()) as never;
+}
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), 'brook-sdk-'));
+  stack = await startLocalStack({ port: 0, dataDir, apiKey: `sdk-test-${randomUUID()}`, compactIntervalMs: 0 });
+  brook = new Brook({ url: stack.url, apiKey: stack.adminKey, retry: FAST_RETRY });
+});
+
+afterAll(async () => {
+  await stack?.stop();
+  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+});
+
+describe('Class: Brook', () => {
+  it('takes its url and key from BROOK_URL and BROOK_API_KEY', async () => {
+    const saved = { url: process.env.BROOK_URL, key: process.env.BROOK_API_KEY };
+    process.env.BROOK_URL = `${stack.url}/`;
+    process.env.BROOK_API_KEY = stack.adminKey;
+    try {
+      const fromEnv = new Brook();
+      expect(fromEnv.url).toBe(stack.url);
+      expect(Array.isArray(await fromEnv.admin().listTopics())).toBe(true);
+    } finally {
+      if (saved.url === undefined) delete process.env.BROOK_URL;
+      else process.env.BROOK_URL = saved.url;
+      if (saved.key === undefined) delete process.env.BROOK_API_KEY;
+      else process.env.BROOK_API_KEY = saved.key;
+    }
+  });
+
+  it('refuses to start without a url or a key', () => {
+    const saved = { url: process.env.BROOK_URL, key: process.env.BROOK_API_KEY };
+    delete process.env.BROOK_URL;
+    delete process.env.BROOK_API_KEY;
+    try {
+      expect(() => new Brook({ apiKey: 'k' })).toThrow(/url/);
+      expect(() => new Brook({ url: stack.url })).toThrow(/API key/);
+    } finally {
+      if (saved.url !== undefined) process.env.BROOK_URL = saved.url;
+      if (saved.key !== undefined) process.env.BROOK_API_KEY = saved.key;
+    }
+  });
+});
+
+describe('Class: Admin', () => {
+  it('creates, lists, describes, alters and deletes a topic, and finds offsets by time', async () => {
+    // Prepare
+    const admin = brook.admin();
+    const topic = topicName('admin');
+
+    // Act / Assess
+    const created = await admin.createTopic({ name: topic, partitions: 2, config: { retentionMs: 3_600_000 } });
+    expect(created.name).toBe(topic);
+    expect(created.partitions).toHaveLength(2);
+    expect(created.config.retentionMs).toBe(3_600_000);
+    expect(await admin.listTopics()).toContainEqual({ name: topic, partitions: 2 });
+
+    const altered = await admin.alterTopic(topic, { partitions: 3, config: { retentionMs: null } });
+    expect(altered.partitions).toHaveLength(3);
+    expect(altered.config.retentionMs).toBe(604_800_000);
+    expect((await admin.describeTopic(topic)).partitions.map((p) => p.partition)).toEqual([0, 1, 2]);
+
+    const producer = brook.producer();
+    await producer.send({ topic, messages: [{ value: 'old', partition: 1, timestamp: 1_000 }, { value: 'new', partition: 1, timestamp: 5_000 }] });
+    expect(await admin.fetchOffset(topic, 1, 'earliest')).toBe(0);
+    expect(await admin.fetchOffset(topic, 1, 'latest')).toBe(2);
+    expect(await admin.fetchOffset(topic, 1, 2_000)).toBe(1);
+    expect(await admin.fetchOffset(topic, 1, 9_000)).toBe(2);
+    expect(await admin.fetchTopicOffsets(topic)).toEqual([
+      { partition: 0, offset: 0 },
+      { partition: 1, offset: 2 },
+      { partition: 2, offset: 0 },
+    ]);
+
+    await admin.deleteTopic(topic);
+    expect((await admin.listTopics()).map((t) => t.name)).not.toContain(topic);
+  });
+
+  it('resets, describes, lists and deletes a group with no members', async () => {
+    // Prepare: a group that exists because an offset was committed without a member
+    const admin = brook.admin();
+    const topic = topicName('groups');
+    const group = `g-${randomUUID().slice(0, 8)}`;
+    await admin.createTopic({ name: topic, partitions: 1 });
+    await brook.producer().send({ topic, messages: [{ value: 'a' }, { value: 'b' }, { value: 'c' }] });
+
+    // Act
+    const reset = await admin.resetOffsets(group, { topic, to: 'latest' });
+    const shifted = await admin.resetOffsets(group, { topic, to: { shiftBy: -2 } });
+
+    // Assess
+    expect(reset).toEqual([{ topic, partition: 0, before: null, after: 3 }]);
+    expect(shifted).toEqual([{ topic, partition: 0, before: 3, after: 1 }]);
+    const described = await admin.describeGroup(group);
+    expect(described.state).toBe('Empty');
+    expect(described.offsets).toEqual([expect.objectContaining({ topic, partition: 0, offset: 1, lag: 2 })]);
+    expect(await admin.fetchGroupOffsets(group)).toEqual([expect.objectContaining({ offset: 1, highWatermark: 3 })]);
+    expect((await admin.listGroups()).map((g) => g.group)).toContain(group);
+    await admin.deleteGroup(group);
+    await expect(admin.describeGroup(group)).rejects.toMatchObject({ code: 'GROUP_NOT_FOUND' });
+  });
+});
+
+describe('Class: Producer', () => {
+  it('puts keyed messages on the partitions Kafka and the server choose', async () => {
+    // Prepare
+    const admin = brook.admin();
+    const topic = topicName('keys');
+    await admin.createTopic({ name: topic, partitions: 7 });
+    const keys = Array.from({ length: 40 }, (_, i) => `customer-${i}`);
+
+    // Act: the SDK partitions; then the server partitions the same keys (JSON produce, no partition given)
+    const sent = await brook.producer().send({ topic, messages: keys.map((key) => ({ key, value: `v-${key}` })) });
+    const raw = await fetch(`${stack.url}/v1/topics/${topic}/records`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${stack.adminKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ records: keys.map((key) => ({ key, value: 'x' })) }),
+    });
+    const serverChose = ((await raw.json()) as { results: { partition: number }[] }).results.map((r) => r.partition);
+
+    // Assess
+    expect(sent.map((r) => r.partition)).toEqual(serverChose);
+    expect(sent.map((r) => r.partition)).toEqual(keys.map((key) => partitionForKey(Buffer.from(key), 7)));
+    expect(new Set(sent.map((r) => r.partition)).size).toBeGreaterThan(3);
+    expect(sent.every((r) => r.topic === topic)).toBe(true);
+    // Per partition, offsets are dense from 0 in message order
+    for (const partition of new Set(sent.map((r) => r.partition))) {
+      const offsets = sent.filter((r) => r.partition === partition).map((r) => r.offset);
+      expect(offsets).toEqual(offsets.map((_, i) => i));
+    }
+    const stored = await readPartition(topic, sent[0]!.partition);
+    expect(stored.records[0]).toMatchObject({ offset: 0, key: keys[0], value: `v-${keys[0]}` });
+  });
+
+  it('sends bytes, tombstones, headers, explicit partitions and keyless messages, in call order', async () => {
+    // Prepare
+    const topic = topicName('bytes');
+    await brook.admin().createTopic({ name: topic, partitions: 3 });
+    const producer = brook.producer();
+
+    // Act
+    const first = await producer.send({
+      topic,
+      messages: [
+        { key: Buffer.from([1, 2, 3]), value: new Uint8Array([0xff, 0x00, 0x41]), partition: 2, headers: { h: 'v', bin: Buffer.from([7]) } },
+        { key: 'gone', value: null, partition: 2 },
+        { value: 'x'.repeat(20_000), partition: 2 },
+      ],
+    });
+    const keyless = await producer.sendBatch({
+      topicMessages: [
+        { topic, messages: [{ value: 'a' }, { value: 'b' }] },
+        { topic, messages: [{ value: 'c' }] },
+      ],
+    });
+
+    // Assess
+    expect(first).toEqual([0, 1, 2].map((offset) => ({ topic, partition: 2, offset })));
+    expect(new Set(keyless.slice(0, 2).map((r) => r.partition)).size).toBe(1); // one partition per call
+    const response = await fetch(`${stack.url}/v1/topics/${topic}/partitions/2/records?offset=0&encoding=base64`, {
+      headers: { authorization: `Bearer ${stack.adminKey}` },
+    });
+    const { records } = (await response.json()) as { records: { key: string | null; value: string | null; headers: Record<string, string> }[] };
+    expect(records[0]).toMatchObject({ key: 'AQID', value: Buffer.from([0xff, 0x00, 0x41]).toString('base64'), headers: { h: 'dg==', bin: 'Bw==' } });
+    expect(records[1]).toMatchObject({ key: Buffer.from('gone').toString('base64'), value: null });
+    expect(Buffer.from(records[2]!.value!, 'base64').toString()).toBe('x'.repeat(20_000));
+  });
+
+  it('retries a batch whose answer was lost with the same sequences, so nothing is appended twice', async () => {
+    // Prepare: a fetch that lets the first produce reach the server, then drops its answer
+    const topic = topicName('retry');
+    await brook.admin().createTopic({ name: topic, partitions: 1 });
+    let dropped = 0;
+    let produces = 0;
+    const flaky: FetchLike = async (input, init) => {
+      const response = await fetch(input, init);
+      if (init.method === 'POST' && input.includes('/records')) {
+        produces++;
+        if (dropped === 0) {
+          dropped++;
+          await response.arrayBuffer();
+          throw new TypeError('fetch failed (connection reset after the server answered)');
+        }
+      }
+      return response;
+    };
+    const producer = new Brook({ url: stack.url, apiKey: stack.adminKey, fetch: flaky, retry: FAST_RETRY }).producer();
+
+    // Act
+    const first = await producer.send({ topic, messages: [{ value: 'one' }, { value: 'two' }] });
+    const second = await producer.send({ topic, messages: [{ value: 'three' }] });
+
+    // Assess
+    expect(dropped).toBe(1);
+    expect(produces).toBe(3);
+    expect(first.map((r) => r.offset)).toEqual([0, 1]);
+    expect(second.map((r) => r.offset)).toEqual([2]);
+    const stored = await readPartition(topic, 0);
+    expect(stored.highWatermark).toBe(3);
+    expect(stored.records.map((r) => r.value)).toEqual(['one', 'two', 'three']);
+  });
+
+  it('keeps batches to one partition in order when sends overlap', async () => {
+    const topic = topicName('order');
+    await brook.admin().createTopic({ name: topic, partitions: 1 });
+    const producer = brook.producer();
+    const sends = Array.from({ length: 8 }, (_, i) => producer.send({ topic, messages: [{ value: `m${i}` }] }));
+    await producer.flush();
+    const results = await Promise.all(sends);
+    expect(results.map(([r]) => r!.offset)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    await producer.disconnect();
+    await expect(producer.send({ topic, messages: [{ value: 'late' }] })).rejects.toThrow(/disconnected/);
+  });
+
+  it('after a batch with an unknown outcome, registers a new epoch so later batches are not taken for duplicates', async () => {
+    // Prepare: every produce answer is dropped until `broken` is turned off
+    const topic = topicName('epoch');
+    await brook.admin().createTopic({ name: topic, partitions: 1 });
+    let broken = true;
+    const flaky: FetchLike = async (input, init) => {
+      const response = await fetch(input, init);
+      if (broken && init.method === 'POST' && input.includes('/records')) {
+        await response.arrayBuffer();
+        throw new TypeError('fetch failed');
+      }
+      return response;
+    };
+    const producer = new Brook({ url: stack.url, apiKey: stack.adminKey, fetch: flaky, retry: { maxRetries: 1, initialMs: 1, maxMs: 2 } }).producer();
+    await producer.connect();
+    const firstEpoch = producer.producerIdentity!.epoch;
+
+    // Act
+    const lost = await producer.send({ topic, messages: [{ value: 'lost?' }] }).catch((error: unknown) => error);
+    broken = false;
+    const next = await producer.send({ topic, messages: [{ value: 'next' }] });
+
+    // Assess
+    expect(lost).toBeInstanceOf(BrookError);
+    expect(lost).toMatchObject({ code: 'UNAVAILABLE', retriable: true });
+    expect(producer.producerIdentity!.epoch).toBe(firstEpoch + 1);
+    expect(next).toEqual([{ topic, partition: 0, offset: 1 }]);
+    expect((await readPartition(topic, 0)).records.map((r) => r.value)).toEqual(['lost?', 'next']);
+  });
+});
+
+describe('Errors', () => {
+  it('come back as BrookError with the contract code, status, retriable flag and details', async () => {
+    const admin = brook.admin();
+    const missing = await admin.describeTopic(topicName('missing')).catch((error: unknown) => error);
+    expect(missing).toBeInstanceOf(BrookError);
+    expect(missing).toMatchObject({ code: 'TOPIC_NOT_FOUND', status: 404, retriable: false });
+    expect((missing as BrookError).details.requestId).toEqual(expect.any(String));
+
+    const topic = topicName('errors');
+    await admin.createTopic({ name: topic, partitions: 1 });
+    await expect(admin.createTopic({ name: topic, partitions: 1 })).rejects.toMatchObject({ code: 'TOPIC_EXISTS', status: 409 });
+    await expect(admin.createTopic({ name: 'bad name!', partitions: 1 })).rejects.toMatchObject({ code: 'INVALID_TOPIC', status: 400 });
+    await expect(admin.fetchOffset(topic, 5, 'latest')).rejects.toMatchObject({ code: 'PARTITION_NOT_FOUND' });
+    await expect(brook.producer().send({ topic, messages: [{ value: 'x', partition: 4 }] })).rejects.toMatchObject({ code: 'PARTITION_NOT_FOUND' });
+
+    const stranger = new Brook({ url: stack.url, apiKey: 'not-a-key', retry: FAST_RETRY });
+    await expect(stranger.admin().listTopics()).rejects.toMatchObject({ code: 'UNAUTHENTICATED', status: 401, retriable: false });
+  });
+
+  it('a record over maxMessageBytes is refused whole and not retried', async () => {
+    const topic = topicName('large');
+    await brook.admin().createTopic({ name: topic, partitions: 1, config: { maxMessageBytes: 1024 } });
+    let posts = 0;
+    const counting: FetchLike = (input, init) => {
+      if (init.method === 'POST' && input.includes('/records')) posts++;
+      return fetch(input, init);
+    };
+    const producer = new Brook({ url: stack.url, apiKey: stack.adminKey, fetch: counting, retry: FAST_RETRY }).producer();
+    await expect(producer.send({ topic, messages: [{ value: 'x'.repeat(2048) }] })).rejects.toMatchObject({ code: 'RECORD_TOO_LARGE', retriable: false });
+    expect(posts).toBe(1);
+    // The sequence was not used up: the next batch goes through
+    expect(await producer.send({ topic, messages: [{ value: 'small' }] })).toEqual([{ topic, partition: 0, offset: 0 }]);
+  });
+
+  it('a server that cannot be reached is a retriable UNAVAILABLE, retried then thrown', async () => {
+    let calls = 0;
+    const refused: FetchLike = (input, init) => {
+      calls++;
+      return fetch('http://127.0.0.1:1/v1/topics', init);
+    };
+    const unreachable = new Brook({ url: stack.url, apiKey: stack.adminKey, fetch: refused, retry: { maxRetries: 2, initialMs: 1, maxMs: 2 } });
+    await expect(unreachable.admin().listTopics()).rejects.toMatchObject({ code: 'UNAVAILABLE', retriable: true, details: { origin: 'sdk' } });
+    expect(calls).toBe(3);
+  });
+});
