@@ -57,6 +57,12 @@ describe('Class: Brook', () => {
     }
   });
 
+  it('is exported by the package as brook/sdk', async () => {
+    const viaPackage = await import('brook/sdk');
+    expect(viaPackage.Brook).toBe(Brook);
+    expect(viaPackage.BrookError).toBe(BrookError);
+  });
+
   it('refuses to start without a url or a key', () => {
     const saved = { url: process.env.BROOK_URL, key: process.env.BROOK_API_KEY };
     delete process.env.BROOK_URL;
