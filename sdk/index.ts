@@ -9,6 +9,7 @@
  */
 import { HttpTransport, type FetchLike } from './http.js';
 import { Admin } from './Admin.js';
+import { Consumer, type ConsumerOptions } from './Consumer.js';
 import { Producer, type ProducerOptions } from './Producer.js';
 import type { RetryOptions } from './retry.js';
 
@@ -48,6 +49,11 @@ export class Brook {
     return new Producer(this.#http, { ...options, retry: options.retry ?? this.#retry });
   }
 
+  /** A member of the consumer group `groupId`. */
+  consumer(options: ConsumerOptions): Consumer {
+    return new Consumer(this.#http, { ...options, retry: options.retry ?? this.#retry });
+  }
+
   admin(options: { retry?: RetryOptions } = {}): Admin {
     return new Admin(this.#http, { retry: options.retry ?? this.#retry });
   }
@@ -55,6 +61,8 @@ export class Brook {
 
 export { Admin } from './Admin.js';
 export type * from './Admin.js';
+export { Consumer } from './Consumer.js';
+export type * from './Consumer.js';
 export { Producer } from './Producer.js';
 export type * from './Producer.js';
 export { HttpTransport, errorFromResponse, type FetchLike, type TransportOptions } from './http.js';

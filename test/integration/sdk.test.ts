@@ -278,6 +278,58 @@ describe('Class: Producer', () => {
   });
 });
 
+/** Resolves once `check` holds, polling every 50 ms for up to `timeoutMs`. */
+async function until(check: () => boolean, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('timed out waiting');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describe('Class: Consumer', () => {
+  it('consumes a group from the beginning, commits on disconnect, and a new member resumes from the commits', async () => {
+    // Prepare
+    const topic = topicName('consume');
+    const groupId = `g-${randomUUID().slice(0, 8)}`;
+    await brook.admin().createTopic({ name: topic, partitions: 2 });
+    const producer = brook.producer();
+    await producer.send({ topic, messages: Array.from({ length: 10 }, (_, i) => ({ key: `k${i}`, value: `v${i}`, headers: { n: String(i) } })) });
+
+    // Act: the first member reads everything
+    const seen: { partition: number; offset: number; key: string; value: string; n: string }[] = [];
+    const first = brook.consumer({ groupId, sessionTimeoutMs: 6_000, maxWaitTimeMs: 200 });
+    await first.subscribe({ topics: [topic], fromBeginning: true });
+    await first.run({
+      eachMessage: async ({ partition, message }) => {
+        seen.push({ partition, offset: message.offset, key: message.key!.toString(), value: message.value!.toString(), n: message.headers.n!.toString() });
+      },
+    });
+    await until(() => seen.length >= 10);
+    expect(first.assignment()).toEqual([{ topic, partitions: [0, 1] }]);
+    await first.disconnect();
+
+    // Assess
+    expect(seen.map((m) => m.value).sort()).toEqual(Array.from({ length: 10 }, (_, i) => `v${i}`).sort());
+    expect(seen.every((m) => m.value === `v${m.n}` && m.key === `k${m.n}`)).toBe(true);
+    const offsets = await brook.admin().fetchGroupOffsets(groupId);
+    expect(offsets.map((o) => o.lag)).toEqual([0, 0]);
+
+    // Act: new messages, a new member of the same group with eachBatch
+    await producer.send({ topic, messages: [{ value: 'later', partition: 1 }] });
+    const batches: string[][] = [];
+    const second = brook.consumer({ groupId, sessionTimeoutMs: 6_000, maxWaitTimeMs: 200 });
+    await second.subscribe({ topic, fromBeginning: true });
+    await second.run({ eachBatch: async ({ batch }) => void batches.push(batch.messages.map((m) => m.value!.toString())) });
+    await until(() => batches.length >= 1);
+    await second.disconnect();
+
+    // Assess: only what was not committed
+    expect(batches).toEqual([['later']]);
+    expect((await brook.admin().describeGroup(groupId)).state).toBe('Empty');
+  });
+});
+
 describe('Errors', () => {
   it('come back as BrookError with the contract code, status, retriable flag and details', async () => {
     const admin = brook.admin();
