@@ -330,6 +330,74 @@ describe('Class: Consumer', () => {
   });
 });
 
+describe('Class: Consumer (rebalances)', () => {
+  it('hands partitions over to a second member cooperatively: each message is processed once', async () => {
+    // Prepare
+    const topic = topicName('rebalance');
+    const groupId = `g-${randomUUID().slice(0, 8)}`;
+    await brook.admin().createTopic({ name: topic, partitions: 4 });
+    const producer = brook.producer();
+    const batch = (from: number) => Array.from({ length: 20 }, (_, i) => ({ key: `k${from + i}`, value: `v${from + i}` }));
+    await producer.send({ topic, messages: batch(0) });
+    const seen: string[] = [];
+    const options = { groupId, sessionTimeoutMs: 6_000, maxWaitTimeMs: 200, autoCommitIntervalMs: 100 };
+    const eachMessage = async ({ message }: { message: { value: Buffer | null } }) => void seen.push(message.value!.toString());
+    const a = brook.consumer(options);
+    const b = brook.consumer(options);
+    try {
+      await a.subscribe({ topic, fromBeginning: true });
+      await a.run({ eachMessage });
+      await until(() => seen.length >= 20);
+
+      // Act: a second member joins; the plan moves two partitions once A has committed and acknowledged
+      await b.subscribe({ topic, fromBeginning: true });
+      await b.run({ eachMessage });
+      const owned = (c: typeof a) => c.assignment().flatMap((t) => t.partitions);
+      await until(() => owned(a).length === 2 && owned(b).length === 2, 20_000);
+      await producer.send({ topic, messages: batch(20) });
+      await until(() => seen.length >= 40);
+
+      // Assess
+      expect([...owned(a), ...owned(b)].sort()).toEqual([0, 1, 2, 3]);
+      expect(seen.slice().sort()).toEqual(Array.from({ length: 40 }, (_, i) => `v${i}`).sort());
+    } finally {
+      await Promise.all([a.disconnect(), b.disconnect()]);
+    }
+  }, 30_000);
+
+  it('pauses, resumes and seeks partitions', async () => {
+    // Prepare
+    const topic = topicName('pause');
+    const groupId = `g-${randomUUID().slice(0, 8)}`;
+    await brook.admin().createTopic({ name: topic, partitions: 2 });
+    const producer = brook.producer();
+    await producer.send({ topic, messages: [{ value: 'p0-a', partition: 0 }, { value: 'p1-a', partition: 1 }] });
+    const seen: string[] = [];
+    const consumer = brook.consumer({ groupId, sessionTimeoutMs: 6_000, maxWaitTimeMs: 100 });
+    try {
+      await consumer.subscribe({ topic, fromBeginning: true });
+      consumer.pause([{ topic, partitions: [1] }]);
+      await consumer.run({ eachMessage: async ({ message }) => void seen.push(message.value!.toString()) });
+
+      // Act / Assess: only partition 0 while 1 is paused
+      await until(() => seen.length >= 1);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(seen).toEqual(['p0-a']);
+      expect(consumer.paused()).toEqual([{ topic, partitions: [1] }]);
+
+      consumer.resume([{ topic }]);
+      await until(() => seen.length >= 2);
+      expect(seen).toEqual(['p0-a', 'p1-a']);
+
+      consumer.seek({ topic, partition: 0, offset: 0 });
+      await until(() => seen.length >= 3);
+      expect(seen).toEqual(['p0-a', 'p1-a', 'p0-a']);
+    } finally {
+      await consumer.disconnect();
+    }
+  });
+});
+
 describe('Errors', () => {
   it('come back as BrookError with the contract code, status, retriable flag and details', async () => {
     const admin = brook.admin();
