@@ -20,8 +20,11 @@
  * - Not idempotent (`idempotent: false`): only `THROTTLED` is retried, since
  *   any other failure may have appended the batch (S2's `noSideEffects`).
  *
- * Not built yet: lingering (`lingerMs`, `batchBytes`), a bounded buffer with
- * backpressure: `send` sends at once.
+ * - Lingering: with `lingerMs` > 0, messages for one partition from several
+ *   `send` calls wait up to `lingerMs` (or until `batchBytes`) and go as one
+ *   batch; with 0 (the default) each call's messages go at once, on their own.
+ * - A bounded buffer: `send` waits while more than `maxBufferedBytes` are
+ *   waiting or in flight (backpressure), instead of growing memory without end.
  */
 import { BrookError } from '../protocol/errors.js';
 import { partitionForKey } from '../protocol/partitioner.js';
@@ -29,6 +32,7 @@ import {
   encodeBatch,
   NO_PRODUCER,
   RECORD_BATCH_CONTENT_TYPE,
+  recordSize,
   type ProducerRecord as BatchRecord,
   type RecordHeader,
 } from '../protocol/recordBatch.js';
@@ -73,6 +77,25 @@ export interface ProducerOptions {
   /** How long a topic's partition count is trusted. @default 300000 */
   readonly metadataMaxAgeMs?: number;
   readonly retry?: RetryOptions;
+  /**
+   * How long a partition's messages may wait for more before they are sent,
+   * so many `send` calls share one request. 0 sends each call's messages at once. @default 0
+   */
+  readonly lingerMs?: number;
+  /** A lingering batch is sent once it holds this many bytes. @default 1048576 */
+  readonly batchBytes?: number;
+  /** `send` waits while more bytes than this are waiting or in flight. @default 33554432 */
+  readonly maxBufferedBytes?: number;
+}
+
+/** Messages for one partition waiting to go as one batch. */
+interface Accumulator {
+  readonly records: BatchRecord[];
+  readonly waiters: { count: number; resolve: (offsets: number[]) => void; reject: (error: unknown) => void }[];
+  bytes: number;
+  /** Ends the wait (full, flushed, or not lingering). */
+  close: () => void;
+  closed: boolean;
 }
 
 interface Identity {
@@ -103,12 +126,24 @@ function toBatchRecord(message: Message, now: number): BatchRecord {
   return { key: key === undefined || key === null ? null : toBytes(key), value: value === null ? null : toBytes(value), headers, timestamp };
 }
 
+/** Bytes a record holds, plus a little for its framing: what the buffer and `batchBytes` count. */
+function approximateSize(record: BatchRecord): number {
+  return recordSize(record) + 24;
+}
+
 export class Producer {
   readonly #http: HttpTransport;
   readonly #idempotent: boolean;
   readonly #compression: 'none' | 'gzip' | 'auto';
   readonly #metadataMaxAgeMs: number;
   readonly #retry: RetryOptions;
+  readonly #lingerMs: number;
+  readonly #batchBytes: number;
+  readonly #maxBufferedBytes: number;
+  /** The accumulating batch of each `topic\0partition`, while it still takes messages. */
+  readonly #open = new Map<string, Accumulator>();
+  #bufferedBytes = 0;
+  #drained: { promise: Promise<void>; resolve: () => void } | undefined;
 
   readonly #metadata = new Map<string, { partitions: Promise<number>; at: number }>();
   readonly #roundRobin = new Map<string, number>();
@@ -127,6 +162,9 @@ export class Producer {
     this.#compression = options.compression ?? 'auto';
     this.#metadataMaxAgeMs = options.metadataMaxAgeMs ?? 300_000;
     this.#retry = options.retry ?? {};
+    this.#lingerMs = options.lingerMs ?? 0;
+    this.#batchBytes = options.batchBytes ?? 1_048_576;
+    this.#maxBufferedBytes = options.maxBufferedBytes ?? 33_554_432;
   }
 
   /** Registers the idempotent producer now rather than on the first send. */
@@ -157,8 +195,9 @@ export class Producer {
     return results.flat();
   }
 
-  /** Waits for every send under way. (Nothing lingers yet, so there is nothing else to flush.) */
+  /** Sends lingering batches now and waits for every send under way. */
   async flush(): Promise<void> {
+    for (const accumulator of this.#open.values()) accumulator.close();
     await Promise.allSettled([...this.#inFlight]);
   }
 
@@ -174,6 +213,8 @@ export class Producer {
     const now = Date.now();
     const records = messages.map((message) => toBatchRecord(message, now));
     const partitions = await this.#assignPartitions(topic, messages, records);
+    const sizes = records.map(approximateSize);
+    await this.#reserveBuffer(sizes.reduce((sum, size) => sum + size, 0));
 
     const byPartition = new Map<number, number[]>();
     partitions.forEach((partition, i) => {
@@ -184,7 +225,7 @@ export class Producer {
     const results = new Array<RecordMetadata>(messages.length);
     const outcomes = await Promise.allSettled(
       [...byPartition].map(async ([partition, indexes]) => {
-        const offsets = await this.#sendToPartition(topic, partition, indexes.map((i) => records[i]!));
+        const offsets = await this.#enqueue(topic, partition, indexes.map((i) => records[i]!), indexes.reduce((sum, i) => sum + sizes[i]!, 0));
         indexes.forEach((messageIndex, i) => (results[messageIndex] = { topic, partition, offset: offsets[i]! }));
       }),
     );
@@ -238,16 +279,84 @@ export class Producer {
     });
   }
 
-  /** Batches to one partition go one after another, so their sequence numbers arrive in order. */
-  #sendToPartition(topic: string, partition: number, records: BatchRecord[]): Promise<number[]> {
+  /** Waits while the buffer is full: what is waiting or in flight, plus `bytes`, over `maxBufferedBytes`. */
+  async #reserveBuffer(bytes: number): Promise<void> {
+    while (this.#bufferedBytes > 0 && this.#bufferedBytes + bytes > this.#maxBufferedBytes) {
+      if (!this.#drained) {
+        let resolve!: () => void;
+        const promise = new Promise<void>((r) => (resolve = r));
+        this.#drained = { promise, resolve };
+      }
+      for (const accumulator of this.#open.values()) accumulator.close(); // no point lingering when full
+      await this.#drained.promise;
+    }
+    this.#bufferedBytes += bytes;
+  }
+
+  #releaseBuffer(bytes: number): void {
+    this.#bufferedBytes -= bytes;
+    const drained = this.#drained;
+    this.#drained = undefined;
+    drained?.resolve();
+  }
+
+  /**
+   * Adds one call's records for a partition to the partition's open batch (or
+   * a new one) and answers their offsets once it is appended. Batches to one
+   * partition go one after another, so their sequence numbers arrive in order.
+   */
+  #enqueue(topic: string, partition: number, records: BatchRecord[], bytes: number): Promise<number[]> {
     const key = `${topic}\u0000${partition}`;
+    let accumulator = this.#open.get(key);
+    if (accumulator && accumulator.bytes + bytes > this.#batchBytes) accumulator.close();
+    if (!accumulator || accumulator.closed) accumulator = this.#newBatch(topic, partition, key);
+    const answer = new Promise<number[]>((resolve, reject) => accumulator.waiters.push({ count: records.length, resolve, reject }));
+    accumulator.records.push(...records);
+    accumulator.bytes += bytes;
+    if (this.#lingerMs === 0 || accumulator.bytes >= this.#batchBytes) accumulator.close();
+    return answer;
+  }
+
+  #newBatch(topic: string, partition: number, key: string): Accumulator {
+    let closeWait!: () => void;
+    const closedNow = new Promise<void>((resolve) => (closeWait = resolve));
+    let timer: NodeJS.Timeout | undefined;
+    const accumulator: Accumulator = {
+      records: [],
+      waiters: [],
+      bytes: 0,
+      closed: false,
+      close: () => {
+        if (accumulator.closed) return;
+        accumulator.closed = true;
+        clearTimeout(timer);
+        if (this.#open.get(key) === accumulator) this.#open.delete(key);
+        closeWait();
+      },
+    };
+    this.#open.set(key, accumulator);
+    if (this.#lingerMs > 0) timer = setTimeout(accumulator.close, this.#lingerMs);
     const previous = this.#tails.get(key) ?? Promise.resolve();
-    const next = previous.catch(() => undefined).then(() => this.#appendBatch(topic, partition, key, records));
-    this.#tails.set(key, next);
-    void next.catch(() => undefined).then(() => {
-      if (this.#tails.get(key) === next) this.#tails.delete(key);
+    const sent = Promise.all([previous.catch(() => undefined), closedNow]).then(() =>
+      this.#appendBatch(topic, partition, key, accumulator.records),
+    );
+    this.#tails.set(key, sent);
+    void sent.then(
+      (offsets) => {
+        let at = 0;
+        for (const waiter of accumulator.waiters) {
+          waiter.resolve(offsets.slice(at, at + waiter.count));
+          at += waiter.count;
+        }
+      },
+      (error: unknown) => {
+        for (const waiter of accumulator.waiters) waiter.reject(error);
+      },
+    ).finally(() => {
+      this.#releaseBuffer(accumulator.bytes);
+      if (this.#tails.get(key) === sent) this.#tails.delete(key);
     });
-    return next;
+    return accumulator;
   }
 
   async #appendBatch(topic: string, partition: number, key: string, records: BatchRecord[]): Promise<number[]> {

@@ -247,6 +247,80 @@ describe('Class: Producer', () => {
     await expect(producer.send({ topic, messages: [{ value: 'late' }] })).rejects.toThrow(/disconnected/);
   });
 
+  it('with lingerMs, sends of many calls to one partition share one request; flush sends at once', async () => {
+    // Prepare
+    const topic = topicName('linger');
+    await brook.admin().createTopic({ name: topic, partitions: 1 });
+    let posts = 0;
+    const counting: FetchLike = (input, init) => {
+      if (init.method === 'POST' && input.includes('/records')) posts++;
+      return fetch(input, init);
+    };
+    const producer = new Brook({ url: stack.url, apiKey: stack.adminKey, fetch: counting, retry: FAST_RETRY }).producer({ lingerMs: 60_000 });
+    await producer.connect();
+
+    // Act: ten calls; nothing goes until flush (the linger is a minute)
+    const sends = Array.from({ length: 10 }, (_, i) => producer.send({ topic, messages: [{ value: `m${i}` }, { value: `n${i}` }] }));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const postsBeforeFlush = posts;
+    await producer.flush();
+    const results = await Promise.all(sends);
+
+    // Assess
+    expect(postsBeforeFlush).toBe(0);
+    expect(posts).toBe(1);
+    expect(results.map((r) => r.map((m) => m.offset))).toEqual(Array.from({ length: 10 }, (_, i) => [2 * i, 2 * i + 1]));
+    expect((await readPartition(topic, 0)).records.map((r) => r.value).slice(0, 4)).toEqual(['m0', 'n0', 'm1', 'n1']);
+  });
+
+  it('a lingering batch goes when it reaches batchBytes', async () => {
+    // Prepare: a record of 100 value bytes counts 124; two fill a batch of 248
+    const topic = topicName('batchbytes');
+    await brook.admin().createTopic({ name: topic, partitions: 1 });
+    let posts = 0;
+    const counting: FetchLike = (input, init) => {
+      if (init.method === 'POST' && input.includes('/records')) posts++;
+      return fetch(input, init);
+    };
+    const producer = new Brook({ url: stack.url, apiKey: stack.adminKey, fetch: counting, retry: FAST_RETRY }).producer({ lingerMs: 60_000, batchBytes: 248 });
+
+    // Act: no flush; the minute-long linger must not be what sends them
+    const results = await Promise.all(Array.from({ length: 4 }, () => producer.send({ topic, messages: [{ value: 'x'.repeat(100) }] })));
+
+    // Assess
+    expect(posts).toBe(2);
+    expect(results.flat().map((r) => r.offset)).toEqual([0, 1, 2, 3]);
+  });
+
+  it('waits while maxBufferedBytes are in flight (backpressure)', async () => {
+    // Prepare: four partitions, so without a bound four requests would run at once
+    const topic = topicName('backpressure');
+    await brook.admin().createTopic({ name: topic, partitions: 4 });
+    let inFlight = 0;
+    let most = 0;
+    const gauge: FetchLike = async (input, init) => {
+      if (!(init.method === 'POST' && input.includes('/records'))) return fetch(input, init);
+      most = Math.max(most, ++inFlight);
+      try {
+        return await fetch(input, init);
+      } finally {
+        inFlight--;
+      }
+    };
+    const client = new Brook({ url: stack.url, apiKey: stack.adminKey, fetch: gauge, retry: FAST_RETRY });
+    const bounded = client.producer({ maxBufferedBytes: 200 });
+
+    // Act
+    const results = await Promise.all(Array.from({ length: 8 }, (_, i) => bounded.send({ topic, messages: [{ value: 'y'.repeat(100), partition: i % 4 }] })));
+
+    // Assess
+    expect(most).toBe(1);
+    expect(results.flat().map((r) => `${r.partition}:${r.offset}`).sort()).toEqual(['0:0', '0:1', '1:0', '1:1', '2:0', '2:1', '3:0', '3:1']);
+    most = 0;
+    await Promise.all(Array.from({ length: 4 }, (_, i) => client.producer().send({ topic, messages: [{ value: 'z', partition: i }] })));
+    expect(most).toBeGreaterThan(1);
+  });
+
   it('after a batch with an unknown outcome, registers a new epoch so later batches are not taken for duplicates', async () => {
     // Prepare: every produce answer is dropped until `broken` is turned off
     const topic = topicName('epoch');
