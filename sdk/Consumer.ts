@@ -149,7 +149,6 @@ export class Consumer {
   #heartbeatTimer: NodeJS.Timeout | undefined;
   #heartbeating: Promise<void> | undefined;
   #lastCommitAt = 0;
-  #stop: AbortController | undefined;
 
   constructor(http: HttpTransport, options: ConsumerOptions) {
     if (!options?.groupId) throw new TypeError('a consumer needs a groupId');
@@ -176,7 +175,6 @@ export class Consumer {
     if (this.#topics.length === 0) throw new TypeError('subscribe before run');
     if (this.#running) throw new BrookError('INVALID_REQUEST', 'the consumer is already running', { origin: 'sdk' });
     this.#running = true;
-    this.#stop = new AbortController();
     await this.#join();
     this.#loop = this.#fetchLoop(options).catch((error: unknown) => {
       console.error(`brook consumer ${this.#options.groupId} stopped:`, error);
@@ -222,7 +220,6 @@ export class Consumer {
   async disconnect(): Promise<void> {
     if (!this.#running && !this.#membership) return;
     this.#running = false;
-    this.#stop?.abort();
     clearTimeout(this.#heartbeatTimer);
     await this.#loop;
     await this.#heartbeating?.catch(() => undefined);

@@ -69,3 +69,4 @@ export { HttpTransport, errorFromResponse, type FetchLike, type TransportOptions
 export { backoffMs, isRetriable, retry, type RetryOptions } from './retry.js';
 export { BrookError, ERROR_TABLE, isErrorCode, type ErrorCode, type ErrorDetails } from '../protocol/errors.js';
 export type { TopicConfig, TopicDescription, TopicSummary, CreateTopicRequest, AlterTopicRequest } from '../protocol/types.js';
+export { json, text, type Serde } from './serializers.js';

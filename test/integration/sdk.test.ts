@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalStack, type LocalStack } from '../../local/stack.js';
 import { partitionForKey } from '../../protocol/partitioner.js';
-import { Brook, BrookError, type FetchLike } from '../../sdk/index.js';
+import { Brook, BrookError, json, text, type FetchLike } from '../../sdk/index.js';
 
 const FAST_RETRY = { maxRetries: 3, initialMs: 5, maxMs: 20 };
 
@@ -319,6 +319,20 @@ describe('Class: Producer', () => {
     most = 0;
     await Promise.all(Array.from({ length: 4 }, (_, i) => client.producer().send({ topic, messages: [{ value: 'z', partition: i }] })));
     expect(most).toBeGreaterThan(1);
+  });
+
+  it('serializers: JSON and text values round-trip and read as the JSON API stores them', async () => {
+    const topic = topicName('serde');
+    await brook.admin().createTopic({ name: topic, partitions: 1 });
+    await brook.producer().send({
+      topic,
+      messages: [{ key: text.serialize('o-1'), value: json.serialize({ total: 12, items: ['a'] }) }, { value: json.serialize(null) }],
+    });
+    const stored = await readPartition(topic, 0);
+    expect(stored.records.map((r) => [r.key, r.value])).toEqual([['o-1', '{"total":12,"items":["a"]}'], [null, null]]);
+    expect(json.deserialize<{ total: number }>(Buffer.from(stored.records[0]!.value!))).toEqual({ total: 12, items: ['a'] });
+    expect(text.deserialize(text.serialize('héllo'))).toBe('héllo');
+    expect(() => json.deserialize(Buffer.from('{not json'))).toThrow(expect.objectContaining({ code: 'INVALID_RECORD' }));
   });
 
   it('after a batch with an unknown outcome, registers a new epoch so later batches are not taken for duplicates', async () => {
