@@ -257,7 +257,7 @@ export class Producer {
 
   async #assignPartitions(topic: string, messages: Message[], records: BatchRecord[]): Promise<number[]> {
     let count = await this.#partitionCount(topic);
-    const highest = Math.max(-1, ...messages.map((message) => message.partition ?? -1));
+    const highest = messages.reduce((max, message) => Math.max(max, message.partition ?? -1), -1);
     if (highest >= count) count = await this.#partitionCount(topic, true); // the topic may have grown
     let sticky: number | undefined;
     return messages.map((message, i) => {
