@@ -57,6 +57,13 @@ export interface Message {
 export interface ProducerRecord {
   topic: string;
   messages: Message[];
+  /**
+   * Conditional append (optimistic concurrency): per partition, the high
+   * watermark it must have for this call's messages to be appended there,
+   * else `OFFSET_MISMATCH` (details: `highWatermark`). Such messages are
+   * never batched with other calls'.
+   */
+  expectedOffsets?: Record<number, number>;
 }
 
 export interface ProducerBatch {
@@ -207,7 +214,7 @@ export class Producer {
     await this.flush();
   }
 
-  async #send({ topic, messages }: ProducerRecord): Promise<RecordMetadata[]> {
+  async #send({ topic, messages, expectedOffsets }: ProducerRecord): Promise<RecordMetadata[]> {
     if (typeof topic !== 'string' || topic === '') throw new TypeError('send needs a topic');
     if (!Array.isArray(messages) || messages.length === 0) throw new TypeError('send needs at least one message');
     const now = Date.now();
@@ -225,7 +232,8 @@ export class Producer {
     const results = new Array<RecordMetadata>(messages.length);
     const outcomes = await Promise.allSettled(
       [...byPartition].map(async ([partition, indexes]) => {
-        const offsets = await this.#enqueue(topic, partition, indexes.map((i) => records[i]!), indexes.reduce((sum, i) => sum + sizes[i]!, 0));
+        const bytes = indexes.reduce((sum, i) => sum + sizes[i]!, 0);
+        const offsets = await this.#enqueue(topic, partition, indexes.map((i) => records[i]!), bytes, expectedOffsets?.[partition]);
         indexes.forEach((messageIndex, i) => (results[messageIndex] = { topic, partition, offset: offsets[i]! }));
       }),
     );
@@ -305,19 +313,19 @@ export class Producer {
    * a new one) and answers their offsets once it is appended. Batches to one
    * partition go one after another, so their sequence numbers arrive in order.
    */
-  #enqueue(topic: string, partition: number, records: BatchRecord[], bytes: number): Promise<number[]> {
+  #enqueue(topic: string, partition: number, records: BatchRecord[], bytes: number, expectedOffset?: number): Promise<number[]> {
     const key = `${topic}\u0000${partition}`;
     let accumulator = this.#open.get(key);
-    if (accumulator && accumulator.bytes + bytes > this.#batchBytes) accumulator.close();
-    if (!accumulator || accumulator.closed) accumulator = this.#newBatch(topic, partition, key);
+    if (accumulator && (expectedOffset !== undefined || accumulator.bytes + bytes > this.#batchBytes)) accumulator.close();
+    if (!accumulator || accumulator.closed) accumulator = this.#newBatch(topic, partition, key, expectedOffset);
     const answer = new Promise<number[]>((resolve, reject) => accumulator.waiters.push({ count: records.length, resolve, reject }));
     accumulator.records.push(...records);
     accumulator.bytes += bytes;
-    if (this.#lingerMs === 0 || accumulator.bytes >= this.#batchBytes) accumulator.close();
+    if (this.#lingerMs === 0 || expectedOffset !== undefined || accumulator.bytes >= this.#batchBytes) accumulator.close();
     return answer;
   }
 
-  #newBatch(topic: string, partition: number, key: string): Accumulator {
+  #newBatch(topic: string, partition: number, key: string, expectedOffset?: number): Accumulator {
     let closeWait!: () => void;
     const closedNow = new Promise<void>((resolve) => (closeWait = resolve));
     let timer: NodeJS.Timeout | undefined;
@@ -338,7 +346,7 @@ export class Producer {
     if (this.#lingerMs > 0) timer = setTimeout(accumulator.close, this.#lingerMs);
     const previous = this.#tails.get(key) ?? Promise.resolve();
     const sent = Promise.all([previous.catch(() => undefined), closedNow]).then(() =>
-      this.#appendBatch(topic, partition, key, accumulator.records),
+      this.#appendBatch(topic, partition, key, accumulator.records, expectedOffset),
     );
     this.#tails.set(key, sent);
     void sent.then(
@@ -359,12 +367,12 @@ export class Producer {
     return accumulator;
   }
 
-  async #appendBatch(topic: string, partition: number, key: string, records: BatchRecord[]): Promise<number[]> {
+  async #appendBatch(topic: string, partition: number, key: string, records: BatchRecord[], expectedOffset?: number): Promise<number[]> {
     const path = `/v1/topics/${segment(topic)}/records`;
     const post = async (body: Uint8Array, shouldRetry: (error: unknown) => boolean) => {
       const response = await retry(
         () => this.#http.request<{ results: { partition: number; offset: number }[] }>('POST', path, {
-          query: { partition },
+          query: { partition, expectedOffset },
           body,
           contentType: RECORD_BATCH_CONTENT_TYPE,
         }),

@@ -335,6 +335,18 @@ describe('Class: Producer', () => {
     expect(() => json.deserialize(Buffer.from('{not json'))).toThrow(expect.objectContaining({ code: 'INVALID_RECORD' }));
   });
 
+  it('appends conditionally with expectedOffsets: OFFSET_MISMATCH carries the high watermark', async () => {
+    const topic = topicName('expected');
+    await brook.admin().createTopic({ name: topic, partitions: 2 });
+    const producer = brook.producer({ lingerMs: 20 });
+    expect(await producer.send({ topic, messages: [{ value: 'a', partition: 0 }], expectedOffsets: { 0: 0 } })).toEqual([{ topic, partition: 0, offset: 0 }]);
+    const stale = await producer.send({ topic, messages: [{ value: 'b', partition: 0 }], expectedOffsets: { 0: 0 } }).catch((error: unknown) => error);
+    expect(stale).toMatchObject({ code: 'OFFSET_MISMATCH', status: 409, retriable: false, details: { highWatermark: 1 } });
+    // The refused batch used no sequence number: the next one goes through
+    expect(await producer.send({ topic, messages: [{ value: 'c', partition: 0 }], expectedOffsets: { 0: 1 } })).toEqual([{ topic, partition: 0, offset: 1 }]);
+    expect((await readPartition(topic, 0)).records.map((r) => r.value)).toEqual(['a', 'c']);
+  });
+
   it('after a batch with an unknown outcome, registers a new epoch so later batches are not taken for duplicates', async () => {
     // Prepare: every produce answer is dropped until `broken` is turned off
     const topic = topicName('epoch');
