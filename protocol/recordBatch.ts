@@ -30,6 +30,8 @@ import { readVarint, varintSize, writeVarint } from './varint.js';
 export const BATCH_MAGIC = 1;
 export const BATCH_HEADER_BYTES = 53;
 export const RECORD_BATCH_CONTENT_TYPE = 'application/vnd.brook.batch';
+/** The most a gzip block may inflate to: more than any request (6 MB) or segment batch holds, so a small bomb is refused. */
+export const MAX_DECOMPRESSED_BYTES = 64 * 1024 * 1024;
 
 export const Compression = { None: 0, Gzip: 1 } as const;
 export type Compression = (typeof Compression)[keyof typeof Compression];
@@ -268,9 +270,9 @@ export function decodeBatch(bytes: Uint8Array, options: DecodeOptions = {}): { h
   let body = bytes.subarray(BATCH_HEADER_BYTES, header.sizeBytes);
   if (header.compression === Compression.Gzip) {
     try {
-      body = gunzipSync(body);
+      body = gunzipSync(body, { maxOutputLength: MAX_DECOMPRESSED_BYTES });
     } catch {
-      throw new InvalidBatchError('gzip block is corrupt');
+      throw new InvalidBatchError(`gzip block is corrupt or inflates past ${MAX_DECOMPRESSED_BYTES} bytes`);
     }
   }
   const records: StoredRecord[] = [];

@@ -52,3 +52,63 @@ export interface Permission {
   resource: string;
   operations: Operation[];
 }
+
+/** A set of partitions of one topic (a member's assignment). */
+export interface TopicPartitions {
+  topic: string;
+  partitions: number[];
+}
+
+export type GroupState = 'Empty' | 'Stable' | 'Rebalancing';
+
+/** A committed offset with the partition's high watermark and the lag between them. */
+export interface GroupOffset {
+  topic: string;
+  partition: number;
+  offset: number;
+  metadata: string | null;
+  highWatermark: number;
+  lag: number;
+}
+
+export interface GroupSummary {
+  group: string;
+  state: GroupState;
+  /** How many live members. */
+  members: number;
+}
+
+export interface GroupMember {
+  memberId: string;
+  clientId: string | null;
+  instanceId: string | null;
+  assignment: TopicPartitions[];
+  expiresAt: number;
+}
+
+export interface GroupDescription {
+  group: string;
+  state: GroupState;
+  generation: number;
+  members: GroupMember[];
+  offsets: GroupOffset[];
+}
+
+export type ResetTarget = 'earliest' | 'latest' | { timestamp: number } | { offset: number } | { shiftBy: number };
+
+export interface ResetOffsetsRequest {
+  topic: string;
+  /** @default every partition of the topic */
+  partitions?: number[];
+  to: ResetTarget;
+  /** Answer what would change, change nothing. @default false */
+  dryRun?: boolean;
+}
+
+export interface OffsetReset {
+  topic: string;
+  partition: number;
+  /** `null` when the group had no committed offset. */
+  before: number | null;
+  after: number;
+}

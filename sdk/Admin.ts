@@ -3,67 +3,31 @@
  * API.md. Requests the server answers with a retriable error are retried
  * with backoff (see retry.ts).
  */
-import type { AlterTopicRequest, CreateTopicRequest, TopicDescription, TopicSummary } from '../protocol/types.js';
+import type {
+  AlterTopicRequest,
+  CreateTopicRequest,
+  GroupDescription,
+  GroupOffset,
+  GroupSummary,
+  OffsetReset,
+  ResetOffsetsRequest,
+  TopicDescription,
+  TopicSummary,
+} from '../protocol/types.js';
 import { segment, type HttpTransport, type RequestOptions } from './http.js';
 import { retry, type RetryOptions } from './retry.js';
 
-export type GroupState = 'Empty' | 'Stable' | 'Rebalancing';
-
-export interface TopicPartitions {
-  topic: string;
-  partitions: number[];
-}
-
-export interface GroupOffset {
-  topic: string;
-  partition: number;
-  offset: number;
-  metadata: string | null;
-  highWatermark: number;
-  lag: number;
-}
-
-export interface GroupSummary {
-  group: string;
-  state: GroupState;
-  /** How many live members. */
-  members: number;
-}
-
-export interface GroupMember {
-  memberId: string;
-  clientId: string | null;
-  instanceId: string | null;
-  assignment: TopicPartitions[];
-  expiresAt: number;
-}
-
-export interface GroupDescription {
-  group: string;
-  state: GroupState;
-  generation: number;
-  members: GroupMember[];
-  offsets: GroupOffset[];
-}
-
-export type ResetTarget = 'earliest' | 'latest' | { timestamp: number } | { offset: number } | { shiftBy: number };
-
-export interface ResetOffsetsRequest {
-  topic: string;
-  /** @default every partition of the topic */
-  partitions?: number[];
-  to: ResetTarget;
-  /** Answer what would change, change nothing. @default false */
-  dryRun?: boolean;
-}
-
-export interface OffsetReset {
-  topic: string;
-  partition: number;
-  /** `null` when the group had no committed offset. */
-  before: number | null;
-  after: number;
-}
+export type {
+  GroupDescription,
+  GroupMember,
+  GroupOffset,
+  GroupState,
+  GroupSummary,
+  OffsetReset,
+  ResetOffsetsRequest,
+  ResetTarget,
+  TopicPartitions,
+} from '../protocol/types.js';
 
 /** `earliest` (log start), `latest` (high watermark) or a timestamp in epoch ms. */
 export type OffsetSpec = 'earliest' | 'latest' | number;

@@ -23,6 +23,7 @@
 import { BrookError } from '../protocol/errors.js';
 import { segment, type HttpTransport } from './http.js';
 import { isRetriable, retry, type RetryOptions } from './retry.js';
+import type { TopicPartitions } from '../protocol/types.js';
 
 export interface ConsumerOptions {
   readonly groupId: string;
@@ -95,11 +96,6 @@ interface WireRecord {
 type FetchResult =
   | { topic: string; partition: number; records: WireRecord[]; nextOffset: number; highWatermark: number; logStartOffset: number }
   | { topic: string; partition: number; error: { code: string; message: string } };
-
-interface TopicPartitions {
-  topic: string;
-  partitions: number[];
-}
 
 interface Membership {
   memberId: string;

@@ -15,6 +15,17 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { BrookError, type ErrorCode } from '../../protocol/errors.js';
+import type {
+  GroupDescription,
+  GroupMember,
+  GroupOffset,
+  GroupState,
+  GroupSummary,
+  OffsetReset,
+  ResetOffsetsRequest,
+  ResetTarget,
+  TopicPartitions,
+} from '../../protocol/types.js';
 import { readPartitionHeads } from '../log/partitionHead.js';
 import type { PartitionLog } from '../log/PartitionLog.js';
 import { isConditionalCheckFailed, translateStorageError } from '../storage/errors.js';
@@ -62,12 +73,14 @@ export function heartbeatIntervalFor(sessionTimeoutMs: number): number {
   return Math.floor(sessionTimeoutMs / 3);
 }
 
-export type GroupState = 'Empty' | 'Stable' | 'Rebalancing';
-
-export interface Assignment {
-  topic: string;
-  partitions: number[];
-}
+export type { GroupState };
+/** A member's partitions of one topic (API.md's `assignment` entries). */
+export type Assignment = TopicPartitions;
+export type CommittedOffset = GroupOffset;
+export type MemberDescription = GroupMember;
+export type ResetInput = ResetOffsetsRequest;
+export type ResetEntry = OffsetReset;
+export type { GroupDescription, GroupSummary, ResetTarget };
 
 export interface JoinInput {
   topics: string[];
@@ -102,52 +115,12 @@ export interface CommitInput {
   offsets: CommitEntry[];
 }
 
-export interface CommittedOffset {
-  topic: string;
-  partition: number;
-  offset: number;
-  metadata: string | null;
-  highWatermark: number;
-  lag: number;
-}
 
-export interface MemberDescription {
-  memberId: string;
-  clientId: string | null;
-  instanceId: string | null;
-  assignment: Assignment[];
-  expiresAt: number;
-}
 
-export interface GroupDescription {
-  group: string;
-  state: GroupState;
-  generation: number;
-  members: MemberDescription[];
-  offsets: CommittedOffset[];
-}
 
-export interface GroupSummary {
-  group: string;
-  state: GroupState;
-  members: number;
-}
 
-export type ResetTarget = 'earliest' | 'latest' | { timestamp: number } | { offset: number } | { shiftBy: number };
 
-export interface ResetInput {
-  topic: string;
-  partitions?: number[];
-  to: ResetTarget;
-  dryRun?: boolean;
-}
 
-export interface ResetEntry {
-  topic: string;
-  partition: number;
-  before: number | null;
-  after: number;
-}
 
 export interface GroupCoordinatorOptions {
   doc: DynamoDBDocumentClient;

@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { BrookError } from '../../protocol/errors.js';
-import { translateStorageError } from '../storage/errors.js';
+import { isConditionalCheckFailed, translateStorageError } from '../storage/errors.js';
 
 /** Producer ids are decimal integers below 2^53, so they fit the batch header's int64 and JSON numbers alike. */
 export const PRODUCER_ID_PATTERN = /^[1-9][0-9]{0,15}$/;
@@ -47,7 +47,7 @@ export class ProducerRegistry {
       );
       return { id: producerId, epoch: result.Attributes!.epoch as number };
     } catch (error) {
-      if ((error as { name?: string }).name === 'ConditionalCheckFailedException') {
+      if (isConditionalCheckFailed(error)) {
         throw new BrookError('INVALID_REQUEST', `producer ${producerId} has used every epoch; register without an id`);
       }
       throw translateStorageError(error);

@@ -7,6 +7,7 @@ import {
   encodeBatch,
   hasValidCrc,
   InvalidBatchError,
+  MAX_DECOMPRESSED_BYTES,
   readBatchHeader,
   recordSize,
   withBaseOffset,
@@ -120,6 +121,13 @@ describe('protocol: record batch', () => {
 
     expect(hasValidCrc(batch)).toBe(true);
     expect(() => decodeBatch(batch)).toThrow(InvalidBatchError);
+  });
+
+  it('refuses a gzip block that inflates past the limit', () => {
+    const huge = { key: null, value: new Uint8Array(MAX_DECOMPRESSED_BYTES + 1), headers: [], timestamp: 1 };
+    const bomb = encodeBatch([huge], { compression: 'gzip' });
+    expect(bomb.length).toBeLessThan(400_000); // about 220 times smaller than what it inflates to
+    expect(() => decodeBatch(bomb)).toThrow(/inflates past/);
   });
 
   it('refuses an empty batch', () => {
