@@ -3,11 +3,13 @@
  * or `run({ eachBatch })`. One member of a consumer group (docs/groups.md):
  *
  * - joins, then heartbeats in the background every `heartbeatIntervalMs`
- *   (sooner while the group is rebalancing, with the generation it was just
- *   given: that acknowledgement is what hands partitions over); a partition
- *   that leaves the assignment stops being consumed and its position is
- *   committed before the acknowledgement (cooperative rebalancing);
- *   `MEMBER_NOT_FOUND` makes it join again;
+ *   (sooner while the group is rebalancing), whatever the handlers are doing;
+ * - cooperative rebalancing: a partition that leaves the assignment stops
+ *   being consumed; once the message in hand is done, the fetch loop commits
+ *   its position, calls `onPartitionsRevoked`, and only then acknowledges the
+ *   new generation, which is what hands the partition over. Until then the
+ *   heartbeats keep the old generation. `MEMBER_NOT_FOUND` (the lease
+ *   expired) makes it call `onPartitionsLost` and join again;
  * - fetches every owned, unpaused partition in one long poll (`POST /v1/fetch`
  *   with `waitMs`), with exact bytes (`encoding=base64`, turned into Buffers);
  * - starts a partition at the group's committed offset, else at the log start
@@ -83,6 +85,28 @@ export interface RunOptions {
   eachBatch?: (payload: EachBatchPayload) => Promise<void>;
   /** With `eachBatch`: resolve every message of a batch when the handler returns. @default true */
   eachBatchAutoResolve?: boolean;
+  /**
+   * Partitions this member just got, before any of their messages is handled
+   * (their start positions are known: `seek` here to start elsewhere).
+   */
+  onPartitionsAssigned?: (partitions: TopicPartitions[]) => Promise<void> | void;
+  /**
+   * Partitions moving to another member (a rebalance, or `disconnect`): called
+   * after the last of their messages was handled and, with `autoCommit`, after
+   * their positions were committed, and before the move is acknowledged. With
+   * `autoCommit: false`, call `commitOffsets()` here so that the next owner
+   * starts where this one stopped.
+   */
+  onPartitionsRevoked?: (partitions: TopicPartitions[]) => Promise<void> | void;
+  /** Partitions taken away without a chance to commit (this member's lease expired). */
+  onPartitionsLost?: (partitions: TopicPartitions[]) => Promise<void> | void;
+}
+
+/** An offset to commit: `offset` is the next one to read, as in Kafka. */
+export interface TopicPartitionOffset {
+  topic: string;
+  partition: number;
+  offset: number;
 }
 
 interface WireRecord {
@@ -99,7 +123,10 @@ type FetchResult =
 
 interface Membership {
   memberId: string;
+  /** The generation sent in heartbeats: the last one acknowledged. */
   generation: number;
+  /** The newest generation the group answered with. */
+  latestGeneration: number;
   heartbeatIntervalMs: number;
 }
 
@@ -109,6 +136,15 @@ const untp = (key: string): [string, number] => {
   return [topic!, Number(partition)];
 };
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function toTopicPartitions(keys: Iterable<string>): TopicPartitions[] {
+  const byTopic = new Map<string, number[]>();
+  for (const key of keys) {
+    const [topic, partition] = untp(key);
+    byTopic.set(topic, [...(byTopic.get(topic) ?? []), partition]);
+  }
+  return [...byTopic].map(([topic, partitions]) => ({ topic, partitions: partitions.sort((a, b) => a - b) }));
+}
 
 function toMessage(record: WireRecord): KafkaMessage {
   const headers: Record<string, Buffer> = {};
@@ -127,12 +163,18 @@ export class Consumer {
   readonly #options: ConsumerOptions;
   readonly #retry: RetryOptions;
   readonly #group: string;
+  readonly #autoCommit: boolean;
 
   #topics: string[] = [];
   #fromBeginning = false;
   #membership: Membership | undefined;
+  #handlers: RunOptions | undefined;
   /** Partitions this member may consume now. */
   #assigned = new Set<string>();
+  /** Partitions moving away: still ours until their commit and `onPartitionsRevoked`, then acknowledged. */
+  readonly #revoking = new Set<string>();
+  /** Partitions lost with the lease, waiting for `onPartitionsLost`. */
+  readonly #lost = new Set<string>();
   /** Next offset to read, per owned partition. */
   readonly #positions = new Map<string, number>();
   /** Positions last committed. */
@@ -142,8 +184,12 @@ export class Consumer {
   readonly #seeks = new Map<string, number>();
   #running = false;
   #loop: Promise<void> | undefined;
+  /** Cancels the long poll in flight, when a rebalance or disconnect should not wait for it. */
+  #wake: AbortController | undefined;
   #heartbeatTimer: NodeJS.Timeout | undefined;
   #heartbeating: Promise<void> | undefined;
+  #inHeartbeat = false;
+  #heartbeatSoon = false;
   #lastCommitAt = 0;
 
   constructor(http: HttpTransport, options: ConsumerOptions) {
@@ -152,6 +198,7 @@ export class Consumer {
     this.#options = options;
     this.#retry = options.retry ?? {};
     this.#group = segment(options.groupId);
+    this.#autoCommit = options.autoCommit ?? true;
   }
 
   async connect(): Promise<void> {}
@@ -171,6 +218,8 @@ export class Consumer {
     if (this.#topics.length === 0) throw new TypeError('subscribe before run');
     if (this.#running) throw new BrookError('INVALID_REQUEST', 'the consumer is already running', { origin: 'sdk' });
     this.#running = true;
+    this.#handlers = options;
+    this.#lastCommitAt = Date.now(); // the first auto-commit comes one interval after the start
     await this.#join();
     this.#loop = this.#fetchLoop(options).catch((error: unknown) => {
       console.error(`brook consumer ${this.#options.groupId} stopped:`, error);
@@ -180,12 +229,7 @@ export class Consumer {
 
   /** The partitions this member may consume now. */
   assignment(): TopicPartitions[] {
-    const byTopic = new Map<string, number[]>();
-    for (const key of this.#assigned) {
-      const [topic, partition] = untp(key);
-      byTopic.set(topic, [...(byTopic.get(topic) ?? []), partition].sort((a, b) => a - b));
-    }
-    return [...byTopic].map(([topic, partitions]) => ({ topic, partitions }));
+    return toTopicPartitions(this.#assigned);
   }
 
   /** Next fetch of that partition starts at `offset`. */
@@ -209,35 +253,55 @@ export class Consumer {
   }
 
   paused(): TopicPartitions[] {
-    return [...this.#paused].map(untp).map(([topic, partition]) => ({ topic, partitions: [partition] }));
+    return toTopicPartitions(this.#paused);
   }
 
-  /** Commits what was processed, then commits and leaves: the group moves its partitions at once. */
+  /**
+   * Stops fetching, hands every partition back (commit, then
+   * `onPartitionsRevoked`), then leaves: the group moves the partitions at once.
+   */
   async disconnect(): Promise<void> {
     if (!this.#running && !this.#membership) return;
     this.#running = false;
     clearTimeout(this.#heartbeatTimer);
+    this.#wake?.abort();
     await this.#loop;
     await this.#heartbeating?.catch(() => undefined);
     if (this.#membership) {
-      if (this.#options.autoCommit ?? true) await this.commitOffsets().catch(() => undefined);
+      await this.#revoke([...this.#assigned, ...this.#revoking]);
       await this.#http.request('DELETE', `/v1/groups/${this.#group}/members/${segment(this.#membership.memberId)}`).catch(() => undefined);
       this.#membership = undefined;
     }
     this.#assigned.clear();
   }
 
-  /** Commits the position of every owned partition that moved since its last commit. */
-  async commitOffsets(keys: Iterable<string> = this.#assigned): Promise<void> {
-    const membership = this.#membership;
-    if (!membership) return;
-    const offsets = [...keys]
+  /**
+   * Commits `offsets` (each the next offset to read), or, without arguments,
+   * the position of every partition this member still owns that moved since
+   * its last commit. Fenced by the server: a member that lost a partition
+   * cannot commit it.
+   */
+  async commitOffsets(offsets?: TopicPartitionOffset[]): Promise<void> {
+    if (offsets) {
+      await this.#commit(offsets.map(({ topic, partition, offset }) => ({ key: tp(topic, partition), topic, partition, offset })));
+      return;
+    }
+    await this.#commitPositions([...this.#assigned, ...this.#revoking]);
+  }
+
+  async #commitPositions(keys: string[]): Promise<void> {
+    const offsets = keys
       .filter((key) => this.#positions.has(key) && this.#positions.get(key) !== this.#committed.get(key))
       .map((key) => {
         const [topic, partition] = untp(key);
         return { key, topic, partition, offset: this.#positions.get(key)! };
       });
-    if (offsets.length === 0) return;
+    await this.#commit(offsets);
+  }
+
+  async #commit(offsets: (TopicPartitionOffset & { key: string })[]): Promise<void> {
+    const membership = this.#membership;
+    if (!membership || offsets.length === 0) return;
     this.#lastCommitAt = Date.now();
     await retry(
       () =>
@@ -267,22 +331,19 @@ export class Consumer {
     };
     const response = await retry(
       () =>
-        this.#http.request<Membership & { assignment: TopicPartitions[] }>('POST', `/v1/groups/${this.#group}/members`, { json: body }),
+        this.#http.request<Omit<Membership, 'latestGeneration'> & { assignment: TopicPartitions[] }>(
+          'POST',
+          `/v1/groups/${this.#group}/members`,
+          { json: body },
+        ),
       this.#retry,
     );
     const { memberId, generation, heartbeatIntervalMs, assignment } = response.body;
-    this.#membership = { memberId, generation, heartbeatIntervalMs };
+    this.#membership = { memberId, generation, latestGeneration: generation, heartbeatIntervalMs };
     this.#positions.clear();
     this.#committed.clear();
-    this.#setAssignment(assignment);
+    this.#assigned = new Set(assignment.flatMap(({ topic, partitions }) => partitions.map((p) => tp(topic, p))));
     this.#scheduleHeartbeat(heartbeatIntervalMs);
-  }
-
-  #setAssignment(assignment: TopicPartitions[]): string[] {
-    const next = new Set(assignment.flatMap(({ topic, partitions }) => partitions.map((p) => tp(topic, p))));
-    const lost = [...this.#assigned].filter((key) => !next.has(key));
-    this.#assigned = next;
-    return lost;
   }
 
   #scheduleHeartbeat(delayMs: number): void {
@@ -294,10 +355,17 @@ export class Consumer {
     this.#heartbeatTimer.unref();
   }
 
-  /** One heartbeat; schedules the next. Lost partitions are committed before the new generation is acknowledged. */
+  /** Heartbeats at once, or right after the one in flight (to acknowledge a generation without waiting). */
+  #heartbeatNow(): void {
+    if (this.#inHeartbeat) this.#heartbeatSoon = true;
+    else this.#scheduleHeartbeat(0);
+  }
+
+  /** One heartbeat; schedules the next. */
   async #heartbeat(): Promise<void> {
     const membership = this.#membership;
     if (!membership || !this.#running) return;
+    this.#inHeartbeat = true;
     let nextDelay = membership.heartbeatIntervalMs;
     try {
       const response = await this.#http.request<{ generation: number; assignment: TopicPartitions[]; rebalancing: boolean }>(
@@ -306,25 +374,25 @@ export class Consumer {
         { json: { generation: membership.generation } },
       );
       const { generation, assignment, rebalancing } = response.body;
-      const lost = this.#setAssignment(assignment);
-      if (lost.length > 0) {
-        // We still own them until we acknowledge: commit what was processed, then forget them.
-        if (this.#options.autoCommit ?? true) await this.commitOffsets(lost).catch(() => undefined);
-        for (const key of lost) {
-          this.#positions.delete(key);
-          this.#committed.delete(key);
-        }
+      membership.latestGeneration = Math.max(membership.latestGeneration, generation);
+      const next = new Set(assignment.flatMap(({ topic, partitions }) => partitions.map((p) => tp(topic, p))));
+      for (const key of this.#assigned) {
+        if (!next.has(key)) this.#revoking.add(key);
       }
-      if (generation !== membership.generation || rebalancing) {
-        membership.generation = generation;
-        nextDelay = Math.min(nextDelay, 200);
-      }
+      for (const key of next) this.#revoking.delete(key);
+      this.#assigned = next;
+      if (this.#revoking.size > 0) this.#wake?.abort(); // the fetch loop hands them over; it acknowledges after
+      else membership.generation = membership.latestGeneration;
+      if (membership.generation !== generation || rebalancing) nextDelay = Math.min(nextDelay, 200);
     } catch (error) {
       if (error instanceof BrookError && error.code === 'MEMBER_NOT_FOUND' && this.#running) {
+        for (const key of [...this.#assigned, ...this.#revoking]) this.#lost.add(key);
         this.#assigned.clear();
+        this.#revoking.clear();
         this.#membership = undefined;
         try {
           await this.#join();
+          this.#inHeartbeat = false;
           return;
         } catch {
           nextDelay = 1_000;
@@ -335,7 +403,44 @@ export class Consumer {
         nextDelay = Math.min(nextDelay, 500);
       }
     }
+    this.#inHeartbeat = false;
+    if (this.#heartbeatSoon) {
+      this.#heartbeatSoon = false;
+      nextDelay = 0;
+    }
     this.#scheduleHeartbeat(nextDelay);
+  }
+
+  /** Hands partitions back: commit (with autoCommit), `onPartitionsRevoked`, forget them, acknowledge. */
+  async #revoke(keys: string[]): Promise<void> {
+    if (keys.length === 0) return;
+    if (this.#autoCommit) {
+      await this.#commitPositions(keys).catch((error: unknown) => {
+        console.error(`brook consumer ${this.#options.groupId}: commit on revoke failed:`, error);
+      });
+    }
+    await this.#callHook('onPartitionsRevoked', keys);
+    for (const key of keys) {
+      this.#revoking.delete(key);
+      this.#positions.delete(key);
+      this.#committed.delete(key);
+      this.#paused.delete(key);
+    }
+    const membership = this.#membership;
+    if (membership && this.#revoking.size === 0 && membership.generation !== membership.latestGeneration) {
+      membership.generation = membership.latestGeneration;
+      this.#heartbeatNow();
+    }
+  }
+
+  async #callHook(name: 'onPartitionsAssigned' | 'onPartitionsRevoked' | 'onPartitionsLost', keys: string[]): Promise<void> {
+    const hook = this.#handlers?.[name];
+    if (!hook || keys.length === 0) return;
+    try {
+      await hook(toTopicPartitions(keys));
+    } catch (error) {
+      console.error(`brook consumer ${this.#options.groupId}: ${name} failed:`, error);
+    }
   }
 
   /** Where to start a partition the member just got: the committed offset, else the log start or end. */
@@ -366,22 +471,34 @@ export class Consumer {
     return response.body.offset;
   }
 
+  /** Rebalance work the heartbeats left for the fetch loop, run between handlers. */
+  async #settleAssignment(): Promise<void> {
+    if (this.#lost.size > 0) {
+      const lost = [...this.#lost];
+      this.#lost.clear();
+      await this.#callHook('onPartitionsLost', lost);
+    }
+    if (this.#revoking.size > 0) await this.#revoke([...this.#revoking]);
+    const fresh = [...this.#assigned].filter((key) => !this.#positions.has(key));
+    if (fresh.length > 0) {
+      await this.#startPositions(fresh);
+      await this.#callHook('onPartitionsAssigned', fresh);
+    }
+    for (const [key, offset] of this.#seeks) {
+      if (this.#assigned.has(key)) this.#positions.set(key, offset);
+    }
+    this.#seeks.clear();
+  }
+
   async #fetchLoop(options: RunOptions): Promise<void> {
     const maxWaitTimeMs = this.#options.maxWaitTimeMs ?? 1_000;
     while (this.#running) {
-      for (const [key, offset] of this.#seeks) {
-        if (this.#assigned.has(key)) this.#positions.set(key, offset);
-      }
-      this.#seeks.clear();
-      const fresh = [...this.#assigned].filter((key) => !this.#positions.has(key));
-      if (fresh.length > 0) {
-        try {
-          await this.#startPositions(fresh);
-        } catch (error) {
-          console.error(`brook consumer ${this.#options.groupId}: cannot find start offsets:`, error);
-          await sleep(500);
-          continue;
-        }
+      try {
+        await this.#settleAssignment();
+      } catch (error) {
+        console.error(`brook consumer ${this.#options.groupId}: cannot find start offsets:`, error);
+        await sleep(500);
+        continue;
       }
       const wanted = [...this.#assigned].filter((key) => !this.#paused.has(key) && this.#positions.has(key));
       if (wanted.length === 0) {
@@ -393,6 +510,8 @@ export class Consumer {
         const [topic, partition] = untp(key);
         byTopic.set(topic, [...(byTopic.get(topic) ?? []), { partition, offset: this.#positions.get(key)! }]);
       }
+      const wake = new AbortController();
+      this.#wake = wake;
       let results: FetchResult[];
       try {
         results = (
@@ -405,19 +524,22 @@ export class Consumer {
               ...(this.#options.maxRecordsPerPartition !== undefined ? { maxRecordsPerPartition: this.#options.maxRecordsPerPartition } : {}),
             },
             extraTimeoutMs: maxWaitTimeMs,
+            signal: wake.signal,
           })
         ).body.results;
       } catch (error) {
-        if (!this.#running) return;
+        if (!this.#running || wake.signal.aborted) continue;
         if (!isRetriable(error)) console.error(`brook consumer ${this.#options.groupId}: fetch failed:`, error);
         await sleep(500);
         continue;
+      } finally {
+        this.#wake = undefined;
       }
       for (const result of results) {
         if (!this.#running) break;
         await this.#process(result, options);
       }
-      if ((this.#options.autoCommit ?? true) && Date.now() - this.#lastCommitAt >= (this.#options.autoCommitIntervalMs ?? 5_000)) {
+      if (this.#autoCommit && Date.now() - this.#lastCommitAt >= (this.#options.autoCommitIntervalMs ?? 5_000)) {
         await this.commitOffsets().catch(() => undefined);
       }
     }
@@ -432,22 +554,22 @@ export class Consumer {
       return;
     }
     const owned = () => this.#running && this.#assigned.has(key) && !this.#paused.has(key) && !this.#seeks.has(key);
+    // A message handled while its partition was being revoked still counts: the revocation commits after it.
+    const advance = (offset: number) => {
+      if (this.#positions.has(key) && !this.#seeks.has(key)) this.#positions.set(key, offset);
+    };
     if (!owned() || result.records.length === 0) return;
     const messages = result.records.map(toMessage);
     const heartbeat = async () => {};
     if (options.eachBatch) {
-      let resolved: number | undefined;
       await options.eachBatch({
         batch: { topic: result.topic, partition: result.partition, highWatermark: result.highWatermark, messages },
-        resolveOffset: (offset) => {
-          resolved = Math.max(resolved ?? -1, offset);
-          if (owned()) this.#positions.set(key, offset + 1);
-        },
+        resolveOffset: (offset) => advance(offset + 1),
         heartbeat,
         commitOffsetsIfNecessary: () => this.commitOffsets(),
         isRunning: owned,
       });
-      if ((options.eachBatchAutoResolve ?? true) && owned()) this.#positions.set(key, result.nextOffset);
+      if ((options.eachBatchAutoResolve ?? true) && owned()) advance(result.nextOffset);
       return;
     }
     for (const message of messages) {
@@ -470,7 +592,7 @@ export class Consumer {
         await sleep(200);
         return; // fetched again from the same position
       }
-      if (this.#assigned.has(key) && !this.#seeks.has(key)) this.#positions.set(key, message.offset + 1);
+      advance(message.offset + 1);
       if (pausedByHandler) return;
     }
   }

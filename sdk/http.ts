@@ -30,6 +30,8 @@ export interface RequestOptions {
   readonly requestId?: string;
   /** Adds to the request timeout (a long poll's `waitMs`). */
   readonly extraTimeoutMs?: number;
+  /** Cancels the request (a long poll no longer wanted); it then rejects with a retriable error. */
+  readonly signal?: AbortSignal;
 }
 
 export interface HttpResponse<T> {
@@ -115,14 +117,15 @@ export class HttpTransport {
       headers['content-type'] = options.contentType ?? 'application/octet-stream';
       body = options.body;
     }
-    const signal = AbortSignal.timeout(this.#timeoutMs + (options.extraTimeoutMs ?? 0));
+    const timeout = AbortSignal.timeout(this.#timeoutMs + (options.extraTimeoutMs ?? 0));
+    const signal = options.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
     let response: Response;
     let text: string;
     try {
       response = await this.#fetch(url.toString(), { method, headers, ...(body !== undefined ? { body } : {}), signal });
       text = await response.text();
     } catch (error) {
-      throw networkError(error, requestId, signal.aborted);
+      throw networkError(error, requestId, timeout.aborted);
     }
     const answeredId = response.headers.get('x-request-id') ?? requestId;
     let parsed: unknown;

@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalStack, type LocalStack } from '../../local/stack.js';
 import { partitionForKey } from '../../protocol/partitioner.js';
-import { backoffMs, Brook, BrookError, errorFromResponse, json, retry, text, type FetchLike } from '../../sdk/index.js';
+import { Brook, BrookError, json, text, type FetchLike } from '../../sdk/index.js';
 
 const FAST_RETRY = { maxRetries: 3, initialMs: 5, maxMs: 20 };
 
@@ -541,74 +541,5 @@ describe('Errors', () => {
     const unreachable = new Brook({ url: stack.url, apiKey: stack.adminKey, fetch: refused, retry: { maxRetries: 2, initialMs: 1, maxMs: 2 } });
     await expect(unreachable.admin().listTopics()).rejects.toMatchObject({ code: 'UNAVAILABLE', retriable: true, details: { origin: 'sdk' } });
     expect(calls).toBe(3);
-  });
-});
-
-describe('Transport and retry (no server)', () => {
-  const answer = (status: number, body: string, headers: Record<string, string> = {}): FetchLike => async () => new Response(body, { status, headers });
-
-  it('sends the bearer key, JSON and an x-request-id, and drops a trailing /v1 from the url', async () => {
-    let seen: { url: string; init: RequestInit } | undefined;
-    const recording: FetchLike = async (url, init) => {
-      seen = { url, init };
-      return new Response('{"topics":[]}', { status: 200, headers: { 'content-type': 'application/json' } });
-    };
-    const client = new Brook({ url: 'http://brook.example/v1/', apiKey: 'secret', fetch: recording });
-    expect(await client.admin().listTopics()).toEqual([]);
-    expect(seen!.url).toBe('http://brook.example/v1/topics');
-    const headers = seen!.init.headers as Record<string, string>;
-    expect(headers.authorization).toBe('Bearer secret');
-    expect(headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
-  });
-
-  it('rebuilds errors from the body, or from the status when the body is not a Brook error', () => {
-    const fromBody = errorFromResponse(416, { error: { code: 'OFFSET_OUT_OF_RANGE', message: 'm', retriable: false, logStartOffset: 3, highWatermark: 9 } }, 'rid');
-    expect(fromBody).toMatchObject({ code: 'OFFSET_OUT_OF_RANGE', status: 416, retriable: false, message: 'm', details: { logStartOffset: 3, highWatermark: 9, requestId: 'rid' } });
-    expect(errorFromResponse(502, undefined)).toMatchObject({ code: 'UNAVAILABLE', retriable: true });
-    expect(errorFromResponse(504, 'gateway')).toMatchObject({ code: 'TIMEOUT', retriable: true });
-    expect(errorFromResponse(429, {})).toMatchObject({ code: 'THROTTLED', retriable: true });
-    expect(errorFromResponse(500, { error: { code: 'SOMETHING_NEW' } })).toMatchObject({ code: 'INTERNAL', retriable: false });
-  });
-
-  it('retries retriable answers (THROTTLED, REBALANCE_IN_PROGRESS) and not the others', async () => {
-    let calls = 0;
-    const throttledTwice: FetchLike = async (url, init) => {
-      calls++;
-      if (calls <= 2) return answer(429, '{"error":{"code":"THROTTLED","message":"slow down","retriable":true}}')(url, init);
-      return answer(200, '{"groups":[]}')(url, init);
-    };
-    const client = new Brook({ url: 'http://brook.example', apiKey: 'k', fetch: throttledTwice, retry: FAST_RETRY });
-    expect(await client.admin().listGroups()).toEqual([]);
-    expect(calls).toBe(3);
-
-    let forbidden = 0;
-    const refusing: FetchLike = async (url, init) => {
-      forbidden++;
-      return answer(403, '{"error":{"code":"FORBIDDEN","message":"no","retriable":false}}')(url, init);
-    };
-    const denied = new Brook({ url: 'http://brook.example', apiKey: 'k', fetch: refusing, retry: FAST_RETRY });
-    await expect(denied.admin().listGroups()).rejects.toMatchObject({ code: 'FORBIDDEN', status: 403, retriable: false });
-    expect(forbidden).toBe(1);
-  });
-
-  it('a request that outlives requestTimeoutMs is a retriable TIMEOUT', async () => {
-    const hanging: FetchLike = (_url, init) =>
-      new Promise((_resolve, reject) => init.signal!.addEventListener('abort', () => reject(init.signal!.reason)));
-    const client = new Brook({ url: 'http://brook.example', apiKey: 'k', fetch: hanging, requestTimeoutMs: 50, retry: { maxRetries: 0 } });
-    await expect(client.admin().listTopics()).rejects.toMatchObject({ code: 'TIMEOUT', retriable: true });
-  });
-
-  it('backs off exponentially with full jitter, capped by maxMs, and gives up after maxRetries', async () => {
-    expect(backoffMs(0, { initialMs: 100, maxMs: 1_000, random: () => 0.999 })).toBe(99);
-    expect(backoffMs(3, { initialMs: 100, maxMs: 1_000, random: () => 0.5 })).toBe(400);
-    expect(backoffMs(10, { initialMs: 100, maxMs: 1_000, random: () => 0.5 })).toBe(500);
-    expect(backoffMs(5, { random: () => 0 })).toBe(0);
-    let attempts = 0;
-    const failing = () => {
-      attempts++;
-      return Promise.reject(new BrookError('UNAVAILABLE', 'down'));
-    };
-    await expect(retry(failing, { maxRetries: 2, initialMs: 1, maxMs: 1 })).rejects.toMatchObject({ code: 'UNAVAILABLE' });
-    expect(attempts).toBe(3);
   });
 });

@@ -1,0 +1,214 @@
+/**
+ * SDK consumers sharing a group, against the local stack: at-least-once
+ * across a member that dies without a word, exactly-once hand-over in clean
+ * rebalances when commits happen on revoke, and the rebalance hooks.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startLocalStack, type LocalStack } from '../../local/stack.js';
+import { Brook, type Consumer, type EachMessagePayload, type FetchLike, type TopicPartitions } from '../../sdk/index.js';
+
+const FAST_RETRY = { maxRetries: 2, initialMs: 5, maxMs: 20 };
+const SESSION_TIMEOUT_MS = 6_000; // the contract's minimum
+
+let stack: LocalStack;
+let dataDir: string;
+let brook: Brook;
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), 'brook-sdk-group-'));
+  stack = await startLocalStack({ port: 0, dataDir, apiKey: `sdk-group-${randomUUID()}`, compactIntervalMs: 0 });
+  brook = new Brook({ url: stack.url, apiKey: stack.adminKey, retry: FAST_RETRY });
+});
+
+afterAll(async () => {
+  await stack?.stop();
+  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+});
+
+const names = (label: string) => ({ topic: `cg-${label}-${randomUUID().slice(0, 8)}`, groupId: `g-${randomUUID().slice(0, 8)}` });
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const owned = (consumer: Consumer) => consumer.assignment().flatMap((t) => t.partitions);
+const partitionsOf = (events: TopicPartitions[]) => events.flatMap((t) => t.partitions).sort((a, b) => a - b);
+
+async function until(check: () => boolean, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('timed out waiting');
+    await sleep(50);
+  }
+}
+
+/** Values `from..from+count-1`, spread over the partitions by key. */
+const records = (from: number, count: number) => Array.from({ length: count }, (_, i) => ({ key: `k${from + i}`, value: `v${from + i}` }));
+const values = (count: number) => Array.from({ length: count }, (_, i) => `v${i}`);
+
+describe('Class: Consumer (group of three, one crashes)', () => {
+  it('every record is processed at least once; the survivors take the dead member\'s partitions after its session timeout', async () => {
+    // Prepare: six partitions, three members; the third one's network can be cut
+    const { topic, groupId } = names('crash');
+    await brook.admin().createTopic({ name: topic, partitions: 6 });
+    const producer = brook.producer();
+
+    let crashed = false;
+    const cuttable: FetchLike = (url, init) => (crashed ? Promise.reject(new Error('connect ECONNREFUSED')) : fetch(url, init));
+    const doomedBrook = new Brook({ url: stack.url, apiKey: stack.adminKey, retry: FAST_RETRY, fetch: cuttable });
+    const processed = new Map<string, string[]>(); // value -> members that processed it
+    const handler = (member: string, onMessage?: () => void) => async ({ message }: EachMessagePayload) => {
+      if (member === 'c3' && crashed) return; // a dead process handles nothing
+      const value = message.value!.toString();
+      processed.set(value, [...(processed.get(value) ?? []), member]);
+      onMessage?.();
+    };
+    const options = { groupId, sessionTimeoutMs: SESSION_TIMEOUT_MS, maxWaitTimeMs: 200, autoCommitIntervalMs: 200, maxRecordsPerPartition: 5 };
+    const c1 = brook.consumer(options);
+    const c2 = brook.consumer(options);
+    // The doomed member never auto-commits: everything it handles is uncommitted when it dies.
+    const c3 = doomedBrook.consumer({ ...options, autoCommitIntervalMs: 600_000 });
+    let c3Count = 0;
+    let crashedAt = 0;
+    try {
+      for (const [name, consumer] of [['c1', c1], ['c2', c2]] as const) {
+        await consumer.subscribe({ topic, fromBeginning: true });
+        await consumer.run({ eachMessage: handler(name) });
+      }
+      await c3.subscribe({ topic, fromBeginning: true });
+      await c3.run({
+        eachMessage: handler('c3', () => {
+          c3Count += 1;
+          if (c3Count === 10) {
+            crashed = true; // dies mid-batch, after handling 10 records it never committed
+            crashedAt = Date.now();
+          }
+        }),
+      });
+      await until(() => [c1, c2, c3].every((consumer) => owned(consumer).length === 2));
+      await producer.send({ topic, messages: records(0, 300) });
+      await until(() => crashed);
+
+      // Act: more records arrive while the dead member still holds its lease
+      await producer.send({ topic, messages: records(300, 300) });
+
+      // Assess: the survivors share all six partitions and every record was processed
+      await until(() => owned(c1).length + owned(c2).length === 6 && processed.size === 600, 40_000);
+      const tookOverAfterMs = Date.now() - crashedAt;
+      expect(owned(c1).length).toBe(3);
+      expect(owned(c2).length).toBe(3);
+      expect([...processed.keys()].sort()).toEqual(values(600).sort());
+      const byDeadMember = [...processed].filter(([, members]) => members.includes('c3')).map(([value]) => value);
+      expect(byDeadMember).toHaveLength(10);
+      // What the dead member handled but never committed is handled again by a survivor.
+      for (const value of byDeadMember) expect(processed.get(value)!.some((member) => member !== 'c3')).toBe(true);
+      expect(tookOverAfterMs).toBeGreaterThanOrEqual(SESSION_TIMEOUT_MS - 500);
+      const description = await brook.admin().describeGroup(groupId);
+      expect(description.members).toHaveLength(2);
+    } finally {
+      await Promise.all([c1.disconnect(), c2.disconnect(), c3.disconnect()]);
+    }
+  }, 90_000);
+});
+
+describe('Class: Consumer (clean rebalances)', () => {
+  it('with commits only in onPartitionsRevoked, no record is processed twice while members join and leave under load', async () => {
+    // Prepare: manual commits, a slow handler, records arriving all along
+    const { topic, groupId } = names('clean');
+    await brook.admin().createTopic({ name: topic, partitions: 4 });
+    const producer = brook.producer();
+    let produced = 0;
+    let producing = true;
+    const production = (async () => {
+      while (producing) {
+        await producer.send({ topic, messages: records(produced, 10) });
+        produced += 10;
+        await sleep(30);
+      }
+    })();
+
+    const seen: string[] = [];
+    const events: string[] = [];
+    const members = new Map<string, Consumer>();
+    const join = async (name: string) => {
+      const consumer = brook.consumer({ groupId, sessionTimeoutMs: SESSION_TIMEOUT_MS, maxWaitTimeMs: 200, autoCommit: false });
+      members.set(name, consumer);
+      await consumer.subscribe({ topic, fromBeginning: true });
+      await consumer.run({
+        eachMessage: async ({ message }) => {
+          await sleep(2); // a handler slow enough to be mid-message when a revoke arrives
+          seen.push(message.value!.toString());
+        },
+        onPartitionsAssigned: (partitions) => void events.push(`${name}+${partitionsOf(partitions).join(',')}`),
+        onPartitionsRevoked: async (partitions) => {
+          events.push(`${name}-${partitionsOf(partitions).join(',')}`);
+          await consumer.commitOffsets();
+        },
+      });
+      return consumer;
+    };
+
+    try {
+      // Act: one member, then a second, then a third, then the first leaves
+      const a = await join('a');
+      await until(() => seen.length >= 50);
+      const b = await join('b');
+      await until(() => owned(a).length === 2 && owned(b).length === 2);
+      const c = await join('c');
+      await until(() => owned(a).length + owned(b).length + owned(c).length === 4 && owned(c).length >= 1);
+      await sleep(300);
+      await a.disconnect();
+      await until(() => owned(b).length === 2 && owned(c).length === 2);
+      await sleep(300);
+      producing = false;
+      await production;
+      await until(() => seen.length >= produced);
+      await sleep(500); // anything processed twice would show up now
+
+      // Assess: each record once, and the hooks saw every hand-over
+      const duplicates = seen.filter((value, index) => seen.indexOf(value) !== index);
+      expect(duplicates).toEqual([]);
+      expect(seen.slice().sort()).toEqual(values(produced).sort());
+      expect(events[0]).toBe('a+0,1,2,3');
+      const partitionsIn = (prefix: string) => events.filter((e) => e.startsWith(prefix)).flatMap((e) => e.slice(2).split(',').map(Number));
+      expect(partitionsIn('a-').sort()).toEqual([0, 1, 2, 3]); // given away on rebalances, the rest on leaving
+      expect(new Set([...partitionsIn('b+'), ...partitionsIn('c+')])).toEqual(new Set([0, 1, 2, 3]));
+      for (const [name, consumer] of [['b', b], ['c', c]] as const) {
+        const kept = partitionsIn(`${name}+`).filter((p) => !partitionsIn(`${name}-`).includes(p));
+        expect(kept.sort()).toEqual(owned(consumer).sort());
+      }
+    } finally {
+      producing = false;
+      await production;
+      await Promise.all([...members.values()].map((consumer) => consumer.disconnect()));
+    }
+  }, 90_000);
+
+  it('disconnect hands every partition back through onPartitionsRevoked after committing them', async () => {
+    // Prepare
+    const { topic, groupId } = names('leave');
+    await brook.admin().createTopic({ name: topic, partitions: 3 });
+    await brook.producer().send({ topic, messages: records(0, 30) });
+    const revoked: TopicPartitions[][] = [];
+    let committedAtRevoke: number[] = [];
+    const consumer = brook.consumer({ groupId, sessionTimeoutMs: SESSION_TIMEOUT_MS, maxWaitTimeMs: 100, autoCommitIntervalMs: 600_000 });
+    let count = 0;
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      eachMessage: async () => void (count += 1),
+      onPartitionsRevoked: async (partitions) => {
+        revoked.push(partitions);
+        committedAtRevoke = (await brook.admin().fetchGroupOffsets(groupId)).map((o) => o.offset);
+      },
+    });
+    await until(() => count === 30);
+
+    // Act
+    await consumer.disconnect();
+
+    // Assess: revoked once with all three, already committed (auto-commit on revoke), and the group is empty
+    expect(revoked).toEqual([[{ topic, partitions: [0, 1, 2] }]]);
+    expect(committedAtRevoke.reduce((sum, offset) => sum + offset, 0)).toBe(30);
+    expect((await brook.admin().describeGroup(groupId)).state).toBe('Empty');
+  }, 30_000);
+});
