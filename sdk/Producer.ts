@@ -23,8 +23,10 @@
  * - Lingering: with `lingerMs` > 0, messages for one partition from several
  *   `send` calls wait up to `lingerMs` (or until `batchBytes`) and go as one
  *   batch; with 0 (the default) each call's messages go at once, on their own.
- * - A bounded buffer: `send` waits while more than `maxBufferedBytes` are
- *   waiting or in flight (backpressure), instead of growing memory without end.
+ * - A bounded buffer: a `send` that would take more than `bufferBytes`
+ *   waiting or in flight waits for room (backpressure), or with
+ *   `onBufferFull: 'reject'` fails at once with a retriable `THROTTLED`,
+ *   instead of growing memory without end.
  */
 import { BrookError } from '../protocol/errors.js';
 import { partitionForKey } from '../protocol/partitioner.js';
@@ -91,8 +93,13 @@ export interface ProducerOptions {
   readonly lingerMs?: number;
   /** A lingering batch is sent once it holds this many bytes. @default 1048576 */
   readonly batchBytes?: number;
-  /** `send` waits while more bytes than this are waiting or in flight. @default 33554432 */
-  readonly maxBufferedBytes?: number;
+  /** The most bytes of messages waiting or in flight; beyond it, see `onBufferFull`. @default 33554432 */
+  readonly bufferBytes?: number;
+  /**
+   * What a `send` does when the buffer is full: wait for room, or reject at
+   * once with a retriable `THROTTLED` error (nothing of that call is sent). @default 'wait'
+   */
+  readonly onBufferFull?: 'wait' | 'reject';
 }
 
 /** Messages for one partition waiting to go as one batch. */
@@ -146,7 +153,8 @@ export class Producer {
   readonly #retry: RetryOptions;
   readonly #lingerMs: number;
   readonly #batchBytes: number;
-  readonly #maxBufferedBytes: number;
+  readonly #bufferBytes: number;
+  readonly #onBufferFull: 'wait' | 'reject';
   /** The accumulating batch of each `topic\0partition`, while it still takes messages. */
   readonly #open = new Map<string, Accumulator>();
   #bufferedBytes = 0;
@@ -171,7 +179,8 @@ export class Producer {
     this.#retry = options.retry ?? {};
     this.#lingerMs = options.lingerMs ?? 0;
     this.#batchBytes = options.batchBytes ?? 1_048_576;
-    this.#maxBufferedBytes = options.maxBufferedBytes ?? 33_554_432;
+    this.#bufferBytes = options.bufferBytes ?? 33_554_432;
+    this.#onBufferFull = options.onBufferFull ?? 'wait';
   }
 
   /** Registers the idempotent producer now rather than on the first send. */
@@ -287,9 +296,14 @@ export class Producer {
     });
   }
 
-  /** Waits while the buffer is full: what is waiting or in flight, plus `bytes`, over `maxBufferedBytes`. */
+  /** Waits (or rejects) while the buffer is full: what is waiting or in flight, plus `bytes`, over `bufferBytes`. */
   async #reserveBuffer(bytes: number): Promise<void> {
-    while (this.#bufferedBytes > 0 && this.#bufferedBytes + bytes > this.#maxBufferedBytes) {
+    while (this.#bufferedBytes > 0 && this.#bufferedBytes + bytes > this.#bufferBytes) {
+      if (this.#onBufferFull === 'reject') {
+        throw new BrookError('THROTTLED', `the producer's buffer is full (${this.#bufferedBytes} of ${this.#bufferBytes} bytes waiting or in flight)`, {
+          origin: 'sdk',
+        });
+      }
       if (!this.#drained) {
         let resolve!: () => void;
         const promise = new Promise<void>((r) => (resolve = r));

@@ -292,7 +292,7 @@ describe('Class: Producer', () => {
     expect(results.flat().map((r) => r.offset)).toEqual([0, 1, 2, 3]);
   });
 
-  it('waits while maxBufferedBytes are in flight (backpressure)', async () => {
+  it('waits while bufferBytes are in flight (backpressure)', async () => {
     // Prepare: four partitions, so without a bound four requests would run at once
     const topic = topicName('backpressure');
     await brook.admin().createTopic({ name: topic, partitions: 4 });
@@ -308,7 +308,7 @@ describe('Class: Producer', () => {
       }
     };
     const client = new Brook({ url: stack.url, apiKey: stack.adminKey, fetch: gauge, retry: FAST_RETRY });
-    const bounded = client.producer({ maxBufferedBytes: 200 });
+    const bounded = client.producer({ bufferBytes: 200 });
 
     // Act
     const results = await Promise.all(Array.from({ length: 8 }, (_, i) => bounded.send({ topic, messages: [{ value: 'y'.repeat(100), partition: i % 4 }] })));
@@ -319,6 +319,43 @@ describe('Class: Producer', () => {
     most = 0;
     await Promise.all(Array.from({ length: 4 }, (_, i) => client.producer().send({ topic, messages: [{ value: 'z', partition: i }] })));
     expect(most).toBeGreaterThan(1);
+  });
+
+  it('with onBufferFull: reject, a send past bufferBytes fails at once with a retriable THROTTLED and sends nothing', async () => {
+    // Prepare: a minute of linger keeps the first send in the buffer
+    const topic = topicName('reject');
+    await brook.admin().createTopic({ name: topic, partitions: 1 });
+    const producer = brook.producer({ bufferBytes: 200, onBufferFull: 'reject', lingerMs: 60_000 });
+    const first = producer.send({ topic, messages: [{ value: 'a'.repeat(150) }] });
+
+    // Act
+    const refused = producer.send({ topic, messages: [{ value: 'b'.repeat(150) }] });
+
+    // Assess
+    await expect(refused).rejects.toMatchObject({ code: 'THROTTLED', retriable: true });
+    await producer.disconnect();
+    expect(await first).toEqual([{ topic, partition: 0, offset: 0 }]);
+    const { records } = await readPartition(topic, 0);
+    expect(records.map((r) => r.value)).toEqual(['a'.repeat(150)]);
+  });
+
+  it('disconnect delivers every lingering message and resolves every pending send', async () => {
+    // Prepare: three partitions, messages lingering for a minute
+    const topic = topicName('disconnect');
+    await brook.admin().createTopic({ name: topic, partitions: 3 });
+    const producer = brook.producer({ lingerMs: 60_000 });
+    const pending = Array.from({ length: 9 }, (_, i) => producer.send({ topic, messages: [{ value: `m${i}`, partition: i % 3 }] }));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect((await readPartition(topic, 0)).highWatermark).toBe(0); // still lingering
+
+    // Act
+    await producer.disconnect();
+
+    // Assess
+    const offsets = (await Promise.all(pending)).flat();
+    expect(offsets.map((r) => `${r.partition}:${r.offset}`).sort()).toEqual(['0:0', '0:1', '0:2', '1:0', '1:1', '1:2', '2:0', '2:1', '2:2']);
+    const stored = (await Promise.all([0, 1, 2].map((p) => readPartition(topic, p)))).flatMap((r) => r.records.map((record) => record.value));
+    expect(stored.sort()).toEqual(Array.from({ length: 9 }, (_, i) => `m${i}`).sort());
   });
 
   it('serializers: JSON and text values round-trip and read as the JSON API stores them', async () => {
