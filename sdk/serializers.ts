@@ -16,6 +16,12 @@ export interface Serde<T> {
   deserialize(bytes: Uint8Array | null): T | null;
 }
 
+/** Bytes as they are (a `Buffer` view when read back, without a copy). */
+export const bytes: Serde<Uint8Array> = {
+  serialize: (value) => value,
+  deserialize: (value) => (value === null ? null : Buffer.from(value.buffer, value.byteOffset, value.byteLength)),
+};
+
 /** UTF-8 text. */
 export const text: Serde<string> = {
   serialize: (value) => (value === null ? null : Buffer.from(value, 'utf8')),
