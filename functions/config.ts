@@ -15,7 +15,7 @@ export interface BrookConfig {
   readonly dynamoDbEndpoint?: string;
   /** Set only for the S3 emulator. */
   readonly s3Endpoint?: string;
-  /** How long a warm handler may trust a cached API-key lookup. @default 10000 */
+  /** How long a warm handler may trust a cached API-key lookup: bounds how late a revoke takes effect in other Lambda containers (docs/access.md). @default 5000 */
   readonly keyCacheTtlMs: number;
   /**
    * Batches larger than this (bytes, encoded) are written to S3 with a pointer
@@ -32,6 +32,8 @@ export interface BrookConfig {
 export const MAX_INLINE_BATCH_BYTES = 350_000;
 export const DEFAULT_INLINE_BATCH_MAX_BYTES = 16_384;
 export const DEFAULT_COMPACT_MIN_AGE_MS = 300_000;
+/** A revoked key works at most this long in a warm Lambda container other than the one that revoked it. */
+export const DEFAULT_KEY_CACHE_TTL_MS = 5_000;
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -91,7 +93,7 @@ export function loadConfig(env: Env = process.env): BrookConfig {
     region: optional(env, 'AWS_REGION') ?? 'us-east-1',
     ...(dynamoDbEndpoint ? { dynamoDbEndpoint } : {}),
     ...(s3Endpoint ? { s3Endpoint } : {}),
-    keyCacheTtlMs: integer(env, CONFIG_ENV.keyCacheTtlMs, 10_000),
+    keyCacheTtlMs: integer(env, CONFIG_ENV.keyCacheTtlMs, DEFAULT_KEY_CACHE_TTL_MS),
     inlineBatchMaxBytes: Math.min(integer(env, CONFIG_ENV.inlineBatchMaxBytes, DEFAULT_INLINE_BATCH_MAX_BYTES), MAX_INLINE_BATCH_BYTES),
     compactMinAgeMs: integer(env, CONFIG_ENV.compactMinAgeMs, DEFAULT_COMPACT_MIN_AGE_MS),
   };

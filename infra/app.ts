@@ -1,5 +1,6 @@
 /**
- * The CDK app: `npx cdk synth -c stage=dev` (the default) or `-c stage=prod`.
+ * The CDK app: `npx cdk synth -c stage=dev` (the default), `-c stage=staging`
+ * or `-c stage=prod`. `BROOK_SKIP_BUNDLING=1` synthesizes without esbuild.
  * Tests call `buildApp` instead of going through the CLI.
  */
 import { resolve } from 'node:path';
@@ -20,7 +21,9 @@ export interface BuiltApp {
  * skip esbuild).
  */
 export function buildApp(stageName?: string, context: Record<string, unknown> = {}): BuiltApp {
-  const app = new App({ context });
+  // BROOK_SKIP_BUNDLING=1 checks the templates without building bundles (it overrides what the CLI asks for).
+  const skipBundling = process.env.BROOK_SKIP_BUNDLING === '1';
+  const app = new App({ context, ...(skipBundling ? { postCliContext: { 'aws:cdk:bundling-stacks': [] } } : {}) });
   const name = stageName ?? contextStage(app) ?? DEFAULT_STAGE;
   const config = getStageConfig(name);
   const stage = new BrookStage(app, config.name, { ...(config.env ? { env: config.env } : {}), config });

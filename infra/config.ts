@@ -1,13 +1,16 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { AlarmSettings, BrookSettings } from './settings.js';
 
 /**
  * Everything that differs between deployments of Brook, as plain typed data
  * (in the manner of BLEA's `parameter.ts`). Pick one with `-c stage=<name>`;
  * the default is `dev`. Constructs read these values; they never branch on
- * the stage name.
+ * the stage name. A stage is the `BrookEventLog` settings (documented, with
+ * their defaults, in `infra/settings.ts`), with the ones that matter most
+ * made explicit for every stage.
  */
-export interface StageConfig {
+export interface StageConfig extends BrookSettings {
   /** Stage name: the stack is `brook-<name>`. Lower case letters, digits and dashes. */
   readonly name: string;
   /**
@@ -15,30 +18,20 @@ export interface StageConfig {
    * @default environment-agnostic: the account and region of the CLI's credentials at deploy time
    */
   readonly env?: { readonly account?: string; readonly region?: string };
-  /** What happens to tables, the bucket, the secret and log groups when the stack goes. */
   readonly removalPolicy: RemovalPolicy;
-  /** Empty the segment bucket on stack deletion (only meaningful with `RemovalPolicy.DESTROY`). */
   readonly autoDeleteObjects: boolean;
-  /** DynamoDB point-in-time recovery on every table. */
   readonly pointInTimeRecovery: boolean;
-  /** DynamoDB deletion protection on every table. */
   readonly deletionProtection: boolean;
-  /** Keep old object versions in the segment bucket. */
   readonly bucketVersioning: boolean;
-  /** Retention of every Lambda log group. */
   readonly logRetention: RetentionDays;
-  /** `POWERTOOLS_LOG_LEVEL` of the handlers. */
   readonly logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
-  /** Lambda memory, MB (CPU scales with it). */
   readonly memorySize: number;
-  /** Lambda timeout, seconds. API Gateway gives up after 30 s whatever this says. */
   readonly timeoutSeconds: number;
-  /** X-Ray active tracing on the functions. */
   readonly tracing: boolean;
-  /** Default-stage throttling of the HTTP API. */
   readonly throttle: { readonly rateLimit: number; readonly burstLimit: number };
-  /** Origins a browser may call the API from; empty turns CORS off (the SDK and CLI need none). */
   readonly corsAllowedOrigins: readonly string[];
+  readonly auth: 'apiKey' | 'iam';
+  readonly alarms: AlarmSettings;
 }
 
 export const DEFAULT_STAGE = 'dev';
@@ -58,6 +51,34 @@ const dev: StageConfig = {
   tracing: false,
   throttle: { rateLimit: 100, burstLimit: 200 },
   corsAllowedOrigins: ['*'],
+  auth: 'apiKey',
+  tableEncryption: 'aws-managed',
+  alarms: {},
+};
+
+/**
+ * A rehearsal of prod: data is kept (a mistaken `cdk destroy` loses nothing)
+ * and recoverable, but the bucket keeps no old versions and there is no
+ * deletion protection, so a stack can be rebuilt at will.
+ */
+const staging: StageConfig = {
+  name: 'staging',
+  removalPolicy: RemovalPolicy.RETAIN,
+  autoDeleteObjects: false,
+  pointInTimeRecovery: true,
+  deletionProtection: false,
+  bucketVersioning: false,
+  logRetention: RetentionDays.TWO_WEEKS,
+  logLevel: 'INFO',
+  memorySize: 1024,
+  timeoutSeconds: 10,
+  tracing: true,
+  throttle: { rateLimit: 200, burstLimit: 400 },
+  corsAllowedOrigins: [],
+  auth: 'apiKey',
+  tableEncryption: 'aws-managed',
+  reservedConcurrency: { groups: 20 },
+  alarms: {},
 };
 
 /** Data outlives the stack; tables can be restored to any second of the last 35 days. */
@@ -75,9 +96,15 @@ const prod: StageConfig = {
   tracing: true,
   throttle: { rateLimit: 1000, burstLimit: 2000 },
   corsAllowedOrigins: [],
+  auth: 'apiKey',
+  tableEncryption: 'customer-managed',
+  // Group traffic is heartbeats: cap it so that a crowd of consumers cannot starve produce and fetch of DynamoDB.
+  reservedConcurrency: { groups: 50 },
+  noncurrentVersionExpirationDays: 30,
+  alarms: { api5xxPer5Minutes: 5, apiThrottlesPer5Minutes: 10, compactorLagMinutes: 15 },
 };
 
-export const STAGES: Readonly<Record<string, StageConfig>> = { dev, prod };
+export const STAGES: Readonly<Record<string, StageConfig>> = { dev, staging, prod };
 
 export class UnknownStageError extends Error {
   override readonly name = 'UnknownStageError';

@@ -29,6 +29,8 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionName, FunctionAccess>> = {
   fetch: { authenticates: true, tables: { topics: 'read', log: 'read' }, bucket: 'read' },
   // Leases, plans and offsets live in the groups table; lag reads the log, and a reset to a timestamp may read a batch in S3.
   groups: { authenticates: true, tables: { groups: 'readWrite', topics: 'read', log: 'read' }, bucket: 'read' },
+  // Creates, lists and revokes keys: the keys table only.
+  keys: { authenticates: true, tables: { keys: 'readWrite' } },
 };
 
 /**

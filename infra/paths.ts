@@ -14,3 +14,6 @@ export const LOCK_FILE = fileURLToPath(new URL('../package-lock.json', import.me
 export function handlerEntry(name: string): string {
   return fileURLToPath(new URL(`../functions/handlers/${name}.ts`, import.meta.url));
 }
+
+/** What the Lambda bundles use instead of the SDK's default credential chain (see `BUNDLING_DEFAULTS`). */
+export const LAMBDA_CREDENTIALS_ENTRY = fileURLToPath(new URL('../functions/storage/lambdaCredentials.ts', import.meta.url));

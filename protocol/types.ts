@@ -53,6 +53,39 @@ export interface Permission {
   operations: Operation[];
 }
 
+/** `POST /v1/keys` body. */
+export interface CreateKeyRequest {
+  /** Who the key is for: a name, or an IAM ARN (which IAM callers are matched on). */
+  principal: string;
+  permissions: Permission[];
+  /** Epoch ms, in the future; the key stops working then. Omitted or null: never. */
+  expiresAt?: number | null;
+}
+
+/** `201` answer of `POST /v1/keys`: the only time `secret` is shown. */
+export interface CreatedKey {
+  keyId: string;
+  secret: string;
+  principal: string;
+  permissions: Permission[];
+  /** `null` when the key never expires. */
+  expiresAt?: number | null;
+}
+
+/** A key as `GET /v1/keys` lists it: never its secret. */
+export interface ApiKey {
+  keyId: string;
+  principal: string;
+  permissions: Permission[];
+  /** `null` when the key never expires. */
+  expiresAt?: number | null;
+  createdAt: number;
+}
+
+export interface KeyList {
+  keys: ApiKey[];
+}
+
 /** A set of partitions of one topic (a member's assignment). */
 export interface TopicPartitions {
   topic: string;

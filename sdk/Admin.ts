@@ -1,14 +1,18 @@
 /**
- * The admin client: topics, groups and offsets, one method per route of
+ * The admin client: topics, groups, offsets and API keys, one method per route of
  * API.md. Requests the server answers with a retriable error are retried
  * with backoff (see retry.ts).
  */
 import type {
   AlterTopicRequest,
+  ApiKey,
+  CreatedKey,
+  CreateKeyRequest,
   CreateTopicRequest,
   GroupDescription,
   GroupOffset,
   GroupSummary,
+  KeyList,
   OffsetReset,
   ResetOffsetsRequest,
   TopicDescription,
@@ -18,12 +22,17 @@ import { segment, type HttpTransport, type RequestOptions } from './http.js';
 import { retry, type RetryOptions } from './retry.js';
 
 export type {
+  ApiKey,
+  CreatedKey,
+  CreateKeyRequest,
   GroupDescription,
   GroupMember,
   GroupOffset,
   GroupState,
   GroupSummary,
   OffsetReset,
+  Operation,
+  Permission,
   ResetOffsetsRequest,
   ResetTarget,
   TopicPartitions,
@@ -88,6 +97,26 @@ export class Admin {
   /** `DELETE /v1/groups/{group}`: `GROUP_NOT_EMPTY` while the group has live members. */
   async deleteGroup(group: string): Promise<void> {
     await this.#call('DELETE', `/v1/groups/${segment(group)}`);
+  }
+
+  /**
+   * `POST /v1/keys` (admin on `cluster`): a new key for `principal`. The
+   * answer's `secret` is shown this once and stored only hashed: keep it.
+   * `expiresAt` (epoch ms) must be in the future. A `principal` that is an IAM
+   * ARN grants these permissions to that IAM caller (docs/access.md).
+   */
+  createKey(request: CreateKeyRequest): Promise<CreatedKey> {
+    return this.#call('POST', '/v1/keys', { json: request });
+  }
+
+  /** `GET /v1/keys` (admin on `cluster`): every key, without secrets. */
+  async listKeys(): Promise<ApiKey[]> {
+    return (await this.#call<KeyList>('GET', '/v1/keys')).keys;
+  }
+
+  /** `DELETE /v1/keys/{keyId}` (admin on `cluster`): the key stops working at once; `NOT_FOUND` if unknown. */
+  async revokeKey(keyId: string): Promise<void> {
+    await this.#call('DELETE', `/v1/keys/${segment(keyId)}`);
   }
 
   /** The partition's log start, high watermark, or first offset at or after a time (the high watermark if none). */

@@ -17,6 +17,9 @@ export function newSecret(): string {
   return `brook_${randomBytes(32).toString('base64url')}`;
 }
 
+/** What `newKeyId` makes; anything else is not a key id. */
+export const KEY_ID_PATTERN = /^key_[0-9a-f]{16}$/;
+
 /** A new key id: `key_` and 16 hex characters. Ids are public; secrets are not. */
 export function newKeyId(): string {
   return `key_${randomBytes(8).toString('hex')}`;

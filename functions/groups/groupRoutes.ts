@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { BrookError, type ErrorCode } from '../../protocol/errors.js';
 import { isValidGroupName } from '../../protocol/names.js';
 import { defineRoute, type RouteSpec } from '../http/httpHandler.js';
+import { countMetric } from '../http/metrics.js';
 import { noContent, ok } from '../http/response.js';
 import { MAX_PARTITIONS, topicNameSchema } from '../topics/topicConfig.js';
 import { MAX_METADATA_LENGTH, SESSION_TIMEOUT, type GroupCoordinator } from './GroupCoordinator.js';
@@ -105,7 +106,9 @@ export function groupRoutes(groups: GroupCoordinator): Record<string, RouteSpec<
         const group = groupParam(params);
         authorize({ type: 'group', name: group }, 'read');
         for (const topic of body.topics) authorize({ type: 'topic', name: topic }, 'read');
-        return ok(await groups.join(group, body));
+        const joined = await groups.join(group, body);
+        countMetric('rebalances', 1);
+        return ok(joined);
       },
     }),
     'POST /v1/groups/{group}/members/{memberId}/heartbeat': defineRoute({
@@ -123,6 +126,7 @@ export function groupRoutes(groups: GroupCoordinator): Record<string, RouteSpec<
         const memberId = memberParam(params);
         authorize({ type: 'group', name: group }, 'read');
         await groups.leave(group, memberId);
+        countMetric('rebalances', 1);
         return noContent();
       },
     }),
@@ -143,6 +147,7 @@ export function groupRoutes(groups: GroupCoordinator): Record<string, RouteSpec<
             ...(metadata !== undefined && metadata !== null ? { metadata } : {}),
           })),
         });
+        countMetric('commits', 1);
         return noContent();
       },
     }),
@@ -159,8 +164,8 @@ export function groupRoutes(groups: GroupCoordinator): Record<string, RouteSpec<
       invalidBodyCode: groupBodyErrorCode,
       async handle({ params, body, authorize }) {
         const group = groupParam(params);
+        // API.md: an offset reset needs `admin` on the group (or cluster), nothing more.
         authorize({ type: 'group', name: group }, 'admin');
-        authorize({ type: 'topic', name: body.topic }, 'describe');
         const offsets = await groups.resetOffsets(group, {
           topic: body.topic,
           to: body.to,

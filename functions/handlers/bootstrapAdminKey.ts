@@ -12,6 +12,12 @@ export interface AdminKeyProperties {
   SecretId: string;
   /** Only there so that a new keys table re-runs the bootstrap; the table comes from `BROOK_KEYS_TABLE`. */
   KeysTableName?: string;
+  /**
+   * The admin key's principal (default `admin`). For a stage with `auth: 'iam'`,
+   * an IAM role ARN: that role then gets the admin's rights over SigV4
+   * (docs/access.md), since bearer keys are not used there.
+   */
+  AdminPrincipal?: string;
 }
 
 /** Readable in the template with `Fn::GetAtt`. Ids are public; the secret never leaves Secrets Manager. */
@@ -24,7 +30,7 @@ export const MIN_ADMIN_SECRET_LENGTH = 32;
 
 export interface BootstrapDependencies {
   readSecret(secretId: string): Promise<string>;
-  ensureAdminKey(secret: string): Promise<{ keyId: string }>;
+  ensureAdminKey(secret: string, principal?: string): Promise<{ keyId: string }>;
   logger: Logger;
 }
 
@@ -53,7 +59,8 @@ export function createBootstrapHandler(dependencies: () => BootstrapDependencies
     if (secret.length < MIN_ADMIN_SECRET_LENGTH) {
       throw new Error(`the admin key in ${secretId} is shorter than ${MIN_ADMIN_SECRET_LENGTH} characters`);
     }
-    const { keyId } = await deps.ensureAdminKey(secret);
+    const principal = event.ResourceProperties.AdminPrincipal;
+    const { keyId } = await (principal ? deps.ensureAdminKey(secret, principal) : deps.ensureAdminKey(secret));
     deps.logger.info('admin key registered', { requestType: event.RequestType, keyId });
     return { PhysicalResourceId: keyId, Data: { KeyId: keyId } };
   };
@@ -69,7 +76,7 @@ function defaultDependencies(): BootstrapDependencies {
       if (!SecretString) throw new Error(`secret ${secretId} has no string value`);
       return SecretString;
     },
-    ensureAdminKey: (secret) => keys.ensureAdminKey(secret),
+    ensureAdminKey: (secret, principal) => keys.ensureAdminKey(secret, principal),
     logger: defaultLogger(),
   };
 }

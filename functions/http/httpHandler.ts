@@ -3,10 +3,11 @@ import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import type { z } from 'zod';
 import { BrookError } from '../../protocol/errors.js';
 import type { Operation } from '../../protocol/types.js';
-import type { ApiKeyStore, Principal } from '../auth/ApiKeyStore.js';
+import type { Principal } from '../auth/ApiKeyStore.js';
 import { isAllowed, type Resource } from '../auth/permissions.js';
 import { defaultLogger, type Logger } from './logger.js';
-import { authenticate, httpEnvelope, parseJsonBody, type BrookInternal } from './middleware.js';
+import { flushMetrics } from './metrics.js';
+import { authenticate, httpEnvelope, parseJsonBody, type BrookInternal, type KeyAuthenticator } from './middleware.js';
 import { toHttpResponse, type HttpResponse, type HttpResult } from './response.js';
 import { alwaysInvalidRequest, parseWith, type InvalidCodeFor } from './validation.js';
 
@@ -53,7 +54,7 @@ export interface HttpHandlerOptions {
   /** Routes by API Gateway route key, e.g. `"POST /v1/topics"`. */
   routes: Readonly<Record<string, RouteSpec<unknown, unknown>>>;
   /** Needed unless every route is public. */
-  keys?: Pick<ApiKeyStore, 'authenticate'>;
+  keys?: KeyAuthenticator;
   logger?: Logger;
   /** Content types whose bodies are not JSON; routes read them from the event. */
   binaryContentTypes?: readonly string[];
@@ -126,6 +127,8 @@ export function createHttpHandler(options: HttpHandlerOptions): BrookHttpHandler
       internalByEvent.set(request.event, request.internal);
     },
   });
+  // Outermost after the request state: flushes the invocation's metrics (EMF) once its response or error is made.
+  handler.use(flushMetrics());
   handler.use(httpEnvelope(logger));
   if (keys) {
     const authenticateMiddleware = authenticate(keys);

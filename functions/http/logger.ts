@@ -1,4 +1,5 @@
 import { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
+import type { Context } from 'aws-lambda';
 
 /**
  * The small logging surface the core depends on, so that tests and the local
@@ -9,6 +10,8 @@ export interface Logger {
   info(message: string, extra?: Record<string, unknown>): void;
   warn(message: string, extra?: Record<string, unknown>): void;
   error(message: string, extra?: Record<string, unknown>): void;
+  /** Starts a request: drops the previous request's keys, then adds these (and the Lambda context) to every line. */
+  startRequest?(keys: Record<string, string | number | undefined>, context?: Context): void;
 }
 
 let shared: Logger | undefined;
@@ -22,6 +25,12 @@ export function defaultLogger(): Logger {
       info: (message, extra = {}) => logger.info(message, extra),
       warn: (message, extra = {}) => logger.warn(message, extra),
       error: (message, extra = {}) => logger.error(message, extra),
+      startRequest(keys, context) {
+        logger.resetKeys();
+        // function_request_id, function_name, cold_start: only a real Lambda context has them.
+        if (context?.awsRequestId) logger.addContext(context);
+        logger.appendKeys(Object.fromEntries(Object.entries(keys).filter(([, value]) => value !== undefined)));
+      },
     };
   }
   return shared;

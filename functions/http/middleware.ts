@@ -38,6 +38,11 @@ export function httpEnvelope(logger: Logger): Middleware {
       const callerId = header(request.event, 'x-request-id');
       request.internal.requestId =
         callerId !== undefined && REQUEST_ID_PATTERN.test(callerId) ? callerId : randomUUID();
+      const params = request.event.pathParameters ?? {};
+      logger.startRequest?.(
+        { requestId: request.internal.requestId, topic: params.topic, partition: params.partition, groupId: params.group },
+        request.context,
+      );
       const body = request.event.body;
       if (body !== undefined) {
         const bytes = request.event.isBase64Encoded ? Math.floor((body.length * 3) / 4) : Buffer.byteLength(body);
@@ -66,11 +71,34 @@ function errorForLog(error: unknown): Record<string, unknown> {
   return { name: error.name, message: error.message, stack: error.stack };
 }
 
-/** Reads the bearer key and resolves it to a principal, or refuses with 401. */
-export function authenticate(keys: Pick<ApiKeyStore, 'authenticate'>): Middleware {
+/** What authentication needs: API keys, and (for stages with `auth: 'iam'`) IAM callers' grants. */
+export type KeyAuthenticator = Pick<ApiKeyStore, 'authenticate'> & Partial<Pick<ApiKeyStore, 'authenticateIam'>>;
+
+/** The caller's ARN when API Gateway's IAM authorizer checked a SigV4 signature (payload 2.0 shape). */
+export function iamCallerArn(event: APIGatewayProxyEventV2): string | undefined {
+  const authorizer = (event.requestContext as { authorizer?: { iam?: { userArn?: unknown } } }).authorizer;
+  const arn = authorizer?.iam?.userArn;
+  return typeof arn === 'string' && arn !== '' ? arn : undefined;
+}
+
+/**
+ * Resolves the caller to a principal. With an IAM authorizer in front (the
+ * event carries `requestContext.authorizer.iam`, which only API Gateway can
+ * set), the caller is that IAM principal and gets the rights granted to its
+ * ARN, or 403 when it has none. Otherwise it reads the bearer key, or
+ * refuses with 401.
+ */
+export function authenticate(keys: KeyAuthenticator): Middleware {
   return {
     name: 'brookAuthenticate',
     async before(request) {
+      const iamArn = iamCallerArn(request.event);
+      if (iamArn !== undefined) {
+        const principal = keys.authenticateIam ? await keys.authenticateIam(iamArn) : undefined;
+        if (!principal) throw new BrookError('FORBIDDEN', 'this IAM principal has no Brook permissions: grant it with POST /v1/keys');
+        request.internal.principal = principal;
+        return;
+      }
       const authorization = header(request.event, 'authorization');
       const match = authorization === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(authorization);
       if (!match) {

@@ -8,7 +8,7 @@
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 /** One Lambda function per name; its entry is `functions/handlers/<name>.ts`. */
-export const FUNCTION_NAMES = ['health', 'topics', 'produce', 'fetch', 'groups', 'fallback'] as const;
+export const FUNCTION_NAMES = ['health', 'topics', 'produce', 'fetch', 'groups', 'keys', 'fallback'] as const;
 export type FunctionName = (typeof FUNCTION_NAMES)[number];
 
 export interface RouteDefinition {
@@ -39,6 +39,9 @@ export const ROUTES: readonly RouteDefinition[] = [
   { method: 'POST', path: '/v1/groups/{group}/offsets', function: 'groups' },
   { method: 'GET', path: '/v1/groups/{group}/offsets', function: 'groups' },
   { method: 'POST', path: '/v1/groups/{group}/offsets/reset', function: 'groups' },
+  { method: 'POST', path: '/v1/keys', function: 'keys' },
+  { method: 'GET', path: '/v1/keys', function: 'keys' },
+  { method: 'DELETE', path: '/v1/keys/{keyId}', function: 'keys' },
 ];
 
 /** `"POST /v1/topics"`: the API Gateway route key of a route. */

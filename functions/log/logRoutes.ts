@@ -3,6 +3,7 @@ import { BrookError, type ErrorCode } from '../../protocol/errors.js';
 import { isValidTopicName } from '../../protocol/names.js';
 import { RECORD_BATCH_CONTENT_TYPE } from '../../protocol/recordBatch.js';
 import { defineRoute, type RouteInput, type RouteSpec } from '../http/httpHandler.js';
+import { countFetched, countProduced } from '../http/metrics.js';
 import { header } from '../http/middleware.js';
 import { ok } from '../http/response.js';
 import { parseWith } from '../http/validation.js';
@@ -120,6 +121,7 @@ export function produceRoutes(deps: { topics: TopicRegistry; produce: ProduceSer
           const body = input.event.body ?? '';
           const bytes = new Uint8Array(Buffer.from(body, input.event.isBase64Encoded ? 'base64' : 'latin1'));
           const outcome = await deps.produce.produceBatch(topic, query.partition, bytes, query.expectedOffset);
+          countProduced(outcome.results, bytes.length);
           return ok({ results: outcome.results }, outcome.status);
         }
         const name = topicParam(input.params);
@@ -137,6 +139,7 @@ export function produceRoutes(deps: { topics: TopicRegistry; produce: ProduceSer
           ...(body.producer ? { producer: body.producer } : {}),
           ...(body.expectedOffsets ? { expectedOffsets: body.expectedOffsets } : {}),
         });
+        countProduced(outcome.results, Buffer.byteLength(input.event.body ?? '', input.event.isBase64Encoded ? 'base64' : 'utf8'));
         return ok({ results: outcome.results }, outcome.status);
       },
     }),
@@ -169,6 +172,7 @@ export function fetchRoutes(deps: { topics: TopicRegistry; fetch: FetchService; 
           },
           { maxBytes: query.maxBytes ?? FETCH_LIMITS.defaultMaxBytes, waitMs: query.waitMs ?? 0, encoding: query.encoding ?? 'utf8', signal: input.signal },
         );
+        countFetched([result]);
         return ok(result);
       },
     }),
@@ -204,6 +208,7 @@ export function fetchRoutes(deps: { topics: TopicRegistry; fetch: FetchService; 
               : { topic: name, partition, error: new BrookError('TOPIC_NOT_FOUND', `topic "${name}" does not exist`).toJSON().error },
           ),
         );
+        countFetched(results);
         return ok({ results });
       },
     }),

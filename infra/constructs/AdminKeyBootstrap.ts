@@ -4,7 +4,7 @@ import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Provider } from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
-import type { StageConfig } from '../config.js';
+import type { ResolvedSettings } from '../settings.js';
 import { BrookFunction } from './BrookFunction.js';
 import { logGroupDefaults, type FunctionStageSettings } from './defaults.js';
 
@@ -12,7 +12,7 @@ import { logGroupDefaults, type FunctionStageSettings } from './defaults.js';
 export const ADMIN_KEY_RESOURCE_TYPE = 'Custom::BrookAdminKey';
 
 export interface AdminKeyBootstrapProps {
-  readonly stage: FunctionStageSettings & Pick<StageConfig, 'removalPolicy'>;
+  readonly stage: FunctionStageSettings & Pick<ResolvedSettings, 'removalPolicy'>;
   /** The table API keys live in; the bootstrap function may read and put items there, nothing else. */
   readonly keysTable: ITable;
   /** What `loadConfig()` needs in the function (every `BROOK_*` table and bucket name). */

@@ -36,6 +36,8 @@ export class BrookCompactor extends Construct {
       stage: props.stage,
       environment: props.environment,
       timeout: Duration.minutes(5),
+      // One run at a time: two are safe, but they would only double the DynamoDB and S3 load.
+      reservedConcurrentExecutions: 1,
     });
     this.lambdaFunction = lambdaFunction;
     grantDataAccess(lambdaFunction, COMPACTOR_ACCESS, props.tables, props.bucket);

@@ -19,6 +19,8 @@ export interface BrookFunctionProps {
   readonly description?: string;
   /** @default the stage's `timeoutSeconds` */
   readonly timeout?: Duration;
+  /** Concurrent executions reserved (and so also the most it may run). @default none: unreserved */
+  readonly reservedConcurrentExecutions?: number;
 }
 
 /**
@@ -40,6 +42,9 @@ export class BrookFunction extends Construct {
       environment: { ...functionEnvironmentDefaults(props.stage), ...props.environment },
       ...(props.description ? { description: props.description } : {}),
       ...(props.timeout ? { timeout: props.timeout } : {}),
+      ...(props.reservedConcurrentExecutions !== undefined
+        ? { reservedConcurrentExecutions: props.reservedConcurrentExecutions }
+        : {}),
     });
   }
 }

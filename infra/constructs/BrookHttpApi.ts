@@ -1,23 +1,60 @@
 import { Duration } from 'aws-cdk-lib';
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import {
   CorsHttpMethod,
   HttpApi,
   HttpMethod,
+  HttpNoneAuthorizer,
   HttpStage,
+  LogGroupLogDestination,
   PayloadFormatVersion,
   type CorsPreflightOptions,
 } from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import { Metric as CwMetric, type Metric } from 'aws-cdk-lib/aws-cloudwatch';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { FilterPattern, LogGroup, MetricFilter } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import type { FunctionName, RouteDefinition } from '../../functions/http/routes.js';
-import type { StageConfig } from '../config.js';
+import { BROOK_METRICS_NAMESPACE } from '../../functions/http/metrics.js';
+import { logGroupDefaults } from './defaults.js';
+import { routeKey, type FunctionName, type RouteDefinition } from '../../functions/http/routes.js';
+import type { ResolvedSettings } from '../settings.js';
 
 /** Headers browsers may send and read (see `functions/http/middleware.ts`). */
 const CORS_ALLOW_HEADERS = ['authorization', 'content-type', 'x-request-id'];
 const CORS_EXPOSE_HEADERS = ['x-request-id'];
 
-export interface BrookHttpApiProps extends Pick<StageConfig, 'throttle' | 'corsAllowedOrigins'> {
+/** Routes that stay open whatever the `auth` setting: the health check of load balancers and probes. */
+export const PUBLIC_ROUTE_KEYS: readonly string[] = ['GET /v1/health'];
+
+/**
+ * One JSON line per request in the access log. `status` feeds the throttle
+ * metric (HTTP APIs publish 4xx and 5xx, not 429 alone); `apiId` is its dimension.
+ */
+const ACCESS_LOG_FIELDS = {
+  requestId: '$context.requestId',
+  apiId: '$context.apiId',
+  routeKey: '$context.routeKey',
+  status: '$context.status',
+  ip: '$context.identity.sourceIp',
+  requestTime: '$context.requestTimeEpoch',
+  responseLength: '$context.responseLength',
+  latency: '$context.responseLatency',
+  integrationLatency: '$context.integrationLatency',
+  error: '$context.error.message',
+};
+
+/** The metric the access log's 429 lines are counted into, per API (dimension `ApiId`). */
+export const API_THROTTLED_METRIC = 'ApiThrottled';
+
+export interface BrookHttpApiProps extends Pick<ResolvedSettings, 'throttle' | 'corsAllowedOrigins' | 'logRetention' | 'removalPolicy'> {
+  /**
+   * `iam` puts the AWS_IAM authorizer on every route, `$default` included,
+   * except `PUBLIC_ROUTE_KEYS`; `apiKey` leaves authentication to the handlers.
+   * @default 'apiKey'
+   */
+  readonly auth?: ResolvedSettings['auth'];
   /** The API's name in the console (not unique, not a physical id). */
   readonly apiName: string;
   readonly routes: readonly RouteDefinition[];
@@ -34,6 +71,8 @@ export interface BrookHttpApiProps extends Pick<StageConfig, 'throttle' | 'corsA
 export class BrookHttpApi extends Construct {
   readonly httpApi: HttpApi;
   readonly stage: HttpStage;
+  /** The access log of the `$default` stage: one JSON line per request. */
+  readonly accessLog: LogGroup;
 
   constructor(scope: Construct, id: string, props: BrookHttpApiProps) {
     super(scope, id);
@@ -54,21 +93,47 @@ export class BrookHttpApi extends Construct {
       description: 'Brook: topics, partitions and consumer groups over HTTPS',
       createDefaultStage: false,
       defaultIntegration: lambdaIntegration('FallbackIntegration', props.fallback),
+      ...(props.auth === 'iam' ? { defaultAuthorizer: new HttpIamAuthorizer() } : {}),
       ...(props.corsAllowedOrigins.length > 0 ? { corsPreflight: corsOptions(props) } : {}),
     });
+    this.accessLog = new LogGroup(this, 'AccessLog', logGroupDefaults(props));
     this.stage = new HttpStage(this, 'DefaultStage', {
       httpApi: this.httpApi,
       stageName: '$default',
       autoDeploy: true,
       throttle: { rateLimit: props.throttle.rateLimit, burstLimit: props.throttle.burstLimit },
+      accessLogSettings: {
+        destination: new LogGroupLogDestination(this.accessLog),
+        format: AccessLogFormat.custom(JSON.stringify(ACCESS_LOG_FIELDS)),
+      },
+    });
+    new MetricFilter(this, 'ThrottledFilter', {
+      logGroup: this.accessLog,
+      filterPattern: FilterPattern.numberValue('$.status', '=', 429),
+      metricNamespace: BROOK_METRICS_NAMESPACE,
+      metricName: API_THROTTLED_METRIC,
+      metricValue: '1',
+      dimensions: { ApiId: '$.apiId' },
     });
     for (const route of props.routes) {
       this.httpApi.addRoutes({
         path: route.path,
         methods: [HttpMethod[route.method]],
         integration: integrationFor(route.function),
+        ...(props.auth === 'iam' && PUBLIC_ROUTE_KEYS.includes(routeKey(route)) ? { authorizer: new HttpNoneAuthorizer() } : {}),
       });
     }
+  }
+
+  /** 429 responses (the stage's rate limit, and handlers answering THROTTLED), counted from the access log. */
+  metricThrottled(): Metric {
+    return new CwMetric({
+      namespace: BROOK_METRICS_NAMESPACE,
+      metricName: API_THROTTLED_METRIC,
+      dimensionsMap: { ApiId: this.httpApi.apiId },
+      statistic: 'Sum',
+      period: Duration.minutes(5),
+    });
   }
 
   /** The base URL of the API, ending in `/`. */

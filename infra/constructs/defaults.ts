@@ -8,18 +8,28 @@ import { AttributeType, BillingMode, TableEncryption, type Attribute, type Table
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { OutputFormat, type BundlingOptions, type NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { LogGroupProps } from 'aws-cdk-lib/aws-logs';
-import { BlockPublicAccess, BucketEncryption, type BucketProps } from 'aws-cdk-lib/aws-s3';
+import { BlockPublicAccess, BucketEncryption, type BucketProps, type LifecycleRule } from 'aws-cdk-lib/aws-s3';
+import { BROOK_METRICS_NAMESPACE } from '../../functions/http/metrics.js';
 import type { KeyAttribute, TableLayout } from '../../functions/storage/tables.js';
-import type { StageConfig } from '../config.js';
-import { LOCK_FILE, PROJECT_ROOT } from '../paths.js';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
+import { LAMBDA_CREDENTIALS_ENTRY, LOCK_FILE, PROJECT_ROOT } from '../paths.js';
+import type { ResolvedSettings } from '../settings.js';
 
-/** Name Powertools puts in every log line and metric. */
-export const SERVICE_NAME = 'brook';
+/** The settings a construct reads (every one resolved, see `infra/settings.ts`). */
+type StageConfig = ResolvedSettings;
 
 /**
  * ESM bundles, minified, with source maps. The banner gives ESM code a
  * `require` for the CommonJS dependencies that still call it ("Dynamic require
- * of ... is not supported" otherwise). The Lambda runtime provides the AWS SDK.
+ * of ... is not supported" otherwise).
+ *
+ * The AWS SDK is bundled, not left to the runtime: only the clients a handler
+ * imports end up in its bundle, tree-shaken from their ES modules
+ * (`mainFields`), and a bundle loads in about a third of the time the
+ * runtime's own SDK takes (bench/bundles.ts, docs/deploy.md). The default
+ * credential chain is replaced by the environment provider Lambda needs
+ * (`functions/storage/lambdaCredentials.ts`), which drops the SSO/STS/INI/IMDS
+ * providers and their nested clients from every bundle.
  */
 export const BUNDLING_DEFAULTS: BundlingOptions = {
   format: OutputFormat.ESM,
@@ -28,12 +38,19 @@ export const BUNDLING_DEFAULTS: BundlingOptions = {
   target: 'node22',
   mainFields: ['module', 'main'],
   banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
-  externalModules: ['@aws-sdk/*'],
+  externalModules: [],
+  esbuildArgs: { '--alias:@aws-sdk/credential-provider-node': LAMBDA_CREDENTIALS_ENTRY },
 };
+
+/**
+ * What every handler's bundle must stay within (docs/deploy.md, "Bundle
+ * budget"), measured by `bench/bundles.ts` and held by test/infra/bundles.test.ts.
+ */
+export const BUNDLE_BUDGET = { maxBytes: 600 * 1024, maxColdInitMs: 150 } as const;
 
 export type FunctionStageSettings = Pick<
   StageConfig,
-  'memorySize' | 'timeoutSeconds' | 'tracing' | 'logLevel' | 'logRetention' | 'removalPolicy'
+  'name' | 'memorySize' | 'timeoutSeconds' | 'tracing' | 'logLevel' | 'logRetention' | 'removalPolicy'
 >;
 
 /** Every Brook function: Node.js 22 on Graviton, bundled by the local esbuild (no Docker). */
@@ -52,10 +69,12 @@ export function functionDefaults(stage: FunctionStageSettings): NodejsFunctionPr
 }
 
 /** Variables every function gets, whatever it does. */
-export function functionEnvironmentDefaults(stage: Pick<StageConfig, 'logLevel'>): Record<string, string> {
+export function functionEnvironmentDefaults(stage: Pick<StageConfig, 'logLevel' | 'name'>): Record<string, string> {
   return {
     NODE_OPTIONS: '--enable-source-maps',
-    POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+    // The deployment's name: the `service` key of every log line and the one dimension of Brook's metrics.
+    POWERTOOLS_SERVICE_NAME: stage.name,
+    POWERTOOLS_METRICS_NAMESPACE: BROOK_METRICS_NAMESPACE,
     POWERTOOLS_LOG_LEVEL: stage.logLevel,
   };
 }
@@ -64,31 +83,56 @@ export function logGroupDefaults(stage: Pick<StageConfig, 'logRetention' | 'remo
   return { retention: stage.logRetention, removalPolicy: stage.removalPolicy };
 }
 
-export type TableStageSettings = Pick<StageConfig, 'removalPolicy' | 'pointInTimeRecovery' | 'deletionProtection'>;
+export type TableStageSettings = Pick<StageConfig, 'removalPolicy' | 'pointInTimeRecovery' | 'deletionProtection'> & {
+  /** A customer-managed key for the tables; without it, the AWS managed key. */
+  readonly encryptionKey?: IKey;
+};
 
 /** A key attribute of a layout as CDK wants it. */
 export function keyAttribute(key: KeyAttribute): Attribute {
   return { name: key.name, type: key.type === 'S' ? AttributeType.STRING : AttributeType.NUMBER };
 }
 
-/** A table from its layout in `functions/storage/tables.ts`: on-demand, encrypted with the AWS managed key. */
+/** A table from its layout in `functions/storage/tables.ts`: on-demand, encrypted with the AWS managed key or the given one. */
 export function tableProps(layout: TableLayout, stage: TableStageSettings): TableProps {
   return {
     partitionKey: keyAttribute(layout.partitionKey),
     ...(layout.sortKey ? { sortKey: keyAttribute(layout.sortKey) } : {}),
     ...(layout.timeToLiveAttribute ? { timeToLiveAttribute: layout.timeToLiveAttribute } : {}),
     billingMode: BillingMode.PAY_PER_REQUEST,
-    encryption: TableEncryption.AWS_MANAGED,
+    ...(stage.encryptionKey
+      ? { encryption: TableEncryption.CUSTOMER_MANAGED, encryptionKey: stage.encryptionKey }
+      : { encryption: TableEncryption.AWS_MANAGED }),
     pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: stage.pointInTimeRecovery },
     deletionProtection: stage.deletionProtection,
     removalPolicy: stage.removalPolicy,
   };
 }
 
-export type BucketStageSettings = Pick<StageConfig, 'removalPolicy' | 'autoDeleteObjects' | 'bucketVersioning'>;
+export type BucketStageSettings = Pick<
+  StageConfig,
+  'removalPolicy' | 'autoDeleteObjects' | 'bucketVersioning' | 'noncurrentVersionExpirationDays'
+>;
 
-/** The segment bucket: private, TLS only, S3-managed encryption. */
+/**
+ * The segment bucket: private, TLS only, S3-managed encryption. Lifecycle
+ * rules never expire a current object: everything under `batches/` and
+ * `segments/` may be live data (a `batches/` object is part of the log until
+ * the compactor rolls it into a segment, however late that run is), and S3
+ * cannot tell an unreferenced object from a live one by age or prefix. So the
+ * rules only abort abandoned multipart uploads and, when versioning is on,
+ * remove old versions (what the compactor and retention deleted or replaced)
+ * and the delete markers left alone.
+ */
 export function bucketProps(stage: BucketStageSettings): BucketProps {
+  const lifecycleRules: LifecycleRule[] = [{ id: 'AbortIncompleteUploads', abortIncompleteMultipartUploadAfter: Duration.days(1) }];
+  if (stage.bucketVersioning) {
+    lifecycleRules.push({
+      id: 'ExpireOldVersions',
+      noncurrentVersionExpiration: Duration.days(stage.noncurrentVersionExpirationDays),
+      expiredObjectDeleteMarker: true,
+    });
+  }
   return {
     encryption: BucketEncryption.S3_MANAGED,
     blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
@@ -96,6 +140,6 @@ export function bucketProps(stage: BucketStageSettings): BucketProps {
     versioned: stage.bucketVersioning,
     removalPolicy: stage.removalPolicy,
     autoDeleteObjects: stage.autoDeleteObjects && stage.removalPolicy === RemovalPolicy.DESTROY,
-    lifecycleRules: [{ id: 'AbortIncompleteUploads', abortIncompleteMultipartUploadAfter: Duration.days(1) }],
+    lifecycleRules,
   };
 }

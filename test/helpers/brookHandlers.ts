@@ -1,5 +1,6 @@
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { ApiKeyStore } from '../../functions/auth/ApiKeyStore.js';
+import { keyRoutes } from '../../functions/auth/keyRoutes.js';
 import type { BrookConfig } from '../../functions/config.js';
 import { GroupCoordinator, type GroupCoordinatorOptions } from '../../functions/groups/GroupCoordinator.js';
 import { groupRoutes } from '../../functions/groups/groupRoutes.js';
@@ -63,6 +64,7 @@ export async function brookUnderTest(
     }),
     fetch: createHttpHandler({ ...common, routes: fetchRoutes({ topics, log, fetch: new FetchService(log, notifier) }) }),
     groups: createHttpHandler({ ...common, routes: groupRoutes(groups) }),
+    keys: createHttpHandler({ ...common, routes: keyRoutes(keys) }),
   };
   const byRouteKey = new Map(ROUTES.map((route) => [routeKey(route), handlers[route.function]]));
   const handler: BrookHttpHandler = (event: APIGatewayProxyEventV2, context: Context) => {

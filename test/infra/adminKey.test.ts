@@ -1,7 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { TABLE_LAYOUTS, type TableName } from '../../functions/storage/tables.js';
-import { actionsOf, logicalId, refersTo, statementsOfRole, synth } from './synth.js';
+import { actionsOf, logicalId, refersTo, STAGE_NAMES, statementsOfRole, synth } from './synth.js';
 
 describe('Construct: AdminKeyBootstrap', () => {
   const synthesized = synth('dev');
@@ -50,7 +50,7 @@ describe('Construct: AdminKeyBootstrap', () => {
 });
 
 describe('Stack outputs', () => {
-  it.each(['dev', 'prod'] as const)('gives the API URL and where the admin key is, never the key (%s)', (stageName) => {
+  it.each(STAGE_NAMES)('gives the API URL and where the admin key is, never the key (%s)', (stageName) => {
     // Prepare
     const { stack, template } = synth(stageName);
 
@@ -58,7 +58,25 @@ describe('Stack outputs', () => {
     const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
 
     // Assess
-    expect(Object.keys(outputs)).toEqual(expect.arrayContaining(['ApiUrl', 'AdminKeySecretArn', 'AdminKeyId']));
+    expect(Object.keys(outputs).sort()).toEqual(
+      [
+        'AdminKeyId',
+        'AdminKeySecretArn',
+        'AdminKeySecretName',
+        'AlarmTopicArn',
+        'ApiUrl',
+        'DashboardUrl',
+        'GroupsTableName',
+        'KeysTableName',
+        'LogTableName',
+        'SegmentBucketName',
+        'TopicsTableName',
+      ].sort(),
+    );
+    expect(outputs.SegmentBucketName!.Value).toEqual({ Ref: logicalId(stack, stack.bucket) });
+    expect(outputs.LogTableName!.Value).toEqual({ Ref: logicalId(stack, stack.tables.log) });
+    expect(outputs.AlarmTopicArn!.Value).toEqual({ Ref: logicalId(stack, stack.monitoring.alarmTopic) });
+    expect(JSON.stringify(outputs.DashboardUrl!.Value)).toContain(`#dashboards:name=brook-${stageName}`);
     expect(JSON.stringify(outputs.ApiUrl!.Value)).toContain(logicalId(stack, stack.api.httpApi));
     expect(outputs.AdminKeySecretArn!.Value).toEqual({ Ref: logicalId(stack, stack.adminKey.secret) });
     const values = JSON.stringify(Object.values(outputs).map((output) => output.Value));

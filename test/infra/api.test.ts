@@ -3,7 +3,7 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { ROUTES, routeKey } from '../../functions/http/routes.js';
 import { getStageConfig } from '../../infra/config.js';
-import { logicalId, synth, type Synthesized } from './synth.js';
+import { logicalId, STAGE_NAMES, synth, synthWith, type Synthesized } from './synth.js';
 
 /** The logical id of the function a route key is integrated with. */
 function integratedFunctionId(synthesized: Synthesized, key: string): string {
@@ -49,7 +49,7 @@ describe('Construct: BrookHttpApi', () => {
     }
   });
 
-  it.each(['dev', 'prod'] as const)('throttles the auto-deployed $default stage as configured for %s', (stageName) => {
+  it.each(STAGE_NAMES)('throttles the auto-deployed $default stage as configured for %s', (stageName) => {
     const { throttle } = getStageConfig(stageName);
     synth(stageName).template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
       StageName: '$default',
@@ -67,4 +67,58 @@ describe('Construct: BrookHttpApi', () => {
     });
     synth('prod').template.hasResourceProperties('AWS::ApiGatewayV2::Api', { CorsConfiguration: Match.absent() });
   });
+
+  it('takes CORS origins from the stage config', () => {
+    const { template: custom } = synthWith('prod', { corsAllowedOrigins: ['https://console.example.com'] });
+    custom.hasResourceProperties('AWS::ApiGatewayV2::Api', {
+      CorsConfiguration: Match.objectLike({ AllowOrigins: ['https://console.example.com'], ExposeHeaders: ['x-request-id'] }),
+    });
+  });
+
+  it.each(STAGE_NAMES)('logs every request of %s as one JSON line, with the stage retention', (stageName) => {
+    // Prepare
+    const { stack, template: stageTemplate, resources } = synth(stageName);
+    const logGroupId = logicalId(stack, stack.api.accessLog);
+
+    // Act
+    const stage = Object.values(resources).find((resource) => resource.Type === 'AWS::ApiGatewayV2::Stage')!;
+    const format = JSON.parse(stage.Properties?.AccessLogSettings.Format as string) as Record<string, string>;
+
+    // Assess
+    expect(stage.Properties?.AccessLogSettings.DestinationArn).toEqual({ 'Fn::GetAtt': [logGroupId, 'Arn'] });
+    expect(format).toMatchObject({ requestId: '$context.requestId', status: '$context.status', apiId: '$context.apiId' });
+    expect(resources[logGroupId]!.Properties?.RetentionInDays).toBe(getStageConfig(stageName).logRetention);
+    stageTemplate.hasResourceProperties('AWS::Logs::MetricFilter', {
+      LogGroupName: { Ref: logGroupId },
+      FilterPattern: '{ $.status = 429 }',
+      MetricTransformations: [
+        Match.objectLike({ MetricNamespace: 'Brook', MetricName: 'ApiThrottled', MetricValue: '1', Dimensions: [{ Key: 'ApiId', Value: '$.apiId' }] }),
+      ],
+    });
+  });
 });
+
+describe('Setting: auth', () => {
+  const routes = (synthesized: Synthesized) =>
+    Object.values(synthesized.resources).filter((resource) => resource.Type === 'AWS::ApiGatewayV2::Route');
+
+  it.each(STAGE_NAMES)('leaves authentication to the handlers (API keys) in %s', (stageName) => {
+    for (const route of routes(synth(stageName))) {
+      expect(route.Properties?.AuthorizationType ?? 'NONE', route.Properties?.RouteKey).toBe('NONE');
+    }
+  });
+
+  it('puts the AWS_IAM authorizer on every route but GET /v1/health with auth "iam"', () => {
+    // Act
+    const all = routes(synthWith('prod', { auth: 'iam' }));
+
+    // Assess
+    expect(all).toHaveLength(ROUTES.length + 1);
+    for (const route of all) {
+      const key = route.Properties?.RouteKey as string;
+      expect(route.Properties?.AuthorizationType, key).toBe(key === 'GET /v1/health' ? 'NONE' : 'AWS_IAM');
+    }
+    expect(all.map((route) => route.Properties?.RouteKey)).toContain('$default');
+  });
+});
+

@@ -1,9 +1,9 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { actionsOf, logicalId, refersTo, statementsOfRole, synth } from './synth.js';
+import { actionsOf, logicalId, refersTo, STAGE_NAMES, statementsOfRole, synth } from './synth.js';
 
 describe('Construct: BrookCompactor', () => {
-  describe.each(['dev', 'prod'] as const)('in %s', (stageName) => {
+  describe.each(STAGE_NAMES)('in %s', (stageName) => {
     const synthesized = synth(stageName);
     const { stack, template } = synthesized;
     const fn = stack.compactor.lambdaFunction;
@@ -25,8 +25,13 @@ describe('Construct: BrookCompactor', () => {
       });
     });
 
-    it('gives it five minutes, arm64 and Node.js 22', () => {
-      expect(synthesized.resources[fnId]!.Properties).toMatchObject({ Timeout: 300, Runtime: 'nodejs22.x', Architectures: ['arm64'] });
+    it('gives it five minutes, arm64, Node.js 22 and exactly one concurrent run', () => {
+      expect(synthesized.resources[fnId]!.Properties).toMatchObject({
+        Timeout: 300,
+        Runtime: 'nodejs22.x',
+        Architectures: ['arm64'],
+        ReservedConcurrentExecutions: 1,
+      });
     });
 
     it('lets it write the log and the topics table, and delete in the bucket, but not read keys or groups', () => {

@@ -19,13 +19,32 @@ describe('Stage config', () => {
     expect(dev.autoDeleteObjects).toBe(true);
   });
 
+  it('keeps staging data too, recoverable, but without deletion protection or versions', () => {
+    // Act
+    const staging = getStageConfig('staging');
+
+    // Assess
+    expect(staging).toMatchObject({
+      removalPolicy: RemovalPolicy.RETAIN,
+      autoDeleteObjects: false,
+      pointInTimeRecovery: true,
+      deletionProtection: false,
+      bucketVersioning: false,
+    });
+  });
+
+  it('has dev, staging and prod, with API-key auth by default', () => {
+    expect(Object.keys(STAGES)).toEqual(['dev', 'staging', 'prod']);
+    for (const config of Object.values(STAGES)) expect(config.auth).toBe('apiKey');
+  });
+
   it('names each stage after its key', () => {
     for (const [key, config] of Object.entries(STAGES)) expect(config.name).toBe(key);
   });
 
   it('throws a clear error on an unknown stage', () => {
     expect(() => getStageConfig('qa')).toThrow(UnknownStageError);
-    expect(() => getStageConfig('qa')).toThrow(/unknown stage "qa": choose one of dev, prod/);
+    expect(() => getStageConfig('qa')).toThrow(/unknown stage "qa": choose one of dev, staging, prod/);
     expect(() => getStageConfig('toString')).toThrow(UnknownStageError);
   });
 });
@@ -47,7 +66,7 @@ describe('Function: buildApp', () => {
   });
 
   it('throws on an unknown stage before building anything', () => {
-    expect(() => buildApp('staging', NO_BUNDLING)).toThrow(UnknownStageError);
-    expect(() => buildApp(undefined, { ...NO_BUNDLING, stage: 'staging' })).toThrow(/unknown stage "staging"/);
+    expect(() => buildApp('qa', NO_BUNDLING)).toThrow(UnknownStageError);
+    expect(() => buildApp(undefined, { ...NO_BUNDLING, stage: 'qa' })).toThrow(/unknown stage "qa"/);
   });
 });

@@ -5,7 +5,7 @@ import { FUNCTION_NAMES, type FunctionName } from '../../functions/http/routes.j
 import { TABLE_LAYOUTS, type TableName } from '../../functions/storage/tables.js';
 import { getStageConfig } from '../../infra/config.js';
 import { FUNCTION_ACCESS, FUNCTION_TIMEOUT_SECONDS, tableAccess } from '../../infra/functionAccess.js';
-import { actionsOf, logicalId, refersTo, statementsOfRole, synth, type Synthesized } from './synth.js';
+import { actionsOf, logicalId, refersTo, STAGE_NAMES, statementsOfRole, synth, type Synthesized } from './synth.js';
 
 const TABLE_NAMES = Object.keys(TABLE_LAYOUTS) as TableName[];
 const TABLE_ENV: Record<TableName, string> = {
@@ -49,7 +49,7 @@ function tableActions(synthesized: Synthesized, fn: IFunction, name: TableName):
 const writesIn = (actions: string[]) => actions.filter((action) => WRITE_ACTIONS.includes(action));
 
 describe('Construct: BrookFunction', () => {
-  describe.each(['dev', 'prod'] as const)('in %s', (stageName) => {
+  describe.each(STAGE_NAMES)('in %s', (stageName) => {
     const config = getStageConfig(stageName);
 
     it.each(HANDLERS)('runs %s on Node.js 22, arm64, with the stage settings', (name) => {
@@ -83,7 +83,8 @@ describe('Construct: BrookFunction', () => {
       expect(variables[CONFIG_ENV.bucket]).toEqual({ Ref: logicalId(stack, stack.bucket) });
       expect(variables).toMatchObject({
         NODE_OPTIONS: '--enable-source-maps',
-        POWERTOOLS_SERVICE_NAME: 'brook',
+        POWERTOOLS_SERVICE_NAME: `brook-${stageName}`,
+        POWERTOOLS_METRICS_NAMESPACE: 'Brook',
         POWERTOOLS_LOG_LEVEL: config.logLevel,
       });
     });
@@ -99,7 +100,7 @@ describe('Construct: BrookFunction', () => {
       // Assess
       expect(logGroup.Type).toBe('AWS::Logs::LogGroup');
       expect(logGroup.Properties?.RetentionInDays).toBe(config.logRetention);
-      expect(logGroup.DeletionPolicy).toBe(stageName === 'prod' ? 'Retain' : 'Delete');
+      expect(logGroup.DeletionPolicy).toBe(stageName === 'dev' ? 'Delete' : 'Retain');
     });
   });
 });
@@ -163,7 +164,7 @@ describe('Least privilege (FUNCTION_ACCESS)', () => {
   });
 
   it.each(['health', 'fallback'] as const)('gives %s no DynamoDB or S3 access at all', (name) => {
-    for (const stage of ['dev', 'prod'] as const) {
+    for (const stage of STAGE_NAMES) {
       const actions = statementsOf(synth(stage), synth(stage).stack.functions[name]).flatMap(actionsOf);
       expect(actions.filter((action) => action.startsWith('dynamodb:') || action.startsWith('s3:'))).toEqual([]);
     }
@@ -201,5 +202,51 @@ describe('Least privilege (FUNCTION_ACCESS)', () => {
     const bucketId = logicalId(synthesized.stack, synthesized.stack.bucket);
     const statements = statementsOf(synthesized, functions[name]).filter((s) => refersTo(s.Resource, bucketId));
     expect(statements.length > 0).toBe(FUNCTION_ACCESS[name].bucket !== undefined);
+  });
+});
+
+describe('Least privilege, whole policies', () => {
+  describe.each(STAGE_NAMES)('in %s', (stageName) => {
+    const synthesized = synth(stageName);
+    const { stack } = synthesized;
+    const config = getStageConfig(stageName);
+
+    it.each(FUNCTION_NAMES)('lets %s reach only its declared tables, bucket and key, and X-Ray when traced', (name) => {
+      // Prepare
+      const access = FUNCTION_ACCESS[name];
+      const allowed = [
+        ...Object.keys(tableAccess(access)).map((table) => logicalId(stack, stack.tables[table as TableName])),
+        ...(access.bucket ? [logicalId(stack, stack.bucket)] : []),
+        ...(stack.brook.tableKey && Object.keys(tableAccess(access)).length > 0 ? [logicalId(stack, stack.brook.tableKey)] : []),
+      ];
+
+      // Act
+      const statements = statementsOf(synthesized, stack.functions[name]);
+
+      // Assess
+      for (const statement of statements) {
+        expect(statement.Effect).toBe('Allow');
+        if (statement.Resource === '*') {
+          expect(actionsOf(statement).every((action) => action.startsWith('xray:')), JSON.stringify(statement)).toBe(true);
+          expect(config.tracing).toBe(true);
+          continue;
+        }
+        const resources = Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource];
+        for (const resource of resources) {
+          expect(allowed.some((id) => refersTo(resource, id)), `${name}: ${JSON.stringify(resource)}`).toBe(true);
+        }
+        expect(actionsOf(statement).every((action) => /^(dynamodb|s3|kms):/.test(action)), JSON.stringify(statement)).toBe(true);
+      }
+    });
+
+    it.each(FUNCTION_NAMES)('reserves concurrency for %s only as the stage says', (name) => {
+      const reserved = config.reservedConcurrency?.[name];
+      expect(functionProperties(synthesized, stack.functions[name]).ReservedConcurrentExecutions).toBe(reserved);
+    });
+  });
+
+  it('caps the groups function in staging and prod, so heartbeats cannot starve produce and fetch', () => {
+    expect(functionProperties(synth('prod'), synth('prod').stack.functions.groups).ReservedConcurrentExecutions).toBe(50);
+    expect(functionProperties(synth('staging'), synth('staging').stack.functions.groups).ReservedConcurrentExecutions).toBe(20);
   });
 });

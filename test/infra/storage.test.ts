@@ -1,7 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { TABLE_LAYOUTS, type TableName } from '../../functions/storage/tables.js';
-import { logicalId, synth } from './synth.js';
+import { logicalId, STAGE_NAMES, synth, type StageName } from './synth.js';
 
 const TABLE_NAMES = Object.keys(TABLE_LAYOUTS) as TableName[];
 
@@ -53,6 +53,28 @@ describe('Construct: BrookTables', () => {
       expect(table.UpdateReplacePolicy).toBe('Retain');
     });
 
+    it('has point-in-time recovery and is retained in staging, without deletion protection', () => {
+      const { stack, resources } = synth('staging');
+      const table = resources[logicalId(stack, stack.tables[name])]!;
+      expect(table.Properties?.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
+      expect(table.Properties?.DeletionProtectionEnabled).toBe(false);
+      expect(table.DeletionPolicy).toBe('Retain');
+      expect(table.UpdateReplacePolicy).toBe('Retain');
+    });
+
+    it('is encrypted with the AWS managed key in dev and staging, and the deployment\'s own key in prod', () => {
+      for (const stageName of ['dev', 'staging'] as const) {
+        const { stack, resources } = synth(stageName);
+        expect(resources[logicalId(stack, stack.tables[name])]!.Properties?.SSESpecification, stageName).toEqual({ SSEEnabled: true });
+      }
+      const { stack, resources } = synth('prod');
+      expect(resources[logicalId(stack, stack.tables[name])]!.Properties?.SSESpecification).toEqual({
+        SSEEnabled: true,
+        SSEType: 'KMS',
+        KMSMasterKeyId: { 'Fn::GetAtt': [logicalId(stack, stack.brook.tableKey!), 'Arn'] },
+      });
+    });
+
     it('has no point-in-time recovery and is deleted with the stack in dev', () => {
       const { stack, resources } = synth('dev');
       const table = resources[logicalId(stack, stack.tables[name])]!;
@@ -64,7 +86,7 @@ describe('Construct: BrookTables', () => {
 });
 
 describe('Construct: SegmentBucket', () => {
-  it.each(['dev', 'prod'] as const)('is encrypted, private and TLS-only in %s', (stage) => {
+  it.each(STAGE_NAMES)('is encrypted, private and TLS-only in %s', (stage) => {
     // Prepare
     const { template } = synth(stage);
 
@@ -107,5 +129,74 @@ describe('Construct: SegmentBucket', () => {
       DeletionPolicy: 'Delete',
     });
     template.resourceCountIs('Custom::S3AutoDeleteObjects', 1);
+  });
+});
+
+describe('Setting: tableEncryption', () => {
+  it('makes one rotated KMS key, retained with the data, only for customer-managed encryption', () => {
+    // Prepare
+    const prod = synth('prod');
+
+    // Assess
+    prod.template.resourceCountIs('AWS::KMS::Key', 1);
+    prod.template.hasResource('AWS::KMS::Key', { Properties: { EnableKeyRotation: true }, DeletionPolicy: 'Retain' });
+    synth('dev').template.resourceCountIs('AWS::KMS::Key', 0);
+    synth('staging').template.resourceCountIs('AWS::KMS::Key', 0);
+  });
+
+  it('lets the functions that read a table use its key, and no other', () => {
+    // Prepare
+    const { stack, resources } = synth('prod');
+    const keyId = logicalId(stack, stack.brook.tableKey!);
+
+    // Act
+    const policiesWithKey = Object.values(resources)
+      .filter((resource) => resource.Type === 'AWS::IAM::Policy')
+      .filter((policy) => JSON.stringify(policy.Properties?.PolicyDocument).includes(`"${keyId}"`));
+    const healthRole = logicalId(stack, stack.functions.health.role!);
+
+    // Assess
+    expect(policiesWithKey.length).toBeGreaterThan(0);
+    expect(policiesWithKey.some((policy) => JSON.stringify(policy.Properties?.Roles).includes(healthRole))).toBe(false);
+  });
+});
+
+describe('Segment bucket lifecycle', () => {
+  type Rule = { Id: string; Status: string; Prefix?: string; ExpirationInDays?: number; NoncurrentVersionExpiration?: { NoncurrentDays: number }; ExpiredObjectDeleteMarker?: boolean; AbortIncompleteMultipartUpload?: { DaysAfterInitiation: number } };
+  const rulesOf = (stageName: StageName): Rule[] => {
+    const bucket = Object.values(synth(stageName).resources).find((resource) => resource.Type === 'AWS::S3::Bucket')!;
+    return bucket.Properties?.LifecycleConfiguration.Rules as Rule[];
+  };
+
+  it.each(STAGE_NAMES)('never expires a current object in %s (batches/ and segments/ may be live data)', (stageName) => {
+    for (const rule of rulesOf(stageName)) {
+      expect(rule.ExpirationInDays, rule.Id).toBeUndefined();
+      expect(rule.Prefix, rule.Id).toBeUndefined();
+    }
+  });
+
+  it.each(STAGE_NAMES)('aborts incomplete multipart uploads after a day in %s', (stageName) => {
+    expect(rulesOf(stageName)).toContainEqual({ Id: 'AbortIncompleteUploads', Status: 'Enabled', AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } });
+  });
+
+  it('expires old versions and lone delete markers where versioning is on (prod) and nowhere else', () => {
+    expect(rulesOf('prod')).toContainEqual({
+      Id: 'ExpireOldVersions',
+      Status: 'Enabled',
+      NoncurrentVersionExpiration: { NoncurrentDays: 30 },
+      ExpiredObjectDeleteMarker: true,
+    });
+    expect(rulesOf('dev').map((rule) => rule.Id)).toEqual(['AbortIncompleteUploads']);
+    expect(rulesOf('staging').map((rule) => rule.Id)).toEqual(['AbortIncompleteUploads']);
+  });
+
+  it('is retained without versions in staging', () => {
+    const { template } = synth('staging');
+    template.hasResource('AWS::S3::Bucket', {
+      Properties: { VersioningConfiguration: Match.absent() },
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+    });
+    template.resourceCountIs('Custom::S3AutoDeleteObjects', 0);
   });
 });

@@ -1,8 +1,9 @@
-import type { CfnElement } from 'aws-cdk-lib';
+import { App, type CfnElement } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { buildApp } from '../../infra/app.js';
-import type { BrookStack } from '../../infra/BrookStack.js';
+import { BrookStack } from '../../infra/BrookStack.js';
+import { getStageConfig, type StageConfig } from '../../infra/config.js';
 
 /** Skips esbuild: the assertions read the template, not the bundles. */
 export const NO_BUNDLING = { 'aws:cdk:bundling-stacks': [] };
@@ -30,16 +31,30 @@ export interface PolicyStatementJson {
 
 const cache = new Map<string, Synthesized>();
 
+export type StageName = 'dev' | 'staging' | 'prod';
+export const STAGE_NAMES: readonly StageName[] = ['dev', 'staging', 'prod'];
+
 /** The Brook stack of a stage, synthesized once per test file. */
-export function synth(stageName: 'dev' | 'prod'): Synthesized {
+export function synth(stageName: StageName): Synthesized {
   let result = cache.get(stageName);
   if (!result) {
     const { stage } = buildApp(stageName, NO_BUNDLING);
-    const template = Template.fromStack(stage.stack);
-    result = { stack: stage.stack, template, resources: template.toJSON().Resources };
+    result = synthesized(stage.stack);
     cache.set(stageName, result);
   }
   return result;
+}
+
+/** A stack built from a stage's config with some settings changed (e.g. `auth: 'iam'`). */
+export function synthWith(stageName: StageName, overrides: Partial<StageConfig>): Synthesized {
+  const app = new App({ context: NO_BUNDLING });
+  const stack = new BrookStack(app, 'Brook', { config: { ...getStageConfig(stageName), ...overrides } });
+  return synthesized(stack);
+}
+
+function synthesized(stack: BrookStack): Synthesized {
+  const template = Template.fromStack(stack);
+  return { stack, template, resources: template.toJSON().Resources };
 }
 
 /** The logical id of a construct's CloudFormation resource (`construct` itself or its default child). */

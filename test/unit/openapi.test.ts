@@ -5,8 +5,10 @@ import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import * as z from 'zod';
-import type { Principal } from '../../functions/auth/ApiKeyStore.js';
-import { ADMIN_PERMISSIONS } from '../../functions/auth/permissions.js';
+import type { ApiKeyStore, Principal } from '../../functions/auth/ApiKeyStore.js';
+import { createKeyBodySchema, KEY_LIMITS, keyRoutes, MAX_EXPIRES_AT, RESOURCE_PATTERN } from '../../functions/auth/keyRoutes.js';
+import { ADMIN_PERMISSIONS, ALL_OPERATIONS } from '../../functions/auth/permissions.js';
+import { KEY_ID_PATTERN } from '../../functions/auth/secrets.js';
 import { SESSION_TIMEOUT, type GroupCoordinator, type JoinInput, type ResetInput } from '../../functions/groups/GroupCoordinator.js';
 import { commitBodySchema, groupRoutes, heartbeatBodySchema, joinBodySchema, resetBodySchema } from '../../functions/groups/groupRoutes.js';
 import { createHttpHandler, type RouteSpec } from '../../functions/http/httpHandler.js';
@@ -23,6 +25,7 @@ import { topicRoutes } from '../../functions/topics/topicRoutes.js';
 import { ERROR_TABLE, isErrorCode } from '../../protocol/errors.js';
 import { GROUP_NAME_PATTERN, TOPIC_NAME_PATTERN } from '../../protocol/names.js';
 import { encodeBatch, RECORD_BATCH_CONTENT_TYPE, type StoredRecord } from '../../protocol/recordBatch.js';
+import type { Permission } from '../../protocol/types.js';
 import { invoke, type ApiResponse } from '../helpers/apiEvent.js';
 
 /** docs/openapi.yaml: the project's full reference, kept in step with API.md and the code. */
@@ -209,7 +212,18 @@ const stubGroups = {
     (input.partitions ?? [0, 1, 2]).map((partition) => ({ topic: input.topic, partition, before: partition === 0 ? 1042 : null, after: 0 })),
 } as unknown as GroupCoordinator;
 
+// The key store's answers: a new key, and a list of one.
+const stubKeys = {
+  createKey: async (input: { principal: string; permissions: Permission[]; expiresAt?: number }) => ({
+    key: { keyId: 'key_3f9a6c0d12e4b7a8', principal: input.principal, permissions: input.permissions, expiresAt: input.expiresAt ?? null, createdAt: 1_700_000_000_000 },
+    secret: `brook_${'A'.repeat(43)}`,
+  }),
+  listKeys: async () => [{ keyId: 'key_3f9a6c0d12e4b7a8', principal: 'admin', permissions: [...ADMIN_PERMISSIONS], expiresAt: null, createdAt: 1_700_000_000_000 }],
+  revokeKey: async () => undefined,
+} as unknown as ApiKeyStore;
+
 const routeSpecs: Record<string, RouteSpec<unknown, unknown>> = {
+  ...keyRoutes(stubKeys),
   ...topicRoutes(stubTopics),
   ...groupRoutes(stubGroups),
   ...produceRoutes({ topics: stubTopics, produce: new ProduceService({ log: stubLog, producers: stubProducers }), producers: stubProducers }),
@@ -338,6 +352,7 @@ describe('docs/openapi.yaml', () => {
       'POST /v1/groups/{group}/members/{memberId}/heartbeat': heartbeatBodySchema,
       'POST /v1/groups/{group}/offsets': commitBodySchema,
       'POST /v1/groups/{group}/offsets/reset': resetBodySchema,
+      'POST /v1/keys': createKeyBodySchema,
       // Its body schema is private to logRoutes.ts: the route itself checks these examples (next test).
       'POST /v1/topics/{topic}/records': undefined,
     };
@@ -543,6 +558,21 @@ describe('docs/openapi.yaml', () => {
     expect(commitOf({ metadata: 'x'.repeat(entry.metadata.maxLength + 1) })).toBe(false);
     expect(commitOf({ offset: entry.offset.maximum })).toBe(true);
     expect(commitOf({ offset: entry.offset.maximum + 1 })).toBe(false);
+  });
+
+  it('states the key rules as the key routes do', () => {
+    const schemas = doc.components.schemas;
+    expect(schemas.Permission.properties.resource.pattern).toBe(RESOURCE_PATTERN.source);
+    expect(schemas.Operation.enum).toEqual([...ALL_OPERATIONS]);
+    expect(schemas.KeyId.pattern).toBe(KEY_ID_PATTERN.source);
+    const create = schemas.CreateKeyRequest.properties;
+    expect(create.expiresAt.maximum).toBe(MAX_EXPIRES_AT);
+    expect(create.permissions.maxItems).toBe(KEY_LIMITS.maxPermissions);
+    expect(schemas.KeyPrincipal.maxLength).toBe(KEY_LIMITS.maxPrincipalLength);
+    const valid = { principal: 'p', permissions: [] };
+    expect(createKeyBodySchema.safeParse({ ...valid, principal: 'x'.repeat(KEY_LIMITS.maxPrincipalLength) }).success).toBe(true);
+    expect(createKeyBodySchema.safeParse({ ...valid, principal: 'x'.repeat(KEY_LIMITS.maxPrincipalLength + 1) }).success).toBe(false);
+    expect(createKeyBodySchema.safeParse({ ...valid, expiresAt: MAX_EXPIRES_AT + 1 }).success).toBe(false);
   });
 
   it('states the topic name rule as protocol/names.ts does', () => {

@@ -1,0 +1,146 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import type { Table } from 'aws-cdk-lib/aws-dynamodb';
+import { Key } from 'aws-cdk-lib/aws-kms';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type { Bucket } from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { FUNCTION_NAMES, ROUTES, type FunctionName } from '../../functions/http/routes.js';
+import type { TableName } from '../../functions/storage/tables.js';
+import { FUNCTION_ACCESS, FUNCTION_TIMEOUT_SECONDS } from '../functionAccess.js';
+import { resolveSettings, type BrookSettings, type ResolvedSettings } from '../settings.js';
+import { AdminKeyBootstrap } from './AdminKeyBootstrap.js';
+import { BrookCompactor } from './BrookCompactor.js';
+import { BrookFunction } from './BrookFunction.js';
+import { BrookHttpApi } from './BrookHttpApi.js';
+import { BrookMonitoring } from './BrookMonitoring.js';
+import { BrookTables } from './BrookTables.js';
+import { grantDataAccess } from './grants.js';
+import { SegmentBucket } from './SegmentBucket.js';
+
+/**
+ * The props of `BrookEventLog`: every setting of `BrookSettings`
+ * (`infra/settings.ts`), each optional with a documented `@default`; the
+ * defaults keep data (RETAIN, point-in-time recovery, deletion protection,
+ * versioning), so `new BrookEventLog(this, 'Brook')` is production-safe.
+ */
+export type BrookEventLogProps = BrookSettings;
+
+/**
+ * One complete Brook: DynamoDB tables, the segment bucket, one Lambda per
+ * handler with least-privilege grants (`FUNCTION_ACCESS`), the HTTP API, the
+ * scheduled compactor, the admin key in Secrets Manager, alarms to an SNS
+ * topic and a dashboard. Embed it in any stack:
+ *
+ * ```ts
+ * const brook = new BrookEventLog(this, 'Brook', { name: 'events', alarms: { email: 'ops@example.com' } });
+ * new CfnOutput(this, 'EventsUrl', { value: brook.api.url });
+ * ```
+ *
+ * Physical names are left to CloudFormation except the API, alarm and
+ * dashboard names, which start with `name` (so two instances in one account
+ * need two names).
+ */
+export class BrookEventLog extends Construct {
+  /** The settings in force, defaults filled in. */
+  readonly settings: ResolvedSettings;
+  readonly tables: Readonly<Record<TableName, Table>>;
+  readonly bucket: Bucket;
+  /** The tables' customer-managed key (`tableEncryption: 'customer-managed'` only). */
+  readonly tableKey?: Key;
+  readonly functions: Readonly<Record<FunctionName, NodejsFunction>>;
+  readonly api: BrookHttpApi;
+  readonly compactor: BrookCompactor;
+  readonly adminKey: AdminKeyBootstrap;
+  readonly monitoring: BrookMonitoring;
+
+  constructor(scope: Construct, id: string, props: BrookEventLogProps = {}) {
+    super(scope, id);
+    const settings = resolveSettings(props);
+    this.settings = settings;
+    checkSettings(settings);
+
+    if (settings.tableEncryption === 'customer-managed') {
+      this.tableKey = new Key(this, 'TableKey', {
+        description: `Brook ${settings.name}: encryption at rest of the DynamoDB tables`,
+        enableKeyRotation: true,
+        // A deleted key makes retained tables unreadable: the key stays as long as they do.
+        removalPolicy: settings.removalPolicy === RemovalPolicy.DESTROY ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+        pendingWindow: Duration.days(30),
+      });
+    }
+    const tables = new BrookTables(this, 'Tables', { ...settings, ...(this.tableKey ? { encryptionKey: this.tableKey } : {}) });
+    const segments = new SegmentBucket(this, 'Segments', settings);
+    this.tables = tables.tables;
+    this.bucket = segments.bucket;
+    const environment = { ...tables.environment(), ...segments.environment() };
+
+    const functions = {} as Record<FunctionName, NodejsFunction>;
+    for (const name of FUNCTION_NAMES) {
+      const timeout = FUNCTION_TIMEOUT_SECONDS[name];
+      const reserved = settings.reservedConcurrency[name];
+      const { lambdaFunction } = new BrookFunction(this, `${pascal(name)}Function`, {
+        handlerName: name,
+        description: `Brook ${name} handler (${settings.name})`,
+        stage: settings,
+        environment,
+        ...(timeout ? { timeout: Duration.seconds(timeout) } : {}),
+        ...(reserved !== undefined ? { reservedConcurrentExecutions: reserved } : {}),
+      });
+      grantDataAccess(lambdaFunction, FUNCTION_ACCESS[name], this.tables, this.bucket);
+      functions[name] = lambdaFunction;
+    }
+    this.functions = functions;
+
+    this.api = new BrookHttpApi(this, 'Api', {
+      apiName: settings.name,
+      routes: ROUTES,
+      handlers: functions,
+      fallback: functions.fallback,
+      throttle: settings.throttle,
+      corsAllowedOrigins: settings.corsAllowedOrigins,
+      auth: settings.auth,
+      logRetention: settings.logRetention,
+      removalPolicy: settings.removalPolicy,
+    });
+
+    this.compactor = new BrookCompactor(this, 'Compactor', {
+      stage: settings,
+      environment,
+      tables: this.tables,
+      bucket: this.bucket,
+    });
+
+    this.adminKey = new AdminKeyBootstrap(this, 'AdminKey', {
+      stage: settings,
+      keysTable: this.tables.keys,
+      environment,
+    });
+
+    this.monitoring = new BrookMonitoring(this, 'Monitoring', {
+      name: settings.name,
+      alarms: settings.alarms,
+      api: this.api,
+      functions: { ...functions, compactor: this.compactor.lambdaFunction },
+      tables: this.tables,
+    });
+  }
+}
+
+/** Refuses settings that cannot deploy, before CloudFormation does (minutes later). */
+function checkSettings(settings: ResolvedSettings): void {
+  if (!/^[a-z][a-z0-9-]{0,38}$/.test(settings.name)) {
+    throw new Error(`BrookEventLog: name "${settings.name}" must be lower case letters, digits and dashes (at most 39)`);
+  }
+  if (settings.autoDeleteObjects && settings.removalPolicy !== RemovalPolicy.DESTROY) {
+    throw new Error('BrookEventLog: autoDeleteObjects needs removalPolicy DESTROY (it would empty a retained bucket)');
+  }
+  const { rateLimit, burstLimit } = settings.throttle;
+  if (!(rateLimit > 0 && burstLimit > 0)) throw new Error('BrookEventLog: throttle rateLimit and burstLimit must be positive');
+  for (const [name, value] of Object.entries(settings.reservedConcurrency)) {
+    if (!Number.isInteger(value) || value! < 1) throw new Error(`BrookEventLog: reservedConcurrency.${name} must be a positive integer`);
+  }
+}
+
+function pascal(name: string): string {
+  return name.charAt(0).toUpperCase() + name.slice(1);
+}

@@ -1,0 +1,186 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import {
+  Alarm,
+  ComparisonOperator,
+  Dashboard,
+  GraphWidget,
+  MathExpression,
+  Metric,
+  TextWidget,
+  TreatMissingData,
+  type IMetric,
+} from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import { Construct } from 'constructs';
+import { BROOK_METRICS, BROOK_METRICS_NAMESPACE, type BrookMetricName } from '../../functions/http/metrics.js';
+import type { TableName } from '../../functions/storage/tables.js';
+import type { ResolvedSettings } from '../settings.js';
+import type { BrookHttpApi } from './BrookHttpApi.js';
+
+/** Alarm periods: CloudWatch's standard resolution, and what the thresholds are written per. */
+const PERIOD = Duration.minutes(5);
+/** Lambda throttles in 5 minutes that fire a function's throttle alarm (reserved concurrency makes a few normal). */
+export const LAMBDA_THROTTLES_PER_5_MINUTES = 10;
+/** DynamoDB throttle events (read + write) in 5 minutes that fire a table's alarm. */
+export const TABLE_THROTTLES_PER_5_MINUTES = 10;
+
+export interface BrookMonitoringProps {
+  /** Prefix of alarm names and the dashboard name; also the `service` dimension of Brook's own metrics. */
+  readonly name: string;
+  readonly alarms: ResolvedSettings['alarms'];
+  readonly api: BrookHttpApi;
+  /** Every function to watch (errors, throttles, duration, concurrency), by a short name. */
+  readonly functions: Readonly<Record<string, IFunction>>;
+  readonly tables: Readonly<Record<TableName, ITable>>;
+}
+
+/**
+ * Alarms to one SNS topic (optionally with an e-mail subscription) and a
+ * CloudWatch dashboard: the API, every function, every table, and Brook's
+ * own metrics (EMF, `functions/http/metrics.ts`).
+ */
+export class BrookMonitoring extends Construct {
+  readonly alarmTopic: Topic;
+  readonly dashboard: Dashboard;
+  readonly alarms: Alarm[] = [];
+
+  private readonly props: BrookMonitoringProps;
+
+  constructor(scope: Construct, id: string, props: BrookMonitoringProps) {
+    super(scope, id);
+    this.props = props;
+    this.alarmTopic = new Topic(this, 'AlarmTopic', { displayName: `${props.name} alarms` });
+    if (props.alarms.email) this.alarmTopic.addSubscription(new EmailSubscription(props.alarms.email));
+
+    const { api, alarms } = props;
+    this.alarm('Api5xx', 'API answered 5xx', api.httpApi.metricServerError({ period: PERIOD, statistic: 'Sum' }), alarms.api5xxPer5Minutes);
+    this.alarm('ApiThrottles', 'API answered 429 (stage rate limit or DynamoDB throttling)', api.metricThrottled(), alarms.apiThrottlesPer5Minutes);
+    for (const [name, fn] of Object.entries(props.functions)) {
+      this.alarm(`${pascal(name)}Errors`, `${name} function failed (crash, timeout or unhandled error)`, fn.metricErrors({ period: PERIOD, statistic: 'Sum' }), 1);
+      this.alarm(`${pascal(name)}Throttles`, `${name} function was throttled`, fn.metricThrottles({ period: PERIOD, statistic: 'Sum' }), LAMBDA_THROTTLES_PER_5_MINUTES);
+    }
+    // Lag: no finished run for `compactorLagMinutes` (a stuck, failing or unscheduled compactor).
+    const lagPeriods = Math.max(1, Math.ceil(alarms.compactorLagMinutes / 5));
+    this.alarm('CompactorLag', `no compactor run finished in ${lagPeriods * 5} minutes`, this.brookMetric('compactorRuns', 'Sum'), 1, {
+      comparisonOperator: ComparisonOperator.LESS_THAN_THRESHOLD,
+      evaluationPeriods: lagPeriods,
+      treatMissingData: TreatMissingData.BREACHING,
+    });
+    for (const [name, table] of Object.entries(props.tables) as [TableName, ITable][]) {
+      this.alarm(`${pascal(name)}TableThrottles`, `DynamoDB throttled requests on the ${name} table`, tableThrottles(table, name), TABLE_THROTTLES_PER_5_MINUTES);
+    }
+
+    this.dashboard = new Dashboard(this, 'Dashboard', { dashboardName: props.name, defaultInterval: Duration.hours(3) });
+    this.buildDashboard();
+  }
+
+  /** One of Brook's own metrics (namespace `Brook`, dimension `service`). */
+  brookMetric(metric: BrookMetricName, statistic: 'Sum' | 'Average' | 'p99' = 'Sum'): Metric {
+    return new Metric({
+      namespace: BROOK_METRICS_NAMESPACE,
+      metricName: BROOK_METRICS[metric].name,
+      dimensionsMap: { service: this.props.name },
+      statistic,
+      period: PERIOD,
+    });
+  }
+
+  /** The console URL of the dashboard. */
+  get dashboardUrl(): string {
+    const region = Stack.of(this).region;
+    return `https://${region}.console.aws.amazon.com/cloudwatch/home?region=${region}#dashboards:name=${this.props.name}`;
+  }
+
+  private alarm(
+    id: string,
+    description: string,
+    metric: IMetric,
+    threshold: number,
+    options: { comparisonOperator?: ComparisonOperator; evaluationPeriods?: number; treatMissingData?: TreatMissingData } = {},
+  ): void {
+    const alarm = new Alarm(this, id, {
+      alarmName: `${this.props.name}-${kebab(id)}`,
+      alarmDescription: `Brook ${this.props.name}: ${description}`,
+      metric,
+      threshold,
+      evaluationPeriods: options.evaluationPeriods ?? 1,
+      comparisonOperator: options.comparisonOperator ?? ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: options.treatMissingData ?? TreatMissingData.NOT_BREACHING,
+    });
+    alarm.addAlarmAction(new SnsAction(this.alarmTopic));
+    alarm.addOkAction(new SnsAction(this.alarmTopic));
+    this.alarms.push(alarm);
+  }
+
+  private buildDashboard(): void {
+    const { api, functions, tables } = this.props;
+    const http = api.httpApi;
+    const fns = Object.entries(functions);
+    const tbls = Object.entries(tables) as [TableName, ITable][];
+    const graph = (title: string, left: IMetric[], right: IMetric[] = []) =>
+      new GraphWidget({ title, left, right, width: 8, height: 6 });
+    this.dashboard.addWidgets(new TextWidget({ markdown: `# Brook ${this.props.name}\nAPI, functions, tables and the event log. Alarms go to the SNS topic ${this.alarmTopic.topicName}.`, width: 24, height: 2 }));
+    this.dashboard.addWidgets(
+      graph('API requests', [http.metricCount({ period: PERIOD, statistic: 'Sum', label: 'requests' })]),
+      graph('API latency (ms)', [
+        http.metricLatency({ period: PERIOD, statistic: 'p50', label: 'p50' }),
+        http.metricLatency({ period: PERIOD, statistic: 'p99', label: 'p99' }),
+        http.metricIntegrationLatency({ period: PERIOD, statistic: 'p99', label: 'integration p99' }),
+      ]),
+      graph('API errors', [
+        http.metricClientError({ period: PERIOD, statistic: 'Sum', label: '4xx' }),
+        http.metricServerError({ period: PERIOD, statistic: 'Sum', label: '5xx' }),
+        api.metricThrottled().with({ label: '429' }),
+      ]),
+    );
+    this.dashboard.addWidgets(
+      graph('Lambda duration p99 (ms)', fns.map(([name, fn]) => fn.metricDuration({ period: PERIOD, statistic: 'p99', label: name }))),
+      graph('Lambda errors and throttles', [
+        ...fns.map(([name, fn]) => fn.metricErrors({ period: PERIOD, statistic: 'Sum', label: `${name} errors` })),
+        ...fns.map(([name, fn]) => fn.metricThrottles({ period: PERIOD, statistic: 'Sum', label: `${name} throttles` })),
+      ]),
+      graph('Lambda concurrency (max)', fns.map(([name, fn]) => fn.metric('ConcurrentExecutions', { period: PERIOD, statistic: 'Maximum', label: name }))),
+    );
+    this.dashboard.addWidgets(
+      graph('DynamoDB consumed read units', tbls.map(([name, t]) => t.metricConsumedReadCapacityUnits({ period: PERIOD, statistic: 'Sum', label: name }))),
+      graph('DynamoDB consumed write units', tbls.map(([name, t]) => t.metricConsumedWriteCapacityUnits({ period: PERIOD, statistic: 'Sum', label: name }))),
+      graph('DynamoDB throttle events', tbls.map(([name, t]) => tableThrottles(t, name, name))),
+    );
+    this.dashboard.addWidgets(
+      graph('Records produced and fetched', [this.brookMetric('producedRecords'), this.brookMetric('fetchedRecords')], [
+        this.brookMetric('producedBytes'),
+        this.brookMetric('fetchedBytes'),
+      ]),
+      graph('Consumer groups', [this.brookMetric('commits'), this.brookMetric('rebalances')]),
+      graph('Compactor', [this.brookMetric('compactorRuns'), this.brookMetric('compactorBatchesRolled')], [
+        this.brookMetric('compactorDuration', 'p99'),
+      ]),
+    );
+  }
+}
+
+/** Read and write throttle events of a table (its indexes included), summed. */
+function tableThrottles(table: ITable, name: TableName, label?: string): IMetric {
+  // Ids are per table: one graph holds the expressions of every table.
+  return new MathExpression({
+    expression: `${name}Reads + ${name}Writes`,
+    usingMetrics: {
+      [`${name}Reads`]: table.metric('ReadThrottleEvents', { period: PERIOD, statistic: 'Sum' }),
+      [`${name}Writes`]: table.metric('WriteThrottleEvents', { period: PERIOD, statistic: 'Sum' }),
+    },
+    period: PERIOD,
+    ...(label ? { label } : {}),
+  });
+}
+
+function pascal(name: string): string {
+  return name.charAt(0).toUpperCase() + name.slice(1);
+}
+
+function kebab(id: string): string {
+  return id.replace(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase();
+}

@@ -1,0 +1,124 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { FunctionName } from '../functions/http/routes.js';
+
+/** The functions whose concurrency a deployment may reserve: any HTTP function (the compactor always has 1). */
+export type ConcurrencyLimitedFunction = FunctionName;
+
+/** What the CloudWatch alarms watch for, and who hears about it. */
+export interface AlarmSettings {
+  /**
+   * An address subscribed to the alarm topic (it must confirm the subscription).
+   * @default none: subscribe what you use to the topic ARN in the stack outputs
+   */
+  readonly email?: string;
+  /** API 5xx responses within 5 minutes that fire the alarm. @default 5 */
+  readonly api5xxPer5Minutes?: number;
+  /** Throttled API requests (429s) within 5 minutes that fire the alarm. @default 10 */
+  readonly apiThrottlesPer5Minutes?: number;
+  /** Minutes without a finished compactor run before the lag alarm fires. @default 15 */
+  readonly compactorLagMinutes?: number;
+}
+
+/**
+ * Everything a deployment of Brook can be told, as plain data: the props of
+ * `BrookEventLog` and the body of a stage in `infra/config.ts`. Every setting
+ * has a default, and the defaults are the safe ones (data kept, recoverable,
+ * private), so an app that embeds the construct with `{}` loses nothing by
+ * accident.
+ */
+export interface BrookSettings {
+  /**
+   * Prefix of the few physical names Brook sets (API name, dashboard, alarm
+   * names): `<name>-api`, ... Tables and bucket are named by CloudFormation.
+   * @default 'brook'
+   */
+  readonly name?: string;
+  /** What happens to tables, the bucket, the secret and log groups when the stack goes. @default RemovalPolicy.RETAIN */
+  readonly removalPolicy?: RemovalPolicy;
+  /** Empty the segment bucket on stack deletion (only with `RemovalPolicy.DESTROY`). @default false */
+  readonly autoDeleteObjects?: boolean;
+  /** DynamoDB point-in-time recovery (35 days) on every table. @default true */
+  readonly pointInTimeRecovery?: boolean;
+  /** DynamoDB deletion protection on every table. @default true */
+  readonly deletionProtection?: boolean;
+  /** Keep old object versions in the segment bucket. @default true */
+  readonly bucketVersioning?: boolean;
+  /** Days before an overwritten or deleted segment version goes (with `bucketVersioning`). @default 30 */
+  readonly noncurrentVersionExpirationDays?: number;
+  /**
+   * Table encryption at rest: `aws-managed` (the `aws/dynamodb` key, no key
+   * charge) or `customer-managed` (one KMS key per deployment, rotated
+   * yearly, kept as long as the tables are). The bucket is always SSE-S3.
+   * @default 'aws-managed'
+   */
+  readonly tableEncryption?: 'aws-managed' | 'customer-managed';
+  /** Retention of every Lambda log group. @default RetentionDays.ONE_MONTH */
+  readonly logRetention?: RetentionDays;
+  /** `POWERTOOLS_LOG_LEVEL` of the handlers. @default 'INFO' */
+  readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+  /** Lambda memory, MB (CPU scales with it). @default 1024 */
+  readonly memorySize?: number;
+  /** Lambda timeout, seconds. API Gateway gives up after 30 s whatever this says. @default 10 */
+  readonly timeoutSeconds?: number;
+  /** X-Ray active tracing on the functions and the `POWERTOOLS_TRACE_*` switch. @default false */
+  readonly tracing?: boolean;
+  /** Default-stage throttling of the HTTP API (requests per second, and burst). @default { rateLimit: 1000, burstLimit: 2000 } */
+  readonly throttle?: { readonly rateLimit: number; readonly burstLimit: number };
+  /** Origins a browser may call the API from; empty turns CORS off (the SDK and CLI need none). @default [] */
+  readonly corsAllowedOrigins?: readonly string[];
+  /**
+   * How API Gateway admits a request. `apiKey`: every route is open at the
+   * gateway and the handlers check `Authorization: Bearer <key>`. `iam`: the
+   * AWS_IAM authorizer (SigV4) guards every route but `GET /v1/health`.
+   * @default 'apiKey'
+   */
+  readonly auth?: 'apiKey' | 'iam';
+  /**
+   * Reserved concurrency per function: caps what one function can do to
+   * DynamoDB and keeps account concurrency for the others. Unlisted functions
+   * scale freely. The compactor always has exactly 1.
+   * @default {} (none reserved)
+   */
+  readonly reservedConcurrency?: Readonly<Partial<Record<ConcurrencyLimitedFunction, number>>>;
+  /** Alarms: thresholds and an optional e-mail subscription. @default {} (the defaults of AlarmSettings) */
+  readonly alarms?: AlarmSettings;
+}
+
+/** Settings with every default filled in: what the constructs read. */
+export type ResolvedSettings = Required<Omit<BrookSettings, 'alarms'>> & { readonly alarms: Required<Omit<AlarmSettings, 'email'>> & Pick<AlarmSettings, 'email'> };
+
+/** The defaults of `BrookSettings`, written once. */
+export const DEFAULT_SETTINGS: ResolvedSettings = {
+  name: 'brook',
+  removalPolicy: RemovalPolicy.RETAIN,
+  autoDeleteObjects: false,
+  pointInTimeRecovery: true,
+  deletionProtection: true,
+  bucketVersioning: true,
+  noncurrentVersionExpirationDays: 30,
+  tableEncryption: 'aws-managed',
+  logRetention: RetentionDays.ONE_MONTH,
+  logLevel: 'INFO',
+  memorySize: 1024,
+  timeoutSeconds: 10,
+  tracing: false,
+  throttle: { rateLimit: 1000, burstLimit: 2000 },
+  corsAllowedOrigins: [],
+  auth: 'apiKey',
+  reservedConcurrency: {},
+  alarms: { api5xxPer5Minutes: 5, apiThrottlesPer5Minutes: 10, compactorLagMinutes: 15 },
+};
+
+/** Fills every missing setting from `DEFAULT_SETTINGS`. */
+export function resolveSettings(settings: BrookSettings): ResolvedSettings {
+  return {
+    ...DEFAULT_SETTINGS,
+    ...definedOnly(settings),
+    alarms: { ...DEFAULT_SETTINGS.alarms, ...definedOnly(settings.alarms ?? {}) },
+  } as ResolvedSettings;
+}
+
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,60 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buildBundles, HANDLERS, type BuiltBundle } from '../../bench/bundles.js';
+import { BUNDLE_BUDGET, BUNDLING_DEFAULTS } from '../../infra/constructs/defaults.js';
+
+/** Strings only a client's own code contains: its protocol's service target or an operation only it has. */
+const DYNAMODB_MARKER = 'DynamoDB_20120810';
+const S3_MARKER = 'ListObjectsV2';
+const SECRETS_MARKER = 'secretsmanager';
+/** What the default credential chain would bring (SSO, STS web identity, INI profiles). */
+const CREDENTIAL_CHAIN_MARKERS = ['SSOClient', 'AssumeRoleWithWebIdentity', 'credential_process'];
+
+/** Which SDK clients each handler may carry: the ones it calls, nothing else. */
+const CLIENTS: Record<string, { dynamodb: boolean; s3: boolean; secrets: boolean }> = {
+  health: { dynamodb: false, s3: false, secrets: false },
+  fallback: { dynamodb: false, s3: false, secrets: false },
+  topics: { dynamodb: true, s3: false, secrets: false },
+  keys: { dynamodb: true, s3: false, secrets: false },
+  produce: { dynamodb: true, s3: true, secrets: false },
+  fetch: { dynamodb: true, s3: true, secrets: false },
+  groups: { dynamodb: true, s3: true, secrets: false },
+  compactor: { dynamodb: true, s3: true, secrets: false },
+  bootstrapAdminKey: { dynamodb: true, s3: false, secrets: true },
+};
+
+describe('Lambda bundles (BUNDLING_DEFAULTS, as NodejsFunction builds them)', () => {
+  let bundles: BuiltBundle[] = [];
+  const code = new Map<string, string>();
+  beforeAll(async () => {
+    bundles = await buildBundles('cdk');
+    for (const bundle of bundles) code.set(bundle.handler, readFileSync(bundle.file, 'utf8'));
+  }, 60_000);
+
+  it('are ESM, minified, with the require banner, and bundle the SDK', () => {
+    expect(BUNDLING_DEFAULTS).toMatchObject({ format: 'esm', minify: true, mainFields: ['module', 'main'], externalModules: [] });
+    expect(BUNDLING_DEFAULTS.banner).toContain('createRequire');
+  });
+
+  it('cover every handler in functions/handlers', () => {
+    const files = readdirSync(fileURLToPath(new URL('../../functions/handlers/', import.meta.url))).map((file) => file.replace(/\.ts$/, ''));
+    expect([...HANDLERS].sort()).toEqual(files.sort());
+    expect(Object.keys(CLIENTS).sort()).toEqual(files.sort());
+  });
+
+  it.each(HANDLERS)(`keeps %s within ${BUNDLE_BUDGET.maxBytes / 1024} KB`, (handler) => {
+    const bundle = bundles.find((b) => b.handler === handler)!;
+    expect(bundle.bytes).toBeLessThanOrEqual(BUNDLE_BUDGET.maxBytes);
+  });
+
+  it.each(HANDLERS)('puts into %s only the SDK clients it uses, and no credential chain beyond the environment', (handler) => {
+    const text = code.get(handler)!;
+    const expected = CLIENTS[handler]!;
+    expect(text.includes(DYNAMODB_MARKER), 'DynamoDB').toBe(expected.dynamodb);
+    expect(text.includes(S3_MARKER), 'S3').toBe(expected.s3);
+    expect(text.includes(SECRETS_MARKER), 'Secrets Manager').toBe(expected.secrets);
+    for (const marker of CREDENTIAL_CHAIN_MARKERS) expect(text.includes(marker), marker).toBe(false);
+    expect(text).not.toMatch(/from\s*"@aws-sdk\//);
+  });
+});

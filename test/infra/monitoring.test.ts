@@ -1,0 +1,131 @@
+import { describe, expect, it } from 'vitest';
+import { BROOK_METRICS } from '../../functions/http/metrics.js';
+import { FUNCTION_NAMES } from '../../functions/http/routes.js';
+import { TABLE_LAYOUTS } from '../../functions/storage/tables.js';
+import { logicalId, STAGE_NAMES, synth, synthWith, type CfnResourceJson, type Synthesized } from './synth.js';
+
+const TABLE_COUNT = Object.keys(TABLE_LAYOUTS).length;
+/** Errors and throttles per function (the HTTP ones and the compactor), API 5xx and 429, compactor lag, one per table. */
+const EXPECTED_ALARMS = 2 * (FUNCTION_NAMES.length + 1) + 2 + 1 + TABLE_COUNT;
+
+function alarms(synthesized: Synthesized): CfnResourceJson[] {
+  return Object.values(synthesized.resources).filter((resource) => resource.Type === 'AWS::CloudWatch::Alarm');
+}
+
+function alarmNamed(synthesized: Synthesized, suffix: string): Record<string, any> {
+  const found = alarms(synthesized).filter((alarm) => alarm.Properties?.AlarmName === `${synthesized.stack.brook.settings.name}-${suffix}`);
+  expect(found, suffix).toHaveLength(1);
+  return found[0]!.Properties!;
+}
+
+describe('Construct: BrookMonitoring', () => {
+  describe.each(STAGE_NAMES)('in %s', (stageName) => {
+    const synthesized = synth(stageName);
+    const { stack, template } = synthesized;
+    const topicId = logicalId(stack, stack.monitoring.alarmTopic);
+
+    it(`has ${EXPECTED_ALARMS} alarms, each notifying the alarm topic when it fires and when it clears`, () => {
+      expect(alarms(synthesized)).toHaveLength(EXPECTED_ALARMS);
+      for (const alarm of alarms(synthesized)) {
+        expect(alarm.Properties?.AlarmActions).toEqual([{ Ref: topicId }]);
+        expect(alarm.Properties?.OKActions).toEqual([{ Ref: topicId }]);
+      }
+      template.resourceCountIs('AWS::SNS::Topic', 1);
+    });
+
+    it('alarms on API 5xx and on 429s counted from the access log', () => {
+      expect(alarmNamed(synthesized, 'api5xx')).toMatchObject({
+        Namespace: 'AWS/ApiGateway',
+        MetricName: '5xx',
+        Statistic: 'Sum',
+        Period: 300,
+        Threshold: 5,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        Dimensions: [{ Name: 'ApiId', Value: { Ref: logicalId(stack, stack.api.httpApi) } }],
+      });
+      expect(alarmNamed(synthesized, 'api-throttles')).toMatchObject({
+        Namespace: 'Brook',
+        MetricName: 'ApiThrottled',
+        Threshold: 10,
+        Dimensions: [{ Name: 'ApiId', Value: { Ref: logicalId(stack, stack.api.httpApi) } }],
+      });
+    });
+
+    it.each([...FUNCTION_NAMES, 'compactor'])('alarms on errors and throttles of the %s function', (name) => {
+      const fn = name === 'compactor' ? stack.compactor.lambdaFunction : stack.functions[name as (typeof FUNCTION_NAMES)[number]];
+      const dimensions = [{ Name: 'FunctionName', Value: { Ref: logicalId(stack, fn) } }];
+      expect(alarmNamed(synthesized, `${name.toLowerCase()}-errors`)).toMatchObject({ Namespace: 'AWS/Lambda', MetricName: 'Errors', Threshold: 1, Dimensions: dimensions });
+      expect(alarmNamed(synthesized, `${name.toLowerCase()}-throttles`)).toMatchObject({ Namespace: 'AWS/Lambda', MetricName: 'Throttles', Dimensions: dimensions });
+    });
+
+    it('alarms when no compactor run finished for 15 minutes, missing data counting as lag', () => {
+      expect(alarmNamed(synthesized, 'compactor-lag')).toMatchObject({
+        Namespace: 'Brook',
+        MetricName: BROOK_METRICS.compactorRuns.name,
+        Dimensions: [{ Name: 'service', Value: `brook-${stageName}` }],
+        ComparisonOperator: 'LessThanThreshold',
+        Threshold: 1,
+        EvaluationPeriods: 3,
+        TreatMissingData: 'breaching',
+      });
+    });
+
+    it.each(Object.keys(TABLE_LAYOUTS))('alarms on DynamoDB throttle events of the %s table', (name) => {
+      const alarm = alarmNamed(synthesized, `${name}-table-throttles`);
+      const metrics = JSON.stringify(alarm.Metrics);
+      expect(metrics).toContain('ReadThrottleEvents');
+      expect(metrics).toContain('WriteThrottleEvents');
+      expect(metrics).toContain(`{"Ref":"${logicalId(stack, stack.tables[name as keyof typeof TABLE_LAYOUTS])}"}`);
+    });
+
+    it('has a dashboard of the API, the functions, the tables and Brook\'s own metrics', () => {
+      // Prepare
+      const dashboards = Object.values(synthesized.resources).filter((resource) => resource.Type === 'AWS::CloudWatch::Dashboard');
+
+      // Act
+      const body = JSON.stringify(dashboards[0]?.Properties?.DashboardBody).replaceAll('\\"', '"');
+
+      // Assess
+      expect(dashboards).toHaveLength(1);
+      expect(dashboards[0]!.Properties?.DashboardName).toBe(`brook-${stageName}`);
+      for (const text of ['AWS/ApiGateway', 'Latency', 'AWS/Lambda', 'Duration', 'ConcurrentExecutions', 'AWS/DynamoDB', 'ConsumedWriteCapacityUnits', 'ConsumedReadCapacityUnits', 'ThrottleEvents']) {
+        expect(body.includes(text), text).toBe(true);
+      }
+      for (const metric of Object.values(BROOK_METRICS)) {
+        expect(body.includes(`"Brook","${metric.name}","service","brook-${stageName}"`), metric.name).toBe(true);
+      }
+    });
+
+    it('subscribes no e-mail unless the stage names one', () => {
+      template.resourceCountIs('AWS::SNS::Subscription', 0);
+    });
+  });
+
+  it('subscribes the configured e-mail address to the alarm topic', () => {
+    const { stack, template } = synthWith('prod', { alarms: { email: 'ops@example.com' } });
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'ops@example.com',
+      TopicArn: { Ref: logicalId(stack, stack.monitoring.alarmTopic) },
+    });
+  });
+
+  it('takes thresholds from the stage config', () => {
+    const custom = synthWith('prod', { alarms: { api5xxPer5Minutes: 50, compactorLagMinutes: 60 } });
+    expect(alarmNamed(custom, 'api5xx').Threshold).toBe(50);
+    expect(alarmNamed(custom, 'compactor-lag').EvaluationPeriods).toBe(12);
+    expect(alarmNamed(custom, 'api-throttles').Threshold).toBe(10);
+  });
+
+  it('lets the compactor emit its heartbeat: the function gets the Brook namespace and its service name', () => {
+    const { stack, resources } = synth('prod');
+    expect(resources[logicalId(stack, stack.compactor.lambdaFunction)]!.Properties?.Environment.Variables).toMatchObject({
+      POWERTOOLS_SERVICE_NAME: 'brook-prod',
+      POWERTOOLS_METRICS_NAMESPACE: 'Brook',
+    });
+  });
+
+  it('names alarms after the deployment', () => {
+    for (const alarm of alarms(synth('staging'))) expect(alarm.Properties?.AlarmName).toMatch(/^brook-staging-/);
+  });
+});
