@@ -11,6 +11,7 @@ import { HttpTransport, type FetchLike } from './http.js';
 import { Admin } from './Admin.js';
 import { Consumer, type ConsumerOptions } from './Consumer.js';
 import { Producer, type ProducerOptions } from './Producer.js';
+import { Reader } from './Reader.js';
 import type { RetryOptions } from './retry.js';
 
 export interface BrookOptions {
@@ -57,6 +58,11 @@ export class Brook {
   admin(options: { retry?: RetryOptions } = {}): Admin {
     return new Admin(this.#http, { retry: options.retry ?? this.#retry });
   }
+
+  /** Fetches partitions by offset with no consumer group (no membership, no commits). */
+  reader(options: { retry?: RetryOptions } = {}): Reader {
+    return new Reader(this.#http, { retry: options.retry ?? this.#retry });
+  }
 }
 
 export { Admin } from './Admin.js';
@@ -65,8 +71,18 @@ export { Consumer } from './Consumer.js';
 export type * from './Consumer.js';
 export { Producer } from './Producer.js';
 export type * from './Producer.js';
-export { HttpTransport, errorFromResponse, type FetchLike, type TransportOptions } from './http.js';
-export { backoffMs, isRetriable, retry, type RetryOptions } from './retry.js';
-export { BrookError, ERROR_TABLE, isErrorCode, type ErrorCode, type ErrorDetails } from '../protocol/errors.js';
-export type { TopicConfig, TopicDescription, TopicSummary, CreateTopicRequest, AlterTopicRequest } from '../protocol/types.js';
-export { json, text, type Serde } from './serializers.js';
+export { Reader } from './Reader.js';
+export type { FetchOptions, FetchPosition, PartitionFetch } from './Reader.js';
+export { HttpTransport, errorFromResponse, type FetchLike, type HttpResponse, type RequestOptions, type TransportOptions } from './http.js';
+export { backoffMs, isRetriable, retry, type RetryContext, type RetryOptions } from './retry.js';
+export { BrookError, ERROR_TABLE, isErrorCode, type ErrorBody, type ErrorCode, type ErrorDetails } from '../protocol/errors.js';
+export type {
+  AlterTopicRequest,
+  CleanupPolicy,
+  CreateTopicRequest,
+  PartitionDescription,
+  TopicConfig,
+  TopicDescription,
+  TopicSummary,
+} from '../protocol/types.js';
+export { bytes, json, text, type Serde } from './serializers.js';

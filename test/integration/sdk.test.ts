@@ -3,10 +3,12 @@
  * folder): admin round trip, client-side partitioning, the idempotent
  * producer's retries, and typed errors.
  */
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalStack, type LocalStack } from '../../local/stack.js';
 import { partitionForKey } from '../../protocol/partitioner.js';
@@ -57,10 +59,21 @@ describe('Class: Brook', () => {
     }
   });
 
-  it('is exported by the package as brook/sdk', async () => {
-    const viaPackage = await import('brook/sdk');
-    expect(viaPackage.Brook).toBe(Brook);
-    expect(viaPackage.BrookError).toBe(BrookError);
+  it('is exported by the package as brook/sdk: the built bundle runs in plain Node, with no TypeScript runtime', async () => {
+    // `npm install` builds dist/ (prepare); plain node resolves brook/sdk through package.json's exports
+    const script = `
+      const { Brook, BrookError } = await import('brook/sdk');
+      const brook = new Brook({ url: process.env.URL, apiKey: process.env.KEY });
+      await brook.admin().createTopic({ name: process.env.TOPIC, partitions: 1 });
+      const [sent] = await brook.producer().send({ topic: process.env.TOPIC, messages: [{ value: 'from dist' }] });
+      const error = await brook.admin().describeTopic('no-such-topic-here').catch((e) => e);
+      console.log(JSON.stringify({ sent, code: error.code, typed: error instanceof BrookError }));`;
+    const topic = topicName('dist');
+    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], {
+      env: { PATH: process.env.PATH, URL: stack.url, KEY: stack.adminKey, TOPIC: topic },
+    });
+    expect(JSON.parse(stdout)).toEqual({ sent: { topic, partition: 0, offset: 0 }, code: 'TOPIC_NOT_FOUND', typed: true });
+    expect((await readPartition(topic, 0)).records.map((r) => r.value)).toEqual(['from dist']);
   });
 
   it('refuses to start without a url or a key', () => {

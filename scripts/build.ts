@@ -1,0 +1,80 @@
+/**
+ * `npm run build` (also run by `npm install` through `prepare`): bundles what
+ * the package ships into dist/ with esbuild, for Node 20 as ES modules.
+ *
+ * - `dist/cli.js`: the `brook` command (bin), every dependency bundled in,
+ *   so it starts fast and needs nothing but Node.
+ * - `dist/sdk/index.js`: the SDK, its npm dependencies left as imports.
+ * - `dist/types/`: the SDK's type declarations (`tsc -p tsconfig.sdk.json`),
+ *   which `package.json` names as the `types` of `brook/sdk`.
+ *
+ * The API reference is separate: `npm run docs:api` (typedoc).
+ */
+import { execFile } from 'node:child_process';
+import { chmod, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { promisify } from 'node:util';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build as esbuild, type BuildOptions } from 'esbuild';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** ESM bundles of CommonJS packages (commander, cli-table3) need a `require`. */
+const REQUIRE_SHIM = "import { createRequire as __brookCreateRequire } from 'node:module'; const require = __brookCreateRequire(import.meta.url);";
+
+export interface Entry {
+  readonly entry: string;
+  /** Relative to the output folder. */
+  readonly outfile: string;
+  readonly options?: BuildOptions;
+}
+
+export const ENTRIES: readonly Entry[] = [
+  {
+    entry: 'cli/main.ts',
+    outfile: 'cli.js',
+    options: { packages: 'bundle', banner: { js: `#!/usr/bin/env node\n${REQUIRE_SHIM}` } },
+  },
+  {
+    entry: 'sdk/index.ts',
+    outfile: 'sdk/index.js',
+    options: { packages: 'external' },
+  },
+];
+
+/** Builds every entry into `outdir` (default `dist/`, emptied first). */
+export async function build(outdir = join(ROOT, 'dist')): Promise<void> {
+  await rm(outdir, { recursive: true, force: true });
+  await Promise.all(
+    ENTRIES.map(({ entry, outfile, options }) =>
+      esbuild({
+        absWorkingDir: ROOT,
+        entryPoints: [entry],
+        outfile: join(outdir, outfile),
+        bundle: true,
+        platform: 'node',
+        format: 'esm',
+        target: 'node20',
+        sourcemap: false,
+        legalComments: 'none',
+        logLevel: 'warning',
+        ...options,
+      }),
+    ),
+  );
+  await chmod(join(outdir, 'cli.js'), 0o755);
+  await emitSdkDeclarations(join(outdir, 'types'));
+}
+
+/** The SDK's `.d.ts` files (and those of the `protocol/` types it re-exports). */
+async function emitSdkDeclarations(outDir: string): Promise<void> {
+  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+  await promisify(execFile)(process.execPath, [tsc, '-p', join(ROOT, 'tsconfig.sdk.json'), '--outDir', outDir], { cwd: ROOT });
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const started = Date.now();
+  await build(process.argv[2]);
+  console.log(`built dist/ in ${Date.now() - started} ms`);
+}
