@@ -221,6 +221,11 @@ export class Consumer {
     this.#handlers = options;
     this.#lastCommitAt = Date.now(); // the first auto-commit comes one interval after the start
     await this.#join();
+    if (!this.#running) {
+      // disconnect() was called while joining: leave at once rather than hold partitions until the lease ends
+      await this.#leave();
+      return;
+    }
     this.#loop = this.#fetchLoop(options).catch((error: unknown) => {
       console.error(`brook consumer ${this.#options.groupId} stopped:`, error);
       this.#running = false;
@@ -269,10 +274,16 @@ export class Consumer {
     await this.#heartbeating?.catch(() => undefined);
     if (this.#membership) {
       await this.#revoke([...this.#assigned, ...this.#revoking]);
-      await this.#http.request('DELETE', `/v1/groups/${this.#group}/members/${segment(this.#membership.memberId)}`).catch(() => undefined);
-      this.#membership = undefined;
+      await this.#leave();
     }
     this.#assigned.clear();
+  }
+
+  async #leave(): Promise<void> {
+    const membership = this.#membership;
+    if (!membership) return;
+    this.#membership = undefined;
+    await this.#http.request('DELETE', `/v1/groups/${this.#group}/members/${segment(membership.memberId)}`).catch(() => undefined);
   }
 
   /**
@@ -300,8 +311,14 @@ export class Consumer {
   }
 
   async #commit(offsets: (TopicPartitionOffset & { key: string })[]): Promise<void> {
+    if (offsets.length === 0) return;
     const membership = this.#membership;
-    if (!membership || offsets.length === 0) return;
+    if (!membership) {
+      // Not silently: a caller committing by hand must know nothing was stored.
+      throw new BrookError('REBALANCE_IN_PROGRESS', 'not a member of the group now (joining again, or disconnected): nothing was committed', {
+        origin: 'sdk',
+      });
+    }
     this.#lastCommitAt = Date.now();
     await retry(
       () =>
@@ -363,8 +380,18 @@ export class Consumer {
 
   /** One heartbeat; schedules the next. */
   async #heartbeat(): Promise<void> {
+    if (!this.#running) return;
     const membership = this.#membership;
-    if (!membership || !this.#running) return;
+    if (!membership) {
+      // A join after MEMBER_NOT_FOUND failed: keep trying, or the consumer would sit idle for good.
+      try {
+        await this.#join();
+      } catch (error) {
+        console.error(`brook consumer ${this.#options.groupId}: cannot join the group again:`, error);
+        this.#scheduleHeartbeat(1_000);
+      }
+      return;
+    }
     this.#inHeartbeat = true;
     let nextDelay = membership.heartbeatIntervalMs;
     try {
@@ -419,7 +446,7 @@ export class Consumer {
         console.error(`brook consumer ${this.#options.groupId}: commit on revoke failed:`, error);
       });
     }
-    await this.#callHook('onPartitionsRevoked', keys);
+    if (this.#membership) await this.#callHook('onPartitionsRevoked', keys); // else they are lost: onPartitionsLost follows
     for (const key of keys) {
       this.#revoking.delete(key);
       this.#positions.delete(key);
@@ -455,9 +482,14 @@ export class Consumer {
       keys.map(async (key) => {
         const [topic, partition] = untp(key);
         const found = committed.find((entry) => entry.topic === topic && entry.partition === partition);
-        const offset = found ? found.offset : await this.#resetOffset(topic, partition);
-        this.#positions.set(key, offset);
-        this.#committed.set(key, offset);
+        if (found) {
+          this.#positions.set(key, found.offset);
+          this.#committed.set(key, found.offset);
+        } else {
+          // A reset position is not a commit: the next commit stores it, so the group does not reset again later.
+          this.#positions.set(key, await this.#resetOffset(topic, partition));
+          this.#committed.delete(key);
+        }
       }),
     );
   }
@@ -562,14 +594,21 @@ export class Consumer {
     const messages = result.records.map(toMessage);
     const heartbeat = async () => {};
     if (options.eachBatch) {
-      await options.eachBatch({
-        batch: { topic: result.topic, partition: result.partition, highWatermark: result.highWatermark, messages },
-        resolveOffset: (offset) => advance(offset + 1),
-        heartbeat,
-        commitOffsetsIfNecessary: () => this.commitOffsets(),
-        isRunning: owned,
-      });
-      if ((options.eachBatchAutoResolve ?? true) && owned()) advance(result.nextOffset);
+      try {
+        await options.eachBatch({
+          batch: { topic: result.topic, partition: result.partition, highWatermark: result.highWatermark, messages },
+          resolveOffset: (offset) => advance(offset + 1),
+          heartbeat,
+          commitOffsetsIfNecessary: () => this.commitOffsets(),
+          isRunning: owned,
+        });
+      } catch (error) {
+        console.error(`brook consumer ${this.#options.groupId}: eachBatch failed on ${result.topic}/${result.partition}:`, error);
+        await sleep(200);
+        return; // what was not resolved is fetched again
+      }
+      // The handler returned: the batch is done even if the partition is being revoked (its commit comes next).
+      if (options.eachBatchAutoResolve ?? true) advance(result.nextOffset);
       return;
     }
     for (const message of messages) {

@@ -212,3 +212,111 @@ describe('Class: Consumer (clean rebalances)', () => {
     expect((await brook.admin().describeGroup(groupId)).state).toBe('Empty');
   }, 30_000);
 });
+
+describe('Class: Consumer (failures)', () => {
+  it('a partition started at the latest offset is committed there, so records produced while no member runs are not skipped', async () => {
+    // Prepare: an empty topic; a member that starts at the end and handles nothing
+    const { topic, groupId } = names('reset');
+    await brook.admin().createTopic({ name: topic, partitions: 1 });
+    const options = { groupId, sessionTimeoutMs: SESSION_TIMEOUT_MS, maxWaitTimeMs: 100 };
+    const first = brook.consumer(options);
+    await first.subscribe({ topic }); // not fromBeginning: start at the latest offset
+    let assigned = false;
+    await first.run({ eachMessage: async () => {}, onPartitionsAssigned: () => void (assigned = true) });
+    await until(() => assigned);
+    await first.disconnect();
+
+    // Act: records arrive while no member runs, then a member starts again
+    await brook.producer().send({ topic, messages: records(0, 5) });
+    const seen: string[] = [];
+    const second = brook.consumer(options);
+    await second.subscribe({ topic });
+    await second.run({ eachMessage: async ({ message }) => void seen.push(message.value!.toString()) });
+    try {
+      // Assess: it continues from the committed 0, not from the new end
+      await until(() => seen.length === 5);
+      expect(seen).toEqual(values(5));
+    } finally {
+      await second.disconnect();
+    }
+  }, 30_000);
+
+  it('an eachBatch handler that throws gets the batch again and the consumer keeps running', async () => {
+    // Prepare
+    const { topic, groupId } = names('batch-throw');
+    await brook.admin().createTopic({ name: topic, partitions: 1 });
+    await brook.producer().send({ topic, messages: records(0, 3) });
+    const consumer = brook.consumer({ groupId, sessionTimeoutMs: SESSION_TIMEOUT_MS, maxWaitTimeMs: 100 });
+    const batches: string[][] = [];
+    let failures = 0;
+    await consumer.subscribe({ topic, fromBeginning: true });
+    const quiet = console.error;
+    console.error = () => {};
+    try {
+      // Act: the first call fails
+      await consumer.run({
+        eachBatch: async ({ batch }) => {
+          if (failures++ === 0) throw new Error('handler bug');
+          batches.push(batch.messages.map((m) => m.value!.toString()));
+        },
+      });
+      await until(() => batches.length >= 1);
+      await brook.producer().send({ topic, messages: records(3, 2) });
+      await until(() => batches.flat().length >= 5);
+    } finally {
+      console.error = quiet;
+      await consumer.disconnect();
+    }
+
+    // Assess: the failed batch came again, later records too, and everything was committed
+    expect(batches.flat()).toEqual(values(5));
+    expect((await brook.admin().fetchGroupOffsets(groupId)).map((o) => o.offset)).toEqual([5]);
+  }, 30_000);
+
+  it('after losing its lease, a member whose first join again fails keeps trying, reports the loss, and consumes again', async () => {
+    // Prepare: a transport that can answer heartbeats with MEMBER_NOT_FOUND and refuse joins for a while
+    const { topic, groupId } = names('rejoin');
+    await brook.admin().createTopic({ name: topic, partitions: 2 });
+    let loseHeartbeats = false;
+    let refuseJoinsUntil = 0;
+    const faulty: FetchLike = async (url, init) => {
+      const isHeartbeat = init.method === 'POST' && url.endsWith('/heartbeat');
+      const isJoin = init.method === 'POST' && url.endsWith(`/v1/groups/${groupId}/members`);
+      if (isHeartbeat && loseHeartbeats) {
+        loseHeartbeats = false;
+        refuseJoinsUntil = Date.now() + 1_500;
+        return new Response(JSON.stringify({ error: { code: 'MEMBER_NOT_FOUND', message: 'gone', retriable: false } }), { status: 404 });
+      }
+      if (isJoin && Date.now() < refuseJoinsUntil) return new Response('{"error":{"code":"UNAVAILABLE","message":"down","retriable":true}}', { status: 503 });
+      return fetch(url, init);
+    };
+    const client = new Brook({ url: stack.url, apiKey: stack.adminKey, retry: FAST_RETRY, fetch: faulty });
+    const consumer = client.consumer({ groupId, sessionTimeoutMs: SESSION_TIMEOUT_MS, maxWaitTimeMs: 100 });
+    const seen: string[] = [];
+    const lost: number[][] = [];
+    await consumer.subscribe({ topic, fromBeginning: true });
+    const quiet = console.error;
+    console.error = () => {};
+    try {
+      await consumer.run({
+        eachMessage: async ({ message }) => void seen.push(message.value!.toString()),
+        onPartitionsLost: (partitions) => void lost.push(partitionsOf(partitions)),
+      });
+      await until(() => owned(consumer).length === 2);
+
+      // Act: the next heartbeat says the member is gone; joins fail for 1.5 s
+      loseHeartbeats = true;
+      await until(() => lost.length === 1);
+      await brook.producer().send({ topic, messages: records(0, 6) });
+
+      // Assess
+      await until(() => seen.length >= 6, 20_000);
+      expect(lost).toEqual([[0, 1]]);
+      expect(seen.slice().sort()).toEqual(values(6).sort());
+      expect(owned(consumer)).toEqual([0, 1]);
+    } finally {
+      console.error = quiet;
+      await consumer.disconnect();
+    }
+  }, 40_000);
+});
