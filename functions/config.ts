@@ -32,8 +32,15 @@ export interface BrookConfig {
 export const MAX_INLINE_BATCH_BYTES = 350_000;
 export const DEFAULT_INLINE_BATCH_MAX_BYTES = 16_384;
 export const DEFAULT_COMPACT_MIN_AGE_MS = 300_000;
-/** A revoked key works at most this long in a warm Lambda container other than the one that revoked it. */
-export const DEFAULT_KEY_CACHE_TTL_MS = 5_000;
+/**
+ * How long a warm Lambda container trusts a key it looked up: 0, so that a
+ * revoke works at once everywhere, as API.md says (1 read unit per request).
+ * A deployment may raise it, accepting that a revoked key works that long in
+ * other containers.
+ */
+export const DEFAULT_KEY_CACHE_TTL_MS = 0;
+/** The local stack runs every handler in one process, where a revoke clears the cache at once: it can cache. */
+export const LOCAL_KEY_CACHE_TTL_MS = 5_000;
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';

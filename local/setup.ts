@@ -16,7 +16,7 @@ import {
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, HeadBucketCommand } from '@aws-sdk/client-s3';
-import { DEFAULT_COMPACT_MIN_AGE_MS, DEFAULT_INLINE_BATCH_MAX_BYTES, DEFAULT_KEY_CACHE_TTL_MS, type BrookConfig } from '../functions/config.js';
+import { DEFAULT_COMPACT_MIN_AGE_MS, DEFAULT_INLINE_BATCH_MAX_BYTES, LOCAL_KEY_CACHE_TTL_MS, type BrookConfig } from '../functions/config.js';
 import { createS3Client } from '../functions/storage/s3Client.js';
 import { TABLE_LAYOUTS, type TableLayout, type TableName } from '../functions/storage/tables.js';
 import { DYNAMODB_LOCAL_CREDENTIALS } from './emulators.js';
@@ -30,7 +30,7 @@ export interface LocalConfigOptions {
   readonly s3Endpoint: string;
   /** @default 'us-east-1' */
   readonly region?: string;
-  /** @default DEFAULT_KEY_CACHE_TTL_MS (5000) */
+  /** @default LOCAL_KEY_CACHE_TTL_MS (5000; a revoke clears this process's cache at once) */
   readonly keyCacheTtlMs?: number;
   /** @default DEFAULT_INLINE_BATCH_MAX_BYTES (16384) */
   readonly inlineBatchMaxBytes?: number;
@@ -50,7 +50,7 @@ export function localConfig(options: LocalConfigOptions): BrookConfig {
     region: options.region ?? 'us-east-1',
     dynamoDbEndpoint: options.dynamoDbEndpoint,
     s3Endpoint: options.s3Endpoint,
-    keyCacheTtlMs: options.keyCacheTtlMs ?? DEFAULT_KEY_CACHE_TTL_MS,
+    keyCacheTtlMs: options.keyCacheTtlMs ?? LOCAL_KEY_CACHE_TTL_MS,
     inlineBatchMaxBytes: options.inlineBatchMaxBytes ?? DEFAULT_INLINE_BATCH_MAX_BYTES,
     compactMinAgeMs: options.compactMinAgeMs ?? DEFAULT_COMPACT_MIN_AGE_MS,
   };

@@ -91,6 +91,10 @@ export class HttpTransport {
   constructor(options: TransportOptions) {
     if (!options.url) throw new TypeError('a Brook url is required (option `url` or BROOK_URL)');
     if (!options.apiKey) throw new TypeError('a Brook API key is required (option `apiKey` or BROOK_API_KEY)');
+    // Checked here, without echoing it: fetch would otherwise fail with the whole header, key included, in its message.
+    if (!/^[\x21-\x7e]+$/.test(options.apiKey)) {
+      throw new TypeError('the Brook API key has characters an HTTP header cannot carry (a space, a line break?); check how it was read');
+    }
     this.baseUrl = options.url.replace(/\/+$/, '').replace(/\/v1$/, '');
     this.#apiKey = options.apiKey;
     this.#fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));

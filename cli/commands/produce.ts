@@ -65,12 +65,14 @@ export function produceCommand(): Command {
       let lineNumber = 0;
       let failure: unknown;
       let interrupted = false;
+      // The first Ctrl-C stops reading and still delivers what was read; a second one exits at once.
       const onSignal = () => {
+        if (interrupted) process.exit(130);
         interrupted = true;
         lines.close();
       };
-      process.once('SIGINT', onSignal);
-      process.once('SIGTERM', onSignal);
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
       try {
         for await (const line of lines) {
           if (failure !== undefined || interrupted) break;
@@ -96,10 +98,10 @@ export function produceCommand(): Command {
             ? error
             : new CliError(`cannot read ${options.file ?? 'standard input'}: ${(error as Error).message}`);
       } finally {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
         await Promise.all(pending);
         await producer.disconnect();
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
       }
       // A failure before anything was sent is the one line main.ts prints.
       if (sent > 0 || failure === undefined) s.note(`${sent} record${sent === 1 ? '' : 's'} sent to ${options.topic}${interrupted ? ' (interrupted)' : ''}`);

@@ -4,7 +4,7 @@
  * methods, and what a key lookup, a create and a revoke cost.
  */
 import { randomBytes } from 'node:crypto';
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ApiKeyStore } from '../../functions/auth/ApiKeyStore.js';
@@ -191,6 +191,23 @@ describe('DELETE /v1/keys/{keyId}', () => {
     const refused = await listTopicsWith(created.secret);
     expect([refused.status, refused.body.error.code]).toEqual([401, 'UNAUTHENTICATED']);
     expect((await listKeys()).map((key) => key.keyId)).not.toContain(created.keyId);
+  });
+
+  it('with the default cache (0 ms), a revoke made in another container is refused on the next request; a deployment that raises it accepts that delay', async () => {
+    // Prepare: a key, looked up (and so cached) by a store with the default TTL and by one caching for a minute
+    const created = (await createKey({ principal: 'elsewhere', permissions: [{ resource: 'cluster', operations: ['describe'] }] })).body;
+    const doc = createDocumentClient(config);
+    const byDefault = new ApiKeyStore(doc, config.tables.keys);
+    const longCache = new ApiKeyStore(doc, config.tables.keys, { cacheTtlMs: LONG_CACHE_MS });
+    expect(await byDefault.authenticate(created.secret)).toMatchObject({ keyId: created.keyId });
+    expect(await longCache.authenticate(created.secret)).toMatchObject({ keyId: created.keyId });
+
+    // Act: the item goes away without this process hearing of it (the revoke ran in another Lambda container)
+    await doc.send(new DeleteCommand({ TableName: config.tables.keys, Key: { pk: hashSecret(created.secret) } }));
+
+    // Assess (the long cache first: the two stores share this process's cache, and a miss clears it)
+    expect(await longCache.authenticate(created.secret)).toMatchObject({ keyId: created.keyId });
+    expect(await byDefault.authenticate(created.secret)).toBeUndefined();
   });
 
   it('answers 404 NOT_FOUND for an unknown or already revoked key', async () => {

@@ -85,3 +85,18 @@ describe('Transport and retry (no server)', () => {
     expect(attempts).toBe(3);
   });
 });
+
+describe('API key checks', () => {
+  it('a key with a line break or a space is refused up front, and the message does not contain it', () => {
+    for (const apiKey of ['brook_secret\nsecond-line', 'brook secret', 'brook_sécret']) {
+      let message = '';
+      try {
+        new Brook({ url: 'http://brook.example', apiKey });
+      } catch (error) {
+        message = (error as Error).message;
+      }
+      expect(message).toMatch(/cannot carry/);
+      expect(message).not.toContain('secret');
+    }
+  });
+});
