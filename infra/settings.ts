@@ -75,6 +75,14 @@ export interface BrookSettings {
    */
   readonly auth?: 'apiKey' | 'iam';
   /**
+   * The IAM role ARN that owns the first admin key (its principal). With
+   * `auth: 'iam'` a bearer key never reaches the handlers, so a stage needs an
+   * IAM admin to create keys and grants: set this to the operators' role.
+   * Read at the first deploy only (an existing key keeps its principal).
+   * @default 'admin' (a plain principal: a bearer-key admin)
+   */
+  readonly adminPrincipal?: string;
+  /**
    * Reserved concurrency per function: caps what one function can do to
    * DynamoDB and keeps account concurrency for the others. Unlisted functions
    * scale freely. The compactor always has exactly 1.
@@ -86,7 +94,8 @@ export interface BrookSettings {
 }
 
 /** Settings with every default filled in: what the constructs read. */
-export type ResolvedSettings = Required<Omit<BrookSettings, 'alarms'>> & { readonly alarms: Required<Omit<AlarmSettings, 'email'>> & Pick<AlarmSettings, 'email'> };
+export type ResolvedSettings = Required<Omit<BrookSettings, 'alarms' | 'adminPrincipal'>> &
+  Pick<BrookSettings, 'adminPrincipal'> & { readonly alarms: Required<Omit<AlarmSettings, 'email'>> & Pick<AlarmSettings, 'email'> };
 
 /** The defaults of `BrookSettings`, written once. */
 export const DEFAULT_SETTINGS: ResolvedSettings = {

@@ -17,6 +17,8 @@ export interface AdminKeyBootstrapProps {
   readonly keysTable: ITable;
   /** What `loadConfig()` needs in the function (every `BROOK_*` table and bucket name). */
   readonly environment: Readonly<Record<string, string>>;
+  /** The principal of the admin key (an IAM role ARN on an `auth: 'iam'` stage). @default 'admin' */
+  readonly adminPrincipal?: string;
 }
 
 /**
@@ -48,8 +50,11 @@ export class AdminKeyBootstrap extends Construct {
     });
     const fn = this.handler.lambdaFunction;
     this.secret.grantRead(fn);
-    // ensureAdminKey: a consistent GetItem, then PutItem when the key is new.
-    props.keysTable.grant(fn, 'dynamodb:GetItem', 'dynamodb:PutItem');
+    // ensureAdminKey: a consistent GetItem, then a PutItem when the key is new (in a transaction
+    // with an UpdateItem of the grants item for an IAM principal), and the table's KMS key where
+    // it has a customer-managed one (prod): DynamoDB needs the caller to be allowed to use it.
+    props.keysTable.grant(fn, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem');
+    props.keysTable.encryptionKey?.grantEncryptDecrypt(fn);
 
     const provider = new Provider(this, 'Provider', {
       onEventHandler: fn,
@@ -59,7 +64,11 @@ export class AdminKeyBootstrap extends Construct {
       serviceToken: provider.serviceToken,
       resourceType: ADMIN_KEY_RESOURCE_TYPE,
       // A change of either re-runs the bootstrap; the handler takes the table from its environment.
-      properties: { SecretId: this.secret.secretArn, KeysTableName: props.keysTable.tableName },
+      properties: {
+        SecretId: this.secret.secretArn,
+        KeysTableName: props.keysTable.tableName,
+        ...(props.adminPrincipal !== undefined ? { AdminPrincipal: props.adminPrincipal } : {}),
+      },
     });
     this.keyId = resource.getAttString('KeyId');
   }

@@ -114,6 +114,7 @@ export class BrookEventLog extends Construct {
       stage: settings,
       keysTable: this.tables.keys,
       environment,
+      ...(settings.adminPrincipal !== undefined ? { adminPrincipal: settings.adminPrincipal } : {}),
     });
 
     this.monitoring = new BrookMonitoring(this, 'Monitoring', {
@@ -138,6 +139,10 @@ function checkSettings(settings: ResolvedSettings): void {
   if (!(rateLimit > 0 && burstLimit > 0)) throw new Error('BrookEventLog: throttle rateLimit and burstLimit must be positive');
   for (const [name, value] of Object.entries(settings.reservedConcurrency)) {
     if (!Number.isInteger(value) || value! < 1) throw new Error(`BrookEventLog: reservedConcurrency.${name} must be a positive integer`);
+  }
+  if (settings.auth === 'iam' && !/^arn:aws[a-z-]*:iam::\d{12}:role\/.+/.test(settings.adminPrincipal ?? '')) {
+    // Bearer keys never pass the IAM authorizer: without an IAM admin nobody could create keys or grants.
+    throw new Error("BrookEventLog: auth 'iam' needs adminPrincipal, the ARN of the IAM role that administers the stage");
   }
 }
 

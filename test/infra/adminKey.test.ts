@@ -1,7 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { TABLE_LAYOUTS, type TableName } from '../../functions/storage/tables.js';
-import { actionsOf, logicalId, refersTo, STAGE_NAMES, statementsOfRole, synth } from './synth.js';
+import { actionsOf, logicalId, refersTo, STAGE_NAMES, statementsOfRole, synth, synthWith } from './synth.js';
 
 describe('Construct: AdminKeyBootstrap', () => {
   const synthesized = synth('dev');
@@ -34,7 +34,7 @@ describe('Construct: AdminKeyBootstrap', () => {
     });
   });
 
-  it('lets the bootstrap function read the secret and get/put keys items, nothing more', () => {
+  it('lets the bootstrap function read the secret and get/put/update keys items, nothing more', () => {
     // Prepare
     const statements = statementsOfRole(synthesized, logicalId(stack, handler.role!));
     const keysId = logicalId(stack, stack.tables.keys);
@@ -43,9 +43,29 @@ describe('Construct: AdminKeyBootstrap', () => {
     // Assess
     const actionsOn = (id: string) => statements.filter((s) => refersTo(s.Resource, id)).flatMap(actionsOf);
     expect(actionsOn(secretId)).toContain('secretsmanager:GetSecretValue');
-    expect(actionsOn(keysId).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem']);
+    expect(actionsOn(keysId).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
+    expect(statements.flatMap(actionsOf).filter((action) => action.startsWith('kms:'))).toEqual([]); // dev: AWS-managed table keys
     for (const name of otherTables) expect(actionsOn(logicalId(stack, stack.tables[name]))).toEqual([]);
     expect(statements.flatMap(actionsOf).filter((action) => action.startsWith('s3:'))).toEqual([]);
+  });
+});
+
+describe('Construct: AdminKeyBootstrap (prod, IAM)', () => {
+  it("may use the tables' customer-managed KMS key in prod, which DynamoDB requires of the caller", () => {
+    const synthesized = synth('prod');
+    const { stack } = synthesized;
+    const statements = statementsOfRole(synthesized, logicalId(stack, stack.adminKey.handler.lambdaFunction.role!));
+    const kmsActions = statements.flatMap(actionsOf).filter((action) => action.startsWith('kms:'));
+    expect(kmsActions).toEqual(expect.arrayContaining(['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey*']));
+  });
+
+  it('names the IAM admin role as the admin key principal, and refuses auth "iam" without one', () => {
+    const role = 'arn:aws:iam::123456789012:role/brook-operators';
+    const { resources } = synthWith('prod', { auth: 'iam', adminPrincipal: role });
+    const [resource] = Object.values(resources).filter((r) => r.Type === 'Custom::BrookAdminKey');
+    expect(resource?.Properties?.AdminPrincipal).toBe(role);
+    expect(() => synthWith('prod', { auth: 'iam' })).toThrow(/adminPrincipal/);
+    expect(() => synthWith('prod', { auth: 'iam', adminPrincipal: 'admin' })).toThrow(/adminPrincipal/);
   });
 });
 

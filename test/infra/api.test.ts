@@ -110,7 +110,7 @@ describe('Setting: auth', () => {
 
   it('puts the AWS_IAM authorizer on every route but GET /v1/health with auth "iam"', () => {
     // Act
-    const all = routes(synthWith('prod', { auth: 'iam' }));
+    const all = routes(synthWith('prod', { auth: 'iam', adminPrincipal: 'arn:aws:iam::123456789012:role/brook-operators' }));
 
     // Assess
     expect(all).toHaveLength(ROUTES.length + 1);
