@@ -26,6 +26,9 @@ import { BrookError } from '../protocol/errors.js';
 import { segment, type HttpTransport } from './http.js';
 import { isRetriable, retry, type RetryOptions } from './retry.js';
 import type { TopicPartitions } from '../protocol/types.js';
+import { toMessage, type KafkaMessage, type WireRecord } from './messages.js';
+
+export type { KafkaMessage } from './messages.js';
 
 export interface ConsumerOptions {
   readonly groupId: string;
@@ -45,14 +48,6 @@ export interface ConsumerOptions {
   /** @default 500 */
   readonly maxRecordsPerPartition?: number;
   readonly retry?: RetryOptions;
-}
-
-export interface KafkaMessage {
-  offset: number;
-  timestamp: number;
-  key: Buffer | null;
-  value: Buffer | null;
-  headers: Record<string, Buffer>;
 }
 
 export interface EachMessagePayload {
@@ -109,14 +104,6 @@ export interface TopicPartitionOffset {
   offset: number;
 }
 
-interface WireRecord {
-  offset: number;
-  timestamp: number;
-  key: string | null;
-  value: string | null;
-  headers: Record<string, string>;
-}
-
 type FetchResult =
   | { topic: string; partition: number; records: WireRecord[]; nextOffset: number; highWatermark: number; logStartOffset: number }
   | { topic: string; partition: number; error: { code: string; message: string } };
@@ -146,17 +133,6 @@ function toTopicPartitions(keys: Iterable<string>): TopicPartitions[] {
   return [...byTopic].map(([topic, partitions]) => ({ topic, partitions: partitions.sort((a, b) => a - b) }));
 }
 
-function toMessage(record: WireRecord): KafkaMessage {
-  const headers: Record<string, Buffer> = {};
-  for (const [name, value] of Object.entries(record.headers ?? {})) headers[name] = Buffer.from(value, 'base64');
-  return {
-    offset: record.offset,
-    timestamp: record.timestamp,
-    key: record.key === null ? null : Buffer.from(record.key, 'base64'),
-    value: record.value === null ? null : Buffer.from(record.value, 'base64'),
-    headers,
-  };
-}
 
 export class Consumer {
   readonly #http: HttpTransport;

@@ -11,7 +11,7 @@
  * ```
  */
 import type { BrookError } from '../protocol/errors.js';
-import type { KafkaMessage } from './Consumer.js';
+import { toMessage, type KafkaMessage, type WireRecord } from './messages.js';
 import { errorFromResponse, type HttpTransport } from './http.js';
 import { retry, type RetryOptions } from './retry.js';
 
@@ -42,27 +42,6 @@ export type PartitionFetch =
       logStartOffset: number;
     }
   | { topic: string; partition: number; error: BrookError };
-
-interface WireRecord {
-  offset: number;
-  timestamp: number;
-  key: string | null;
-  value: string | null;
-  headers: Record<string, string>;
-}
-
-/** The consumer's decoding: base64 key, value and headers into Buffers. */
-function toMessage(record: WireRecord): KafkaMessage {
-  const headers: Record<string, Buffer> = {};
-  for (const [name, value] of Object.entries(record.headers ?? {})) headers[name] = Buffer.from(value, 'base64');
-  return {
-    offset: record.offset,
-    timestamp: record.timestamp,
-    key: record.key === null ? null : Buffer.from(record.key, 'base64'),
-    value: record.value === null ? null : Buffer.from(record.value, 'base64'),
-    headers,
-  };
-}
 
 type WireResult =
   | { topic: string; partition: number; records: WireRecord[]; nextOffset: number; highWatermark: number; logStartOffset: number }
