@@ -437,6 +437,52 @@ async function until(check: () => boolean, timeoutMs = 15_000): Promise<void> {
   }
 }
 
+describe('Class: Reader', () => {
+  it('reads several partitions by offset in one long poll, with exact bytes, and reports a bad offset per partition', async () => {
+    // Prepare
+    const topic = topicName('reader');
+    await brook.admin().createTopic({ name: topic, partitions: 2 });
+    await brook.producer().send({
+      topic,
+      messages: [
+        { value: Buffer.from([0, 255, 7]), partition: 0, headers: { h: 'x' } },
+        { key: 'k', value: 'second', partition: 0 },
+        { value: 'other', partition: 1 },
+      ],
+    });
+    const reader = brook.reader();
+
+    // Act
+    const results = await reader.fetch([
+      { topic, partition: 0, offset: 1 },
+      { topic, partition: 1 },
+    ]);
+    const outOfRange = await reader.fetch([{ topic, partition: 1, offset: 99 }]);
+    const started = Date.now();
+    const waiting = reader.fetch([{ topic, partition: 1, offset: 1 }], { waitMs: 5_000 });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await brook.producer().send({ topic, messages: [{ value: 'late', partition: 1 }] });
+    const [woken] = await waiting;
+
+    // Assess
+    const byPartition = new Map(results.map((r) => [r.partition, r]));
+    const first = byPartition.get(0)!;
+    const second = byPartition.get(1)!;
+    if ('error' in first || 'error' in second) throw new Error('unexpected partition error');
+    expect(first.messages.map((m) => [m.offset, m.key?.toString(), m.value?.toString()])).toEqual([[1, 'k', 'second']]);
+    expect([first.nextOffset, first.highWatermark, first.logStartOffset]).toEqual([2, 2, 0]);
+    expect(second.messages.map((m) => m.value?.toString())).toEqual(['other']); // no offset: from the log start
+    const all = await reader.fetch([{ topic, partition: 0, offset: 0 }]);
+    if ('error' in all[0]!) throw new Error('unexpected partition error');
+    expect([...all[0]!.messages[0]!.value!]).toEqual([0, 255, 7]);
+    expect(all[0]!.messages[0]!.headers.h!.toString()).toBe('x');
+    expect(outOfRange[0]).toMatchObject({ partition: 1, error: { code: 'OFFSET_OUT_OF_RANGE' } });
+    if (!woken || 'error' in woken) throw new Error('unexpected partition error');
+    expect(woken.messages.map((m) => m.value?.toString())).toEqual(['late']);
+    expect(Date.now() - started).toBeLessThan(4_000);
+  });
+});
+
 describe('Class: Consumer', () => {
   it('consumes a group from the beginning, commits on disconnect, and a new member resumes from the commits', async () => {
     // Prepare
