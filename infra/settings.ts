@@ -16,8 +16,8 @@ export interface AlarmSettings {
   readonly api5xxPer5Minutes?: number;
   /** Throttled API requests (429s) within 5 minutes that fire the alarm. @default 10 */
   readonly apiThrottlesPer5Minutes?: number;
-  /** Minutes without a finished compactor run before the lag alarm fires. @default 15 */
-  readonly compactorLagMinutes?: number;
+  /** Hours without a finished compactor sweep (daily) before the lag alarm fires (1..168). @default 25 */
+  readonly compactorLagHours?: number;
 }
 
 /**
@@ -116,7 +116,7 @@ export const DEFAULT_SETTINGS: ResolvedSettings = {
   corsAllowedOrigins: [],
   auth: 'apiKey',
   reservedConcurrency: {},
-  alarms: { api5xxPer5Minutes: 5, apiThrottlesPer5Minutes: 10, compactorLagMinutes: 15 },
+  alarms: { api5xxPer5Minutes: 5, apiThrottlesPer5Minutes: 10, compactorLagHours: 25 },
 };
 
 /** Fills every missing setting from `DEFAULT_SETTINGS`. */

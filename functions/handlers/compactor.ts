@@ -1,7 +1,9 @@
+import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { loadConfig } from '../config.js';
 import { defaultLogger } from '../http/logger.js';
 import { defaultMetrics } from '../http/metrics.js';
 import { Compactor, type CompactionReport } from '../log/Compactor.js';
+import { changedPartitionKeys } from '../log/compactionTrigger.js';
 import { createDocumentClient } from '../storage/clients.js';
 import { createS3Client } from '../storage/s3Client.js';
 
@@ -17,14 +19,21 @@ const compactor = new Compactor({
   logger,
 });
 
-/** The scheduled compactor (an EventBridge rule in AWS, a timer in the local stack). */
-export async function handler(): Promise<CompactionReport> {
+/**
+ * The compactor. Invoked by the log table's stream with the partitions whose
+ * HEAD changed (appends), it passes over just those; invoked by the schedule
+ * (an EventBridge rule in AWS, a timer in the local stack), it sweeps every
+ * partition. So an idle log invokes it only for the sweep (docs/design.md).
+ */
+export async function handler(event?: DynamoDBStreamEvent | Record<string, unknown>): Promise<CompactionReport> {
   const started = Date.now();
+  const partitions = changedPartitionKeys(event);
   try {
-    const report = await compactor.runOnce();
+    const report = partitions ? await compactor.runFor(partitions) : await compactor.runOnce();
     if (report.segmentsWritten + report.offsetsExpired + report.topicsPurged > 0) logger.info('compaction run', { ...report });
-    // The heartbeat of the compactor-lag alarm: only a finished run counts.
     metrics.add('compactorRuns', 1);
+    // The heartbeat of the compactor-lag alarm: only a finished sweep counts.
+    if (!partitions) metrics.add('compactorSweeps', 1);
     metrics.add('compactorBatchesRolled', report.batchesRolled);
     metrics.add('compactorDuration', Date.now() - started);
     return report;

@@ -27,8 +27,10 @@ export const BROOK_METRICS = {
   commits: { name: 'Commits', unit: MetricUnit.Count },
   /** Membership changes that start a rebalance: joins and leaves. */
   rebalances: { name: 'Rebalances', unit: MetricUnit.Count },
-  /** Finished compactor runs: the heartbeat the compactor-lag alarm watches. */
+  /** Finished compactor runs, triggered by appends or by the schedule. */
   compactorRuns: { name: 'CompactorRuns', unit: MetricUnit.Count },
+  /** Finished scheduled sweeps over every partition: the heartbeat the compactor-lag alarm watches. */
+  compactorSweeps: { name: 'CompactorSweeps', unit: MetricUnit.Count },
   /** Batches the compactor rolled into segments. */
   compactorBatchesRolled: { name: 'CompactorBatchesRolled', unit: MetricUnit.Count },
   /** How long a compactor run took. */

@@ -94,7 +94,22 @@ export class Compactor {
   }
 
   /** One pass over every topic and every deleted topic. */
+  /** A sweep: every partition of every topic, and the purge of deleted topics (the schedule). */
   async runOnce(): Promise<CompactionReport> {
+    return this.run(() => true);
+  }
+
+  /**
+   * A pass over the partitions named by their log keys (`<topicId>#<partition>`,
+   * as the log table's stream reports changed HEAD items), and the purge of
+   * deleted topics: what an append triggers, so that an idle log costs nothing.
+   */
+  async runFor(partitionKeys: Iterable<string>): Promise<CompactionReport> {
+    const wanted = new Set(partitionKeys);
+    return this.run((topic, partition) => wanted.has(logPartitionKey(topic.topicId, partition)));
+  }
+
+  private async run(includes: (topic: Topic, partition: number) => boolean): Promise<CompactionReport> {
     const report: CompactionReport = { segmentsWritten: 0, recordsCompacted: 0, batchesRolled: 0, offsetsExpired: 0, topicsPurged: 0 };
     for (const item of await this.scanTopicsTable()) {
       if (item.pk.startsWith(DELETED_TOPIC_PREFIX)) {
@@ -105,6 +120,7 @@ export class Compactor {
       if (item.pk.startsWith('#')) continue;
       const topic = item as unknown as Topic;
       for (let partition = 0; partition < topic.partitions; partition++) {
+        if (!includes(topic, partition)) continue;
         try {
           await this.processPartition(topic, partition, report);
         } catch (error) {

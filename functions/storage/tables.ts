@@ -16,13 +16,15 @@ export interface TableLayout {
   /** Attribute DynamoDB TTL reads (epoch seconds). Only garbage collection: liveness never depends on it. */
   readonly timeToLiveAttribute?: string;
   readonly globalSecondaryIndexes?: readonly { readonly indexName: string; readonly partitionKey: KeyAttribute }[];
+  /** A DynamoDB stream of the item keys that change (in AWS): what triggers the compactor. */
+  readonly streamKeys?: boolean;
 }
 
 export type TableName = 'log' | 'topics' | 'groups' | 'keys';
 
 export const TABLE_LAYOUTS: Readonly<Record<TableName, TableLayout>> = {
   /** Partition logs: `pk = <topicId>#<partition>`, `sk` = base offset of a batch (the head item sits at -1). */
-  log: { partitionKey: { name: 'pk', type: 'S' }, sortKey: { name: 'sk', type: 'N' } },
+  log: { partitionKey: { name: 'pk', type: 'S' }, sortKey: { name: 'sk', type: 'N' }, streamKeys: true },
   /** Topic registry: `pk = <topic name>`; `#deleted#<topicId>` marks a deleted topic's data for clean-up. */
   topics: { partitionKey: { name: 'pk', type: 'S' } },
   /** Consumer groups: members (leases), assignment and committed offsets under `pk = <group>`. */

@@ -1,5 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { FilterCriteria, FilterRule, StartingPosition } from 'aws-cdk-lib/aws-lambda';
+import { DynamoEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -9,6 +11,7 @@ import type { TableName } from '../../functions/storage/tables.js';
 import { COMPACTOR_ACCESS } from '../functionAccess.js';
 import { BrookFunction } from './BrookFunction.js';
 import type { FunctionStageSettings } from './defaults.js';
+import { HEAD_SORT_KEY } from '../../functions/log/partitionHead.js';
 import { grantDataAccess } from './grants.js';
 
 export interface BrookCompactorProps {
@@ -16,17 +19,24 @@ export interface BrookCompactorProps {
   readonly environment: Readonly<Record<string, string>>;
   readonly tables: Readonly<Record<TableName, ITable>>;
   readonly bucket: IBucket;
-  /** How often it runs. @default 1 minute */
-  readonly every?: Duration;
+  /** How often it sweeps every partition (retention of idle topics, late batches). @default 1 day */
+  readonly sweepEvery?: Duration;
+  /** How long appends may gather before the stream invokes it. @default 1 minute */
+  readonly batchingWindow?: Duration;
 }
 
 /**
- * The compactor Lambda on an EventBridge schedule: tiering to S3, retention,
- * removal of deleted topics. Two runs at once are safe (docs/design.md).
+ * The compactor Lambda: tiering to S3, retention, removal of deleted topics.
+ * Appends trigger it through the log table's stream (HEAD items only, their
+ * keys, gathered for `batchingWindow`), and an EventBridge rule sweeps every
+ * partition once per `sweepEvery`. An idle log therefore costs only the sweep,
+ * where a per-minute schedule cost 43,200 runs a month. Two runs at once are
+ * safe (docs/design.md).
  */
 export class BrookCompactor extends Construct {
   readonly lambdaFunction: NodejsFunction;
   readonly schedule: Rule;
+  readonly trigger: DynamoEventSource;
 
   constructor(scope: Construct, id: string, props: BrookCompactorProps) {
     super(scope, id);
@@ -42,9 +52,19 @@ export class BrookCompactor extends Construct {
     this.lambdaFunction = lambdaFunction;
     grantDataAccess(lambdaFunction, COMPACTOR_ACCESS, props.tables, props.bucket);
     this.schedule = new Rule(this, 'Schedule', {
-      description: 'Runs the Brook compactor',
-      schedule: Schedule.rate(props.every ?? Duration.minutes(1)),
+      description: 'Brook compactor: the sweep over every partition',
+      schedule: Schedule.rate(props.sweepEvery ?? Duration.days(1)),
       targets: [new LambdaFunction(lambdaFunction, { retryAttempts: 0 })],
     });
+    // Reading a stream for a Lambda trigger is free; filtered-out records are not invocations.
+    this.trigger = new DynamoEventSource(props.tables.log, {
+      startingPosition: StartingPosition.LATEST,
+      batchSize: 10_000,
+      maxBatchingWindow: props.batchingWindow ?? Duration.minutes(1),
+      // A batch that keeps failing is dropped: the sweep passes over those partitions anyway.
+      retryAttempts: 2,
+      filters: [FilterCriteria.filter({ dynamodb: { Keys: { sk: { N: FilterRule.isEqual(String(HEAD_SORT_KEY)) } } } })],
+    });
+    lambdaFunction.addEventSource(this.trigger);
   }
 }

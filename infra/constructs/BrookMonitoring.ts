@@ -63,11 +63,12 @@ export class BrookMonitoring extends Construct {
       this.alarm(`${pascal(name)}Errors`, `${name} function failed (crash, timeout or unhandled error)`, fn.metricErrors({ period: PERIOD, statistic: 'Sum' }), 1);
       this.alarm(`${pascal(name)}Throttles`, `${name} function was throttled`, fn.metricThrottles({ period: PERIOD, statistic: 'Sum' }), LAMBDA_THROTTLES_PER_5_MINUTES);
     }
-    // Lag: no finished run for `compactorLagMinutes` (a stuck, failing or unscheduled compactor).
-    const lagPeriods = Math.max(1, Math.ceil(alarms.compactorLagMinutes / 5));
-    this.alarm('CompactorLag', `no compactor run finished in ${lagPeriods * 5} minutes`, this.brookMetric('compactorRuns', 'Sum'), 1, {
+    // Lag: no finished sweep for `compactorLagHours` (a stuck, failing or unscheduled compactor). Hourly
+    // periods: one sweep a day breaks any run of `compactorLagHours` empty hours.
+    const lagHours = Math.max(1, Math.ceil(alarms.compactorLagHours));
+    this.alarm('CompactorLag', `no compactor sweep finished in ${lagHours} hours`, this.brookMetric('compactorSweeps', 'Sum', Duration.hours(1)), 1, {
       comparisonOperator: ComparisonOperator.LESS_THAN_THRESHOLD,
-      evaluationPeriods: lagPeriods,
+      evaluationPeriods: lagHours,
       treatMissingData: TreatMissingData.BREACHING,
     });
     for (const [name, table] of Object.entries(props.tables) as [TableName, ITable][]) {
@@ -79,13 +80,13 @@ export class BrookMonitoring extends Construct {
   }
 
   /** One of Brook's own metrics (namespace `Brook`, dimension `service`). */
-  brookMetric(metric: BrookMetricName, statistic: 'Sum' | 'Average' | 'p99' = 'Sum'): Metric {
+  brookMetric(metric: BrookMetricName, statistic: 'Sum' | 'Average' | 'p99' = 'Sum', period: Duration = PERIOD): Metric {
     return new Metric({
       namespace: BROOK_METRICS_NAMESPACE,
       metricName: BROOK_METRICS[metric].name,
       dimensionsMap: { service: this.props.name },
       statistic,
-      period: PERIOD,
+      period,
     });
   }
 
@@ -156,7 +157,7 @@ export class BrookMonitoring extends Construct {
         this.brookMetric('fetchedBytes'),
       ]),
       graph('Consumer groups', [this.brookMetric('commits'), this.brookMetric('rebalances')]),
-      graph('Compactor', [this.brookMetric('compactorRuns'), this.brookMetric('compactorBatchesRolled')], [
+      graph('Compactor', [this.brookMetric('compactorRuns'), this.brookMetric('compactorSweeps'), this.brookMetric('compactorBatchesRolled')], [
         this.brookMetric('compactorDuration', 'p99'),
       ]),
     );

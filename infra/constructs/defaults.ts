@@ -4,7 +4,7 @@
  * and add only what is specific to one resource.
  */
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
-import { AttributeType, BillingMode, TableEncryption, type Attribute, type TableProps } from 'aws-cdk-lib/aws-dynamodb';
+import { AttributeType, BillingMode, StreamViewType, TableEncryption, type Attribute, type TableProps } from 'aws-cdk-lib/aws-dynamodb';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { OutputFormat, type BundlingOptions, type NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { LogGroupProps } from 'aws-cdk-lib/aws-logs';
@@ -99,6 +99,7 @@ export function tableProps(layout: TableLayout, stage: TableStageSettings): Tabl
     partitionKey: keyAttribute(layout.partitionKey),
     ...(layout.sortKey ? { sortKey: keyAttribute(layout.sortKey) } : {}),
     ...(layout.timeToLiveAttribute ? { timeToLiveAttribute: layout.timeToLiveAttribute } : {}),
+    ...(layout.streamKeys ? { stream: StreamViewType.KEYS_ONLY } : {}),
     billingMode: BillingMode.PAY_PER_REQUEST,
     ...(stage.encryptionKey
       ? { encryption: TableEncryption.CUSTOMER_MANAGED, encryptionKey: stage.encryptionKey }

@@ -11,10 +11,10 @@ describe('Construct: BrookCompactor', () => {
     const statements = statementsOfRole(synthesized, logicalId(stack, fn.role!));
     const actionsOn = (resourceId: string) => statements.filter((s) => refersTo(s.Resource, resourceId)).flatMap(actionsOf);
 
-    it('runs the compactor handler every minute from an EventBridge rule', () => {
+    it('sweeps once a day from an EventBridge rule (an idle log costs 30 runs a month)', () => {
       // Assess
       template.hasResourceProperties('AWS::Events::Rule', {
-        ScheduleExpression: 'rate(1 minute)',
+        ScheduleExpression: 'rate(1 day)',
         State: 'ENABLED',
         Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [fnId, 'Arn'] } })],
       });
@@ -23,6 +23,26 @@ describe('Construct: BrookCompactor', () => {
         Principal: 'events.amazonaws.com',
         FunctionName: { 'Fn::GetAtt': [fnId, 'Arn'] },
       });
+    });
+
+    it('is triggered by appends: the log table streams keys, filtered to HEAD items, gathered for a minute', () => {
+      const logId = logicalId(stack, stack.tables.log);
+      template.hasResourceProperties('AWS::DynamoDB::Table', { StreamSpecification: { StreamViewType: 'KEYS_ONLY' } });
+      expect(synthesized.resources[logId]!.Properties?.StreamSpecification).toEqual({ StreamViewType: 'KEYS_ONLY' });
+      for (const name of ['topics', 'groups', 'keys'] as const) {
+        expect(synthesized.resources[logicalId(stack, stack.tables[name])]!.Properties?.StreamSpecification).toBeUndefined();
+      }
+      template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+        FunctionName: { Ref: fnId },
+        EventSourceArn: { 'Fn::GetAtt': [logId, 'StreamArn'] },
+        StartingPosition: 'LATEST',
+        BatchSize: 10000,
+        MaximumBatchingWindowInSeconds: 60,
+        MaximumRetryAttempts: 2,
+        FilterCriteria: { Filters: [{ Pattern: JSON.stringify({ dynamodb: { Keys: { sk: { N: ['-1'] } } } }) }] },
+      });
+      const streamActions = statements.filter((s) => JSON.stringify(s.Resource).includes('StreamArn')).flatMap(actionsOf);
+      expect(streamActions).toEqual(expect.arrayContaining(['dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:DescribeStream']));
     });
 
     it('gives it five minutes, arm64, Node.js 22 and exactly one concurrent run', () => {

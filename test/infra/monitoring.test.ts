@@ -58,14 +58,15 @@ describe('Construct: BrookMonitoring', () => {
       expect(alarmNamed(synthesized, `${name.toLowerCase()}-throttles`)).toMatchObject({ Namespace: 'AWS/Lambda', MetricName: 'Throttles', Dimensions: dimensions });
     });
 
-    it('alarms when no compactor run finished for 15 minutes, missing data counting as lag', () => {
+    it('alarms when no daily compactor sweep finished for 25 hours, missing data counting as lag', () => {
       expect(alarmNamed(synthesized, 'compactor-lag')).toMatchObject({
         Namespace: 'Brook',
-        MetricName: BROOK_METRICS.compactorRuns.name,
+        MetricName: BROOK_METRICS.compactorSweeps.name,
         Dimensions: [{ Name: 'service', Value: `brook-${stageName}` }],
         ComparisonOperator: 'LessThanThreshold',
         Threshold: 1,
-        EvaluationPeriods: 3,
+        Period: 3600,
+        EvaluationPeriods: 25,
         TreatMissingData: 'breaching',
       });
     });
@@ -111,9 +112,9 @@ describe('Construct: BrookMonitoring', () => {
   });
 
   it('takes thresholds from the stage config', () => {
-    const custom = synthWith('prod', { alarms: { api5xxPer5Minutes: 50, compactorLagMinutes: 60 } });
+    const custom = synthWith('prod', { alarms: { api5xxPer5Minutes: 50, compactorLagHours: 49 } });
     expect(alarmNamed(custom, 'api5xx').Threshold).toBe(50);
-    expect(alarmNamed(custom, 'compactor-lag').EvaluationPeriods).toBe(12);
+    expect(alarmNamed(custom, 'compactor-lag').EvaluationPeriods).toBe(49);
     expect(alarmNamed(custom, 'api-throttles').Threshold).toBe(10);
   });
 

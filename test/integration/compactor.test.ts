@@ -116,6 +116,24 @@ describe('compactor: tiering to S3', () => {
     expect((await logItems(topic)).filter((item) => item.s)).toHaveLength(1);
   });
 
+  it('a run triggered by appends passes over just the partitions whose HEAD changed', async () => {
+    // Prepare: two partitions with batches to roll
+    const topic = await newTopic({}, 2);
+    for (const partition of [0, 1]) {
+      const records = Array.from({ length: 3 }, (_, i) => ({ value: `p${partition} r${i}`, partition }));
+      expect((await brook.call({ method: 'POST', path: `/v1/topics/${topic}/records`, body: { records } })).status).toBe(200);
+    }
+    const { topicId } = await brook.topics.get(topic);
+
+    // Act: what the log table's stream reports for an append to partition 1
+    const report = await compactor().runFor([logPartitionKey(topicId, 1)]);
+
+    // Assess
+    expect(report.batchesRolled).toBe(1);
+    expect((await logItems(topic, 1)).some((item) => item.s)).toBe(true);
+    expect((await logItems(topic, 0)).some((item) => item.s)).toBe(false);
+  });
+
   it('leaves young batches in DynamoDB', async () => {
     const topic = await newTopic();
     await produceMixed(topic, 3);
