@@ -29,7 +29,7 @@ export class BrookStack extends Stack {
   readonly api: BrookHttpApi;
   readonly adminKey: AdminKeyBootstrap;
   readonly compactor: BrookCompactor;
-  readonly monitoring: BrookMonitoring;
+  readonly monitoring: BrookMonitoring | undefined;
 
   constructor(scope: Construct, id: string, props: BrookStackProps) {
     super(scope, id, props);
@@ -60,7 +60,9 @@ export class BrookStack extends Stack {
     for (const [table, resource] of Object.entries(this.tables)) {
       output(`${table.charAt(0).toUpperCase()}${table.slice(1)}TableName`, `DynamoDB table "${table}"`, resource.tableName);
     }
-    output('DashboardUrl', 'CloudWatch dashboard of this deployment', this.monitoring.dashboardUrl);
-    output('AlarmTopicArn', 'SNS topic every alarm notifies (subscribe to it)', this.monitoring.alarmTopic.topicArn);
+    if (this.monitoring) {
+      output('DashboardUrl', 'CloudWatch dashboard of this deployment', this.monitoring.dashboardUrl);
+      output('AlarmTopicArn', 'SNS topic every alarm notifies (subscribe to it)', this.monitoring.alarmTopic.topicArn);
+    }
   }
 }

@@ -53,6 +53,8 @@ const dev: StageConfig = {
   corsAllowedOrigins: ['*'],
   auth: 'apiKey',
   tableEncryption: 'aws-managed',
+  // Nothing to pay while idle: no alarms, no dashboard (both are billed by the month).
+  monitoring: false,
   alarms: {},
 };
 

@@ -83,6 +83,13 @@ export interface BrookSettings {
    */
   readonly adminPrincipal?: string;
   /**
+   * Alarms (to an SNS topic) and a dashboard. They have monthly prices of
+   * their own whether or not anything happens (an alarm $0.10, a dashboard
+   * $3 past the account's first three), so a stage that must cost nothing
+   * when idle turns them off. @default true
+   */
+  readonly monitoring?: boolean;
+  /**
    * Reserved concurrency per function: caps what one function can do to
    * DynamoDB and keeps account concurrency for the others. Unlisted functions
    * scale freely. The compactor always has exactly 1.
@@ -115,6 +122,7 @@ export const DEFAULT_SETTINGS: ResolvedSettings = {
   throttle: { rateLimit: 1000, burstLimit: 2000 },
   corsAllowedOrigins: [],
   auth: 'apiKey',
+  monitoring: true,
   reservedConcurrency: {},
   alarms: { api5xxPer5Minutes: 5, apiThrottlesPer5Minutes: 10, compactorLagHours: 25 },
 };

@@ -51,7 +51,8 @@ export class BrookEventLog extends Construct {
   readonly api: BrookHttpApi;
   readonly compactor: BrookCompactor;
   readonly adminKey: AdminKeyBootstrap;
-  readonly monitoring: BrookMonitoring;
+  /** Alarms and dashboard; `undefined` with `monitoring: false`. */
+  readonly monitoring: BrookMonitoring | undefined;
 
   constructor(scope: Construct, id: string, props: BrookEventLogProps = {}) {
     super(scope, id);
@@ -117,13 +118,15 @@ export class BrookEventLog extends Construct {
       ...(settings.adminPrincipal !== undefined ? { adminPrincipal: settings.adminPrincipal } : {}),
     });
 
-    this.monitoring = new BrookMonitoring(this, 'Monitoring', {
-      name: settings.name,
-      alarms: settings.alarms,
-      api: this.api,
-      functions: { ...functions, compactor: this.compactor.lambdaFunction },
-      tables: this.tables,
-    });
+    this.monitoring = settings.monitoring
+      ? new BrookMonitoring(this, 'Monitoring', {
+          name: settings.name,
+          alarms: settings.alarms,
+          api: this.api,
+          functions: { ...functions, compactor: this.compactor.lambdaFunction },
+          tables: this.tables,
+        })
+      : undefined;
   }
 }
 

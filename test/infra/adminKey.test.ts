@@ -83,9 +83,8 @@ describe('Stack outputs', () => {
         'AdminKeyId',
         'AdminKeySecretArn',
         'AdminKeySecretName',
-        'AlarmTopicArn',
+        ...(stack.monitoring ? ['AlarmTopicArn', 'DashboardUrl'] : []),
         'ApiUrl',
-        'DashboardUrl',
         'GroupsTableName',
         'KeysTableName',
         'LogTableName',
@@ -95,8 +94,10 @@ describe('Stack outputs', () => {
     );
     expect(outputs.SegmentBucketName!.Value).toEqual({ Ref: logicalId(stack, stack.bucket) });
     expect(outputs.LogTableName!.Value).toEqual({ Ref: logicalId(stack, stack.tables.log) });
-    expect(outputs.AlarmTopicArn!.Value).toEqual({ Ref: logicalId(stack, stack.monitoring.alarmTopic) });
-    expect(JSON.stringify(outputs.DashboardUrl!.Value)).toContain(`#dashboards:name=brook-${stageName}`);
+    if (stack.monitoring) {
+      expect(outputs.AlarmTopicArn!.Value).toEqual({ Ref: logicalId(stack, stack.monitoring.alarmTopic) });
+      expect(JSON.stringify(outputs.DashboardUrl!.Value)).toContain(`#dashboards:name=brook-${stageName}`);
+    }
     expect(JSON.stringify(outputs.ApiUrl!.Value)).toContain(logicalId(stack, stack.api.httpApi));
     expect(outputs.AdminKeySecretArn!.Value).toEqual({ Ref: logicalId(stack, stack.adminKey.secret) });
     const values = JSON.stringify(Object.values(outputs).map((output) => output.Value));

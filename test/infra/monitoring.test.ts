@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { BROOK_METRICS } from '../../functions/http/metrics.js';
 import { FUNCTION_NAMES } from '../../functions/http/routes.js';
 import { TABLE_LAYOUTS } from '../../functions/storage/tables.js';
-import { logicalId, STAGE_NAMES, synth, synthWith, type CfnResourceJson, type Synthesized } from './synth.js';
+import { logicalId, MONITORED_STAGES, synth, synthWith, type CfnResourceJson, type Synthesized } from './synth.js';
 
 const TABLE_COUNT = Object.keys(TABLE_LAYOUTS).length;
 /** Errors and throttles per function (the HTTP ones and the compactor), API 5xx and 429, compactor lag, one per table. */
@@ -19,10 +19,17 @@ function alarmNamed(synthesized: Synthesized, suffix: string): Record<string, an
 }
 
 describe('Construct: BrookMonitoring', () => {
-  describe.each(STAGE_NAMES)('in %s', (stageName) => {
+  it('is off in dev: no alarm, dashboard or topic, so an idle dev stage pays for none', () => {
+    const { stack, template } = synth('dev');
+    expect(stack.monitoring).toBeUndefined();
+    for (const type of ['AWS::CloudWatch::Alarm', 'AWS::CloudWatch::Dashboard', 'AWS::SNS::Topic']) template.resourceCountIs(type, 0);
+    expect(MONITORED_STAGES).toEqual(['staging', 'prod']);
+  });
+
+  describe.each(MONITORED_STAGES)('in %s', (stageName) => {
     const synthesized = synth(stageName);
     const { stack, template } = synthesized;
-    const topicId = logicalId(stack, stack.monitoring.alarmTopic);
+    const topicId = logicalId(stack, stack.monitoring!.alarmTopic);
 
     it(`has ${EXPECTED_ALARMS} alarms, each notifying the alarm topic when it fires and when it clears`, () => {
       expect(alarms(synthesized)).toHaveLength(EXPECTED_ALARMS);
@@ -107,7 +114,7 @@ describe('Construct: BrookMonitoring', () => {
     template.hasResourceProperties('AWS::SNS::Subscription', {
       Protocol: 'email',
       Endpoint: 'ops@example.com',
-      TopicArn: { Ref: logicalId(stack, stack.monitoring.alarmTopic) },
+      TopicArn: { Ref: logicalId(stack, stack.monitoring!.alarmTopic) },
     });
   });
 

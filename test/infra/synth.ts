@@ -33,6 +33,8 @@ const cache = new Map<string, Synthesized>();
 
 export type StageName = 'dev' | 'staging' | 'prod';
 export const STAGE_NAMES: readonly StageName[] = ['dev', 'staging', 'prod'];
+/** The stages with alarms and a dashboard (dev has none: it costs nothing when idle). */
+export const MONITORED_STAGES: readonly StageName[] = STAGE_NAMES.filter((name) => getStageConfig(name).monitoring !== false);
 
 /** The Brook stack of a stage, synthesized once per test file. */
 export function synth(stageName: StageName): Synthesized {
