@@ -8,6 +8,9 @@
  * 3. What ingest costs per GB at 100-record batches, priced from the counted
  *    requests with AWS's public on-demand prices (us-east-1).
  *
+ * The stack reads the caller's key on every request (no key cache), as the
+ * Lambda functions do by default so that a revoke works at once.
+ *
  * Options (env): BENCH_CONCURRENCY (8), BENCH_REQUESTS (40 per worker),
  * BENCH_RECORDS (100 per request), BENCH_RECORD_BYTES (1000),
  * BENCH_INLINE_BATCH_MAX_BYTES (the stack's default), BENCH_LATENCY_SAMPLES (300).
@@ -45,7 +48,7 @@ async function timed<T>(run: () => Promise<T>): Promise<{ ms: number; counts: Re
 }
 
 const dataDir = await mkdtemp(join(tmpdir(), 'brook-bench-'));
-const stack = await startLocalStack({ port: 0, dataDir, apiKey: randomBytes(24).toString('hex'), compactIntervalMs: 0, ...(INLINE !== undefined ? { inlineBatchMaxBytes: INLINE } : {}) });
+const stack = await startLocalStack({ port: 0, dataDir, apiKey: randomBytes(24).toString('hex'), compactIntervalMs: 0, keyCacheTtlMs: 0, ...(INLINE !== undefined ? { inlineBatchMaxBytes: INLINE } : {}) });
 const headers = { authorization: `Bearer ${stack.adminKey}`, 'content-type': 'application/json' };
 const api = (path: string, init: RequestInit = {}) => fetch(`${stack.url}/v1${path}`, { ...init, headers });
 

@@ -60,6 +60,8 @@ export interface LocalStackOptions {
   readonly compactIntervalMs?: number;
   /** Batches younger than this stay in DynamoDB (`BROOK_COMPACT_MIN_AGE_MS`). @default 30000 */
   readonly compactMinAgeMs?: number;
+  /** How long handlers trust a looked-up key (`BROOK_KEY_CACHE_TTL_MS`); 0 reads it every request, as in AWS. @default 5000 */
+  readonly keyCacheTtlMs?: number;
 }
 
 export interface LocalStack {
@@ -128,6 +130,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       s3Endpoint: s3.value.endpoint,
       ...(options.inlineBatchMaxBytes !== undefined ? { inlineBatchMaxBytes: options.inlineBatchMaxBytes } : {}),
       compactMinAgeMs: options.compactMinAgeMs ?? LOCAL_COMPACT_MIN_AGE_MS,
+      ...(options.keyCacheTtlMs !== undefined ? { keyCacheTtlMs: options.keyCacheTtlMs } : {}),
     });
     await Promise.all([ensureTables(config), ensureBucket(config)]);
     applyHandlerEnvironment(config);
