@@ -50,11 +50,10 @@ export class BrookStack extends Stack {
       new CfnOutput(this, outputId, { description, value });
     output('ApiUrl', 'Base URL of the Brook HTTP API', this.api.url);
     output(
-      'AdminKeySecretArn',
-      'Secret holding the admin API key (aws secretsmanager get-secret-value --secret-id <arn> --query SecretString)',
-      this.adminKey.secret.secretArn,
+      'AdminKeyParameterName',
+      'SSM SecureString holding the admin API key (aws ssm get-parameter --name <name> --with-decryption --query Parameter.Value --output text)',
+      this.adminKey.parameterName,
     );
-    output('AdminKeySecretName', 'Name of the secret holding the admin API key', this.adminKey.secret.secretName);
     output('AdminKeyId', 'Public id of the admin API key', this.adminKey.keyId);
     output('SegmentBucketName', 'S3 bucket of log segments and large batches', this.bucket.bucketName);
     for (const [table, resource] of Object.entries(this.tables)) {

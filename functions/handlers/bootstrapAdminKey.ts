@@ -1,6 +1,7 @@
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { DeleteParameterCommand, GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { CdkCustomResourceResponse, CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { ApiKeyStore } from '../auth/ApiKeyStore.js';
+import { newSecret } from '../auth/secrets.js';
 import { loadConfig } from '../config.js';
 import { defaultLogger, type Logger } from '../http/logger.js';
 import { createDocumentClient } from '../storage/clients.js';
@@ -8,8 +9,10 @@ import { createDocumentClient } from '../storage/clients.js';
 /** What the stack passes to the custom resource (`infra/constructs/AdminKeyBootstrap.ts`). */
 export interface AdminKeyProperties {
   ServiceToken: string;
-  /** ARN or name of the Secrets Manager secret holding the admin key. */
-  SecretId: string;
+  /** Name of the SSM SecureString parameter that holds the admin key (made here when missing). */
+  ParameterName: string;
+  /** `'true'`: delete the parameter with the stack (a stage whose data goes with it). */
+  DeleteParameterOnDelete?: string;
   /** Only there so that a new keys table re-runs the bootstrap; the table comes from `BROOK_KEYS_TABLE`. */
   KeysTableName?: string;
   /**
@@ -20,17 +23,27 @@ export interface AdminKeyProperties {
   AdminPrincipal?: string;
 }
 
-/** Readable in the template with `Fn::GetAtt`. Ids are public; the secret never leaves Secrets Manager. */
+/** Readable in the template with `Fn::GetAtt`. Ids are public; the key itself never leaves the parameter. */
 export interface AdminKeyData {
   KeyId: string;
 }
 
-/** Shorter secrets are refused: an admin key must not be guessable. */
+/** Shorter keys are refused: an admin key must not be guessable. */
 export const MIN_ADMIN_SECRET_LENGTH = 32;
 
+/** Where the admin key is kept: an SSM SecureString (free, unlike a Secrets Manager secret's monthly price). */
+export interface AdminKeyParameter {
+  /** The key in the parameter, or `undefined` when there is no such parameter. */
+  read(name: string): Promise<string | undefined>;
+  /** Writes a new parameter; `false` when one already exists (another run made it). */
+  create(name: string, value: string): Promise<boolean>;
+  delete(name: string): Promise<void>;
+}
+
 export interface BootstrapDependencies {
-  readSecret(secretId: string): Promise<string>;
+  parameter: AdminKeyParameter;
   ensureAdminKey(secret: string, principal?: string): Promise<{ keyId: string }>;
+  newSecret(): string;
   logger: Logger;
 }
 
@@ -40,43 +53,92 @@ export type BootstrapHandler = (
 
 /**
  * The `onEvent` handler of the admin-key custom resource (CDK `Provider`
- * framework): on Create and Update it reads the secret and registers it as an
- * admin key (idempotent: the same secret keeps its key id, which becomes the
- * physical id). Delete does nothing, so the admin is never locked out by a
- * replacement. The secret is never logged nor returned.
+ * framework). On Create and Update it reads the admin key from its SSM
+ * parameter, making the key and the parameter the first time, and registers
+ * it as an admin key (idempotent: the same key keeps its key id, which becomes
+ * the physical id). On Delete the key stays registered, so a replaced resource
+ * never locks the admin out; the parameter goes only with a stage that deletes
+ * its data. The key is never logged nor returned.
  */
 export function createBootstrapHandler(dependencies: () => BootstrapDependencies): BootstrapHandler {
   let deps: BootstrapDependencies | undefined;
   return async (event) => {
     deps ??= dependencies();
+    const name = event.ResourceProperties.ParameterName;
     if (event.RequestType === 'Delete') {
+      if (event.ResourceProperties.DeleteParameterOnDelete === 'true' && name) await deps.parameter.delete(name);
       deps.logger.info('admin key left in place', { requestType: event.RequestType, keyId: event.PhysicalResourceId });
       return { PhysicalResourceId: event.PhysicalResourceId };
     }
-    const secretId = event.ResourceProperties.SecretId;
-    if (!secretId) throw new Error('the SecretId property is required');
-    const secret = await deps.readSecret(secretId);
+    if (!name) throw new Error('the ParameterName property is required');
+    const secret = await adminSecret(deps, name);
     if (secret.length < MIN_ADMIN_SECRET_LENGTH) {
-      throw new Error(`the admin key in ${secretId} is shorter than ${MIN_ADMIN_SECRET_LENGTH} characters`);
+      throw new Error(`the admin key in ${name} is shorter than ${MIN_ADMIN_SECRET_LENGTH} characters`);
     }
     const principal = event.ResourceProperties.AdminPrincipal;
     const { keyId } = await (principal ? deps.ensureAdminKey(secret, principal) : deps.ensureAdminKey(secret));
-    deps.logger.info('admin key registered', { requestType: event.RequestType, keyId });
+    deps.logger.info('admin key registered', { requestType: event.RequestType, keyId, parameter: name });
     return { PhysicalResourceId: keyId, Data: { KeyId: keyId } };
+  };
+}
+
+/** The key in the parameter, made (once, whatever runs race) when there is none. */
+async function adminSecret(deps: BootstrapDependencies, name: string): Promise<string> {
+  const existing = await deps.parameter.read(name);
+  if (existing !== undefined) return existing;
+  const made = deps.newSecret();
+  if (await deps.parameter.create(name, made)) return made;
+  const winner = await deps.parameter.read(name);
+  if (winner === undefined) throw new Error(`the admin key parameter ${name} exists but cannot be read`);
+  return winner;
+}
+
+function ssmParameter(ssm: SSMClient): AdminKeyParameter {
+  const named = (error: unknown, name: string) => (error as { name?: string } | undefined)?.name === name;
+  return {
+    async read(name) {
+      try {
+        const { Parameter } = await ssm.send(new GetParameterCommand({ Name: name, WithDecryption: true }));
+        return Parameter?.Value;
+      } catch (error) {
+        if (named(error, 'ParameterNotFound')) return undefined;
+        throw error;
+      }
+    },
+    async create(name, value) {
+      try {
+        await ssm.send(
+          new PutParameterCommand({
+            Name: name,
+            Value: value,
+            Type: 'SecureString',
+            Overwrite: false,
+            Description: 'Brook admin API key: send it as "Authorization: Bearer <key>"',
+          }),
+        );
+        return true;
+      } catch (error) {
+        if (named(error, 'ParameterAlreadyExists')) return false;
+        throw error;
+      }
+    },
+    async delete(name) {
+      try {
+        await ssm.send(new DeleteParameterCommand({ Name: name }));
+      } catch (error) {
+        if (!named(error, 'ParameterNotFound')) throw error;
+      }
+    },
   };
 }
 
 function defaultDependencies(): BootstrapDependencies {
   const config = loadConfig();
   const keys = new ApiKeyStore(createDocumentClient(config), config.tables.keys);
-  const secrets = new SecretsManagerClient({ region: config.region });
   return {
-    async readSecret(secretId) {
-      const { SecretString } = await secrets.send(new GetSecretValueCommand({ SecretId: secretId }));
-      if (!SecretString) throw new Error(`secret ${secretId} has no string value`);
-      return SecretString;
-    },
+    parameter: ssmParameter(new SSMClient({ region: config.region })),
     ensureAdminKey: (secret, principal) => keys.ensureAdminKey(secret, principal),
+    newSecret,
     logger: defaultLogger(),
   };
 }

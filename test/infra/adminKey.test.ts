@@ -8,14 +8,12 @@ describe('Construct: AdminKeyBootstrap', () => {
   const { stack, template, resources } = synthesized;
   const handler = stack.adminKey.handler.lambdaFunction;
   const handlerId = logicalId(stack, handler);
-  const secretId = logicalId(stack, stack.adminKey.secret);
 
-  it('generates the admin key in Secrets Manager, never in the template', () => {
-    template.resourceCountIs('AWS::SecretsManager::Secret', 1);
-    template.hasResourceProperties('AWS::SecretsManager::Secret', {
-      GenerateSecretString: { ExcludePunctuation: true, PasswordLength: 48 },
-      SecretString: Match.absent(),
-    });
+  it('keeps the admin key in an SSM SecureString the bootstrap makes: no Secrets Manager secret, no key in the template', () => {
+    template.resourceCountIs('AWS::SecretsManager::Secret', 0);
+    template.resourceCountIs('AWS::SSM::Parameter', 0); // CloudFormation cannot write a SecureString
+    expect(stack.adminKey.parameterName).toBe('/brook-dev/admin-key');
+    expect(JSON.stringify(template.toJSON())).not.toMatch(/brook_[A-Za-z0-9_-]{43}/);
   });
 
   it('registers the key through a custom resource backed by the bootstrap function', () => {
@@ -27,14 +25,14 @@ describe('Construct: AdminKeyBootstrap', () => {
     const framework = resources[serviceToken['Fn::GetAtt'][0]]!;
 
     // Assess
-    expect(resource?.Properties?.SecretId).toEqual({ Ref: secretId });
+    expect(resource?.Properties).toMatchObject({ ParameterName: '/brook-dev/admin-key', DeleteParameterOnDelete: 'true' }); // dev: DESTROY
     expect(framework.Type).toBe('AWS::Lambda::Function');
     expect(framework.Properties?.Environment.Variables.USER_ON_EVENT_FUNCTION_ARN).toEqual({
       'Fn::GetAtt': [handlerId, 'Arn'],
     });
   });
 
-  it('lets the bootstrap function read the secret and get/put/update keys items, nothing more', () => {
+  it('lets the bootstrap function get, put and delete its one parameter and get/put/update keys items, nothing more', () => {
     // Prepare
     const statements = statementsOfRole(synthesized, logicalId(stack, handler.role!));
     const keysId = logicalId(stack, stack.tables.keys);
@@ -42,7 +40,10 @@ describe('Construct: AdminKeyBootstrap', () => {
 
     // Assess
     const actionsOn = (id: string) => statements.filter((s) => refersTo(s.Resource, id)).flatMap(actionsOf);
-    expect(actionsOn(secretId)).toContain('secretsmanager:GetSecretValue');
+    const ssm = statements.filter((s) => actionsOf(s).some((action) => action.startsWith('ssm:')));
+    expect(ssm.flatMap(actionsOf).sort()).toEqual(['ssm:DeleteParameter', 'ssm:GetParameter', 'ssm:PutParameter']);
+    expect(JSON.stringify(ssm.map((s) => s.Resource))).toContain(':parameter/brook-dev/admin-key');
+    expect(JSON.stringify(ssm.map((s) => s.Resource))).not.toContain('*');
     expect(actionsOn(keysId).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
     expect(statements.flatMap(actionsOf).filter((action) => action.startsWith('kms:'))).toEqual([]); // dev: AWS-managed table keys
     for (const name of otherTables) expect(actionsOn(logicalId(stack, stack.tables[name]))).toEqual([]);
@@ -57,6 +58,12 @@ describe('Construct: AdminKeyBootstrap (prod, IAM)', () => {
     const statements = statementsOfRole(synthesized, logicalId(stack, stack.adminKey.handler.lambdaFunction.role!));
     const kmsActions = statements.flatMap(actionsOf).filter((action) => action.startsWith('kms:'));
     expect(kmsActions).toEqual(expect.arrayContaining(['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey*']));
+  });
+
+  it('keeps the parameter when the stack goes in prod (RETAIN), as it keeps the data', () => {
+    const { resources } = synth('prod');
+    const [resource] = Object.values(resources).filter((r) => r.Type === 'Custom::BrookAdminKey');
+    expect(resource?.Properties).toMatchObject({ ParameterName: '/brook-prod/admin-key', DeleteParameterOnDelete: 'false' });
   });
 
   it('names the IAM admin role as the admin key principal, and refuses auth "iam" without one', () => {
@@ -81,8 +88,7 @@ describe('Stack outputs', () => {
     expect(Object.keys(outputs).sort()).toEqual(
       [
         'AdminKeyId',
-        'AdminKeySecretArn',
-        'AdminKeySecretName',
+        'AdminKeyParameterName',
         ...(stack.monitoring ? ['AlarmTopicArn', 'DashboardUrl'] : []),
         'ApiUrl',
         'GroupsTableName',
@@ -99,8 +105,8 @@ describe('Stack outputs', () => {
       expect(JSON.stringify(outputs.DashboardUrl!.Value)).toContain(`#dashboards:name=brook-${stageName}`);
     }
     expect(JSON.stringify(outputs.ApiUrl!.Value)).toContain(logicalId(stack, stack.api.httpApi));
-    expect(outputs.AdminKeySecretArn!.Value).toEqual({ Ref: logicalId(stack, stack.adminKey.secret) });
+    expect(outputs.AdminKeyParameterName!.Value).toBe(`/brook-${stageName}/admin-key`);
     const values = JSON.stringify(Object.values(outputs).map((output) => output.Value));
-    expect(values).not.toMatch(/resolve:secretsmanager|SecretString/);
+    expect(values).not.toMatch(/resolve:secretsmanager|resolve:ssm-secure|brook_[A-Za-z0-9_-]{43}/);
   });
 });

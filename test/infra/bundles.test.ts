@@ -7,21 +7,21 @@ import { BUNDLE_BUDGET, BUNDLING_DEFAULTS } from '../../infra/constructs/default
 /** Strings only a client's own code contains: its protocol's service target or an operation only it has. */
 const DYNAMODB_MARKER = 'DynamoDB_20120810';
 const S3_MARKER = 'ListObjectsV2';
-const SECRETS_MARKER = 'secretsmanager';
+const SSM_MARKER = 'AmazonSSM';
 /** What the default credential chain would bring (SSO, STS web identity, INI profiles). */
 const CREDENTIAL_CHAIN_MARKERS = ['SSOClient', 'AssumeRoleWithWebIdentity', 'credential_process'];
 
 /** Which SDK clients each handler may carry: the ones it calls, nothing else. */
-const CLIENTS: Record<string, { dynamodb: boolean; s3: boolean; secrets: boolean }> = {
-  health: { dynamodb: false, s3: false, secrets: false },
-  fallback: { dynamodb: false, s3: false, secrets: false },
-  topics: { dynamodb: true, s3: false, secrets: false },
-  keys: { dynamodb: true, s3: false, secrets: false },
-  produce: { dynamodb: true, s3: true, secrets: false },
-  fetch: { dynamodb: true, s3: true, secrets: false },
-  groups: { dynamodb: true, s3: true, secrets: false },
-  compactor: { dynamodb: true, s3: true, secrets: false },
-  bootstrapAdminKey: { dynamodb: true, s3: false, secrets: true },
+const CLIENTS: Record<string, { dynamodb: boolean; s3: boolean; ssm: boolean }> = {
+  health: { dynamodb: false, s3: false, ssm: false },
+  fallback: { dynamodb: false, s3: false, ssm: false },
+  topics: { dynamodb: true, s3: false, ssm: false },
+  keys: { dynamodb: true, s3: false, ssm: false },
+  produce: { dynamodb: true, s3: true, ssm: false },
+  fetch: { dynamodb: true, s3: true, ssm: false },
+  groups: { dynamodb: true, s3: true, ssm: false },
+  compactor: { dynamodb: true, s3: true, ssm: false },
+  bootstrapAdminKey: { dynamodb: true, s3: false, ssm: true },
 };
 
 describe('Lambda bundles (BUNDLING_DEFAULTS, as NodejsFunction builds them)', () => {
@@ -53,7 +53,7 @@ describe('Lambda bundles (BUNDLING_DEFAULTS, as NodejsFunction builds them)', ()
     const expected = CLIENTS[handler]!;
     expect(text.includes(DYNAMODB_MARKER), 'DynamoDB').toBe(expected.dynamodb);
     expect(text.includes(S3_MARKER), 'S3').toBe(expected.s3);
-    expect(text.includes(SECRETS_MARKER), 'Secrets Manager').toBe(expected.secrets);
+    expect(text.includes(SSM_MARKER), 'SSM').toBe(expected.ssm);
     for (const marker of CREDENTIAL_CHAIN_MARKERS) expect(text.includes(marker), marker).toBe(false);
     expect(text).not.toMatch(/from\s*"@aws-sdk\//);
   });
