@@ -28,8 +28,9 @@ export type BrookEventLogProps = BrookSettings;
 /**
  * One complete Brook: DynamoDB tables, the segment bucket, one Lambda per
  * handler with least-privilege grants (`FUNCTION_ACCESS`), the HTTP API, the
- * scheduled compactor, the admin key in Secrets Manager, alarms to an SNS
- * topic and a dashboard. Embed it in any stack:
+ * compactor (run by appends through the log table's stream, and a daily
+ * sweep), the admin key in an SSM SecureString, and (with `monitoring`)
+ * alarms to an SNS topic and a dashboard. Embed it in any stack:
  *
  * ```ts
  * const brook = new BrookEventLog(this, 'Brook', { name: 'events', alarms: { email: 'ops@example.com' } });
