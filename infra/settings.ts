@@ -2,7 +2,7 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { FunctionName } from '../functions/http/routes.js';
 
-/** The functions whose concurrency a deployment may reserve: any HTTP function (the compactor always has 1). */
+/** The functions whose concurrency a deployment may reserve: any HTTP function (the compactor has none: runs at once are safe). */
 export type ConcurrencyLimitedFunction = FunctionName;
 
 /** What the CloudWatch alarms watch for, and who hears about it. */
@@ -16,7 +16,7 @@ export interface AlarmSettings {
   readonly api5xxPer5Minutes?: number;
   /** Throttled API requests (429s) within 5 minutes that fire the alarm. @default 10 */
   readonly apiThrottlesPer5Minutes?: number;
-  /** Hours without a finished compactor sweep (daily) before the lag alarm fires (1..168). @default 25 */
+  /** Hours without a finished compactor sweep (daily) before the lag alarm fires (24..168). @default 25 */
   readonly compactorLagHours?: number;
 }
 
@@ -92,7 +92,7 @@ export interface BrookSettings {
   /**
    * Reserved concurrency per function: caps what one function can do to
    * DynamoDB and keeps account concurrency for the others. Unlisted functions
-   * scale freely. The compactor always has exactly 1.
+   * scale freely. The compactor is never capped (a stream poller per shard, runs at once are safe).
    * @default {} (none reserved)
    */
   readonly reservedConcurrency?: Readonly<Partial<Record<ConcurrencyLimitedFunction, number>>>;

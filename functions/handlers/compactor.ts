@@ -32,8 +32,10 @@ export async function handler(event?: DynamoDBStreamEvent | Record<string, unkno
     const report = partitions ? await compactor.runFor(partitions) : await compactor.runOnce();
     if (report.segmentsWritten + report.offsetsExpired + report.topicsPurged > 0) logger.info('compaction run', { ...report });
     metrics.add('compactorRuns', 1);
-    // The heartbeat of the compactor-lag alarm: only a finished sweep counts.
-    if (!partitions) metrics.add('compactorSweeps', 1);
+    metrics.add('compactorFailures', report.failures);
+    // The heartbeat of the compactor-lag alarm: only a sweep that finished every partition counts,
+    // so a partition that keeps failing surfaces as lag.
+    if (!partitions && report.failures === 0) metrics.add('compactorSweeps', 1);
     metrics.add('compactorBatchesRolled', report.batchesRolled);
     metrics.add('compactorDuration', Date.now() - started);
     return report;

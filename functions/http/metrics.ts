@@ -29,8 +29,10 @@ export const BROOK_METRICS = {
   rebalances: { name: 'Rebalances', unit: MetricUnit.Count },
   /** Finished compactor runs, triggered by appends or by the schedule. */
   compactorRuns: { name: 'CompactorRuns', unit: MetricUnit.Count },
-  /** Finished scheduled sweeps over every partition: the heartbeat the compactor-lag alarm watches. */
+  /** Scheduled sweeps that finished every partition: the heartbeat the compactor-lag alarm watches. */
   compactorSweeps: { name: 'CompactorSweeps', unit: MetricUnit.Count },
+  /** Partitions (or deleted topics) whose compaction pass failed and waits for a later run. */
+  compactorFailures: { name: 'CompactorFailures', unit: MetricUnit.Count },
   /** Batches the compactor rolled into segments. */
   compactorBatchesRolled: { name: 'CompactorBatchesRolled', unit: MetricUnit.Count },
   /** How long a compactor run took. */

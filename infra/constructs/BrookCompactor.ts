@@ -2,6 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { FilterCriteria, FilterRule, StartingPosition } from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { InvocationType, Trigger } from 'aws-cdk-lib/triggers';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -37,6 +38,8 @@ export class BrookCompactor extends Construct {
   readonly lambdaFunction: NodejsFunction;
   readonly schedule: Rule;
   readonly trigger: DynamoEventSource;
+  /** A sweep right after each deploy that changes the function, so the lag alarm has its heartbeat from the start. */
+  readonly firstSweep: Trigger;
 
   constructor(scope: Construct, id: string, props: BrookCompactorProps) {
     super(scope, id);
@@ -46,8 +49,8 @@ export class BrookCompactor extends Construct {
       stage: props.stage,
       environment: props.environment,
       timeout: Duration.minutes(5),
-      // One run at a time: two are safe, but they would only double the DynamoDB and S3 load.
-      reservedConcurrentExecutions: 1,
+      // No reserved concurrency: the stream has a poller per shard, and runs at once are safe (they race
+      // only on conditional writes); a cap of 1 would throttle overlapping shards and the sweep.
     });
     this.lambdaFunction = lambdaFunction;
     grantDataAccess(lambdaFunction, COMPACTOR_ACCESS, props.tables, props.bucket);
@@ -66,5 +69,10 @@ export class BrookCompactor extends Construct {
       filters: [FilterCriteria.filter({ dynamodb: { Keys: { sk: { N: FilterRule.isEqual(String(HEAD_SORT_KEY)) } } } })],
     });
     lambdaFunction.addEventSource(this.trigger);
+    this.firstSweep = new Trigger(this, 'FirstSweep', {
+      handler: lambdaFunction,
+      invocationType: InvocationType.EVENT, // the deploy does not wait for it
+      executeOnHandlerChange: true,
+    });
   }
 }

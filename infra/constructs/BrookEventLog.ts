@@ -144,6 +144,11 @@ function checkSettings(settings: ResolvedSettings): void {
   for (const [name, value] of Object.entries(settings.reservedConcurrency)) {
     if (!Number.isInteger(value) || value! < 1) throw new Error(`BrookEventLog: reservedConcurrency.${name} must be a positive integer`);
   }
+  const lag = settings.alarms.compactorLagHours;
+  if (!(Number.isInteger(lag) && lag >= 24 && lag <= 168)) {
+    // The sweep runs once a day: a shorter bound would keep the alarm firing; CloudWatch allows at most 7 days.
+    throw new Error('BrookEventLog: alarms.compactorLagHours must be a whole number of hours from 24 to 168');
+  }
   if (settings.auth === 'iam' && !/^arn:aws[a-z-]*:iam::\d{12}:role\/.+/.test(settings.adminPrincipal ?? '')) {
     // Bearer keys never pass the IAM authorizer: without an IAM admin nobody could create keys or grants.
     throw new Error("BrookEventLog: auth 'iam' needs adminPrincipal, the ARN of the IAM role that administers the stage");

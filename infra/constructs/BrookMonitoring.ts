@@ -157,7 +157,7 @@ export class BrookMonitoring extends Construct {
         this.brookMetric('fetchedBytes'),
       ]),
       graph('Consumer groups', [this.brookMetric('commits'), this.brookMetric('rebalances')]),
-      graph('Compactor', [this.brookMetric('compactorRuns'), this.brookMetric('compactorSweeps'), this.brookMetric('compactorBatchesRolled')], [
+      graph('Compactor', [this.brookMetric('compactorRuns'), this.brookMetric('compactorSweeps'), this.brookMetric('compactorFailures'), this.brookMetric('compactorBatchesRolled')], [
         this.brookMetric('compactorDuration', 'p99'),
       ]),
     );

@@ -45,13 +45,16 @@ describe('Construct: BrookCompactor', () => {
       expect(streamActions).toEqual(expect.arrayContaining(['dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:DescribeStream']));
     });
 
-    it('gives it five minutes, arm64, Node.js 22 and exactly one concurrent run', () => {
-      expect(synthesized.resources[fnId]!.Properties).toMatchObject({
-        Timeout: 300,
-        Runtime: 'nodejs22.x',
-        Architectures: ['arm64'],
-        ReservedConcurrentExecutions: 1,
-      });
+    it('gives it five minutes, arm64 and Node.js 22, with no concurrency cap (a stream poller per shard must not throttle)', () => {
+      expect(synthesized.resources[fnId]!.Properties).toMatchObject({ Timeout: 300, Runtime: 'nodejs22.x', Architectures: ['arm64'] });
+      expect(synthesized.resources[fnId]!.Properties?.ReservedConcurrentExecutions).toBeUndefined();
+    });
+
+    it('sweeps once right after a deploy that changes it (asynchronously), so the lag alarm has a heartbeat from the start', () => {
+      const triggers = Object.values(synthesized.resources).filter((r) => r.Type === 'Custom::Trigger');
+      expect(triggers).toHaveLength(1);
+      expect(triggers[0]!.Properties).toMatchObject({ InvocationType: 'Event' });
+      expect(JSON.stringify(triggers[0]!.Properties?.HandlerArn)).toContain('CompactorFunctionCurrentVersion'); // the compactor's version: a changed function sweeps again
     });
 
     it('lets it write the log and the topics table, and delete in the bucket, but not read keys or groups', () => {

@@ -118,6 +118,11 @@ describe('Construct: BrookMonitoring', () => {
     });
   });
 
+  it('refuses a compactor lag bound the daily sweep cannot meet, or CloudWatch cannot evaluate', () => {
+    expect(() => synthWith('prod', { alarms: { compactorLagHours: 12 } })).toThrow(/compactorLagHours/);
+    expect(() => synthWith('prod', { alarms: { compactorLagHours: 169 } })).toThrow(/compactorLagHours/);
+  });
+
   it('takes thresholds from the stage config', () => {
     const custom = synthWith('prod', { alarms: { api5xxPer5Minutes: 50, compactorLagHours: 49 } });
     expect(alarmNamed(custom, 'api5xx').Threshold).toBe(50);

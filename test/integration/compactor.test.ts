@@ -134,6 +134,34 @@ describe('compactor: tiering to S3', () => {
     expect((await logItems(topic, 0)).some((item) => item.s)).toBe(false);
   });
 
+  it('a partition whose pass fails is counted and does not stop the others', async () => {
+    // Prepare: two partitions with batches to roll; the first segment write of the run fails
+    const topic = await newTopic({}, 2);
+    for (const partition of [0, 1]) {
+      const records = Array.from({ length: 3 }, (_, i) => ({ value: `p${partition} r${i}`, partition }));
+      expect((await brook.call({ method: 'POST', path: `/v1/topics/${topic}/records`, body: { records } })).status).toBe(200);
+    }
+    const { topicId } = await brook.topics.get(topic);
+    let failed = false;
+    const failingOnce = compactor({
+      afterStep: (step) => {
+        if (step === 'segment-written' && !failed) {
+          failed = true;
+          throw new InjectedCrash('S3 said no');
+        }
+      },
+    });
+
+    // Act
+    const report = await failingOnce.runFor([logPartitionKey(topicId, 0), logPartitionKey(topicId, 1)]);
+
+    // Assess: one failure, the other partition rolled, and the failed one rolls on the next run
+    expect(report).toMatchObject({ failures: 1, batchesRolled: 1 });
+    const report2 = await compactor().runFor([logPartitionKey(topicId, 0), logPartitionKey(topicId, 1)]);
+    expect(report2).toMatchObject({ failures: 0, batchesRolled: 1 });
+    for (const partition of [0, 1]) expect((await logItems(topic, partition)).some((item) => item.s)).toBe(true);
+  });
+
   it('leaves young batches in DynamoDB', async () => {
     const topic = await newTopic();
     await produceMixed(topic, 3);
