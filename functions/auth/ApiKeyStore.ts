@@ -242,7 +242,10 @@ export class ApiKeyStore {
   async ensureAdminKey(secret: string, principal = 'admin'): Promise<{ keyId: string }> {
     const hash = hashSecret(secret);
     const existing = await this.getItem(hash);
-    if (existing) return { keyId: existing.keyId };
+    if (existing?.principal === principal) return { keyId: existing.keyId };
+    // The deployment's admin principal changed (say, to an IAM role when a stage moves to auth 'iam'):
+    // register the same secret again for the new one, or that role would get no rights at all.
+    if (existing) await this.revokeKey(existing.keyId);
     const item: KeyItem = {
       pk: hash,
       keyId: newKeyId(),

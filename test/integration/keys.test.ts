@@ -315,6 +315,25 @@ describe('IAM callers (stage setting auth: iam)', () => {
     expect([after.status, after.body.error.code]).toEqual([403, 'FORBIDDEN']);
   });
 
+  it('moves the bootstrap admin key to an IAM role when a stage switches to auth iam (same secret, new principal)', async () => {
+    // Prepare: an admin key registered for the plain principal, as an apiKey stage's bootstrap does
+    const store = new ApiKeyStore(createDocumentClient(config), config.tables.keys);
+    const secret = `brook_${randomBytes(32).toString('base64url')}`;
+    const first = await store.ensureAdminKey(secret);
+    const role = roleArn(unique('Operators'));
+
+    // Act: the next deploy names an admin role
+    const moved = await store.ensureAdminKey(secret, role);
+    const again = await store.ensureAdminKey(secret, role);
+
+    // Assess: the role is an admin over SigV4; the key id changed once, then stays
+    expect(moved.keyId).not.toBe(first.keyId);
+    expect(again.keyId).toBe(moved.keyId);
+    const asRole = await callAsIam(keysHandler, { method: 'GET', path: '/v1/keys' }, sessionArn(role.split('/').pop()!));
+    expect(asRole.status).toBe(200);
+    expect((await store.authenticate(secret))?.principal).toBe(role);
+  });
+
   it('adds up the grants of several keys, ignores expired ones, and matches a role granted with a path', async () => {
     const role = unique('Ops');
     await createKey({ principal: `arn:aws:iam::${account}:role/team/${role}`, permissions: [{ resource: 'topic:a', operations: ['describe'] }] });
