@@ -39,10 +39,11 @@ export function latencies(): Latencies {
         : {
             avg: ms(histogram.mean),
             min: ms(histogram.minNonZeroValue),
-            p50: ms(histogram.getValueAtPercentile(50)),
-            p95: ms(histogram.getValueAtPercentile(95)),
-            p99: ms(histogram.getValueAtPercentile(99)),
-            p999: ms(histogram.getValueAtPercentile(99.9)),
+            // A percentile is the top of its HDR bucket: never report one above the largest value seen.
+            p50: ms(Math.min(histogram.getValueAtPercentile(50), histogram.maxValue)),
+            p95: ms(Math.min(histogram.getValueAtPercentile(95), histogram.maxValue)),
+            p99: ms(Math.min(histogram.getValueAtPercentile(99), histogram.maxValue)),
+            p999: ms(Math.min(histogram.getValueAtPercentile(99.9), histogram.maxValue)),
             max: ms(histogram.maxValue),
           },
   };

@@ -95,6 +95,12 @@ export interface RunOptions {
   onPartitionsRevoked?: (partitions: TopicPartitions[]) => Promise<void> | void;
   /** Partitions taken away without a chance to commit (this member's lease expired). */
   onPartitionsLost?: (partitions: TopicPartitions[]) => Promise<void> | void;
+  /**
+   * The consumer stopped for good on an error no retry can fix (a revoked or
+   * refused key, a deleted topic, ...): it has left the group. Retriable
+   * errors never end here; they are retried.
+   */
+  onCrash?: (error: unknown) => void;
 }
 
 /** An offset to commit: `offset` is the next one to read, as in Kafka. */
@@ -123,6 +129,11 @@ const untp = (key: string): [string, number] => {
   return [topic!, Number(partition)];
 };
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** An error no retry fixes: any the contract marks not retriable but a server's INTERNAL (a bug that may pass). */
+function isFatal(error: unknown): boolean {
+  return !isRetriable(error) && !(error instanceof BrookError && error.code === 'INTERNAL');
+}
 
 function toTopicPartitions(keys: Iterable<string>): TopicPartitions[] {
   const byTopic = new Map<string, number[]>();
@@ -202,10 +213,7 @@ export class Consumer {
       await this.#leave();
       return;
     }
-    this.#loop = this.#fetchLoop(options).catch((error: unknown) => {
-      console.error(`brook consumer ${this.#options.groupId} stopped:`, error);
-      this.#running = false;
-    });
+    this.#loop = this.#fetchLoop(options).catch((error: unknown) => this.#crash(error));
   }
 
   /** The partitions this member may consume now. */
@@ -253,6 +261,19 @@ export class Consumer {
       await this.#leave();
     }
     this.#assigned.clear();
+  }
+
+  /** Stops for good on an error no retry fixes: leaves the group (no commit: it may be what failed) and reports it. */
+  async #crash(error: unknown): Promise<void> {
+    if (!this.#running) return;
+    if (!this.#handlers?.onCrash) console.error(`brook consumer ${this.#options.groupId} stopped:`, error);
+    this.#running = false;
+    clearTimeout(this.#heartbeatTimer);
+    this.#wake?.abort();
+    await this.#leave();
+    this.#assigned.clear();
+    this.#revoking.clear();
+    this.#handlers?.onCrash?.(error);
   }
 
   async #leave(): Promise<void> {
@@ -400,6 +421,10 @@ export class Consumer {
         } catch {
           nextDelay = 1_000;
         }
+      } else if (isFatal(error)) {
+        this.#inHeartbeat = false;
+        void this.#crash(error);
+        return;
       } else if (!isRetriable(error)) {
         console.error(`brook consumer ${this.#options.groupId}: heartbeat failed:`, error);
       } else {
@@ -504,6 +529,7 @@ export class Consumer {
       try {
         await this.#settleAssignment();
       } catch (error) {
+        if (isFatal(error)) throw error; // a topic deleted, a key refused: no retry will do
         console.error(`brook consumer ${this.#options.groupId}: cannot find start offsets:`, error);
         await sleep(500);
         continue;
@@ -537,6 +563,7 @@ export class Consumer {
         ).body.results;
       } catch (error) {
         if (!this.#running || wake.signal.aborted) continue;
+        if (isFatal(error)) throw error;
         if (!isRetriable(error)) console.error(`brook consumer ${this.#options.groupId}: fetch failed:`, error);
         await sleep(500);
         continue;

@@ -155,8 +155,14 @@ type Emit = (topic: string, partition: number, messages: KafkaMessage[]) => Kafk
 async function consumeInGroup(brook: Brook, group: string, topic: string, fromBeginning: boolean, stopper: Stopper, emit: Emit): Promise<void> {
   const consumer = brook.consumer({ groupId: group, clientId: 'brook-cli', maxWaitTimeMs: 1_000 });
   await consumer.subscribe({ topics: [topic], fromBeginning });
+  let crash: unknown;
   try {
     await consumer.run({
+      // A refused key or a deleted topic: the SDK has left the group; end with that error, not a hang.
+      onCrash: (error) => {
+        crash = error;
+        stopper.stop('crashed');
+      },
       eachBatchAutoResolve: false,
       eachBatch: async ({ batch, resolveOffset, isRunning }) => {
         if (!isRunning()) return;
@@ -169,6 +175,7 @@ async function consumeInGroup(brook: Brook, group: string, topic: string, fromBe
   } finally {
     await consumer.disconnect(); // commits what was printed, then leaves
   }
+  if (crash !== undefined) throw crash;
 }
 
 /** No group: every partition from its start position, by offset, in one long poll per round. */

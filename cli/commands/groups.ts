@@ -151,8 +151,15 @@ export function groupsCommand(): Command {
     .action(async (name: string, options: ResetOptions & { topic?: string[]; allTopics?: boolean }, command: Command) => {
       const s = session(command);
       const admin = s.brook.admin();
-      const committedTopics = options.allTopics ? (await admin.fetchGroupOffsets(name)).map((o) => o.topic) : [];
+      // --all-topics: the topics the group committed to that still exist (offsets of a deleted topic cannot move).
+      const existing = options.allTopics ? new Set((await admin.listTopics()).map((t) => t.name)) : undefined;
+      const committedTopics = options.allTopics ? (await admin.fetchGroupOffsets(name)).map((o) => o.topic).filter((t) => existing!.has(t)) : [];
       const requests = planResets(options, committedTopics);
+      // One request per topic: dry-run them all first, so that a refusal (a member came back, a topic was
+      // deleted) stops the command before any topic is reset, rather than half-way.
+      if (requests[0]!.dryRun !== true) {
+        for (const request of requests) await admin.resetOffsets(name, { ...request, dryRun: true });
+      }
       const results: OffsetReset[] = [];
       for (const request of requests) results.push(...(await admin.resetOffsets(name, request)));
       const dryRun = requests[0]!.dryRun === true;

@@ -273,6 +273,35 @@ describe('Class: Consumer (failures)', () => {
     expect((await brook.admin().fetchGroupOffsets(groupId)).map((o) => o.offset)).toEqual([5]);
   }, 30_000);
 
+  it('stops for good on an error no retry fixes (its key revoked), tries to leave, and reports it through onCrash', async () => {
+    // Prepare: a key that may read the topic and the group
+    const { topic, groupId } = names('crash-hook');
+    await brook.admin().createTopic({ name: topic, partitions: 1 });
+    const key = await brook.admin().createKey({
+      principal: 'short-lived-app',
+      permissions: [
+        { resource: `topic:${topic}`, operations: ['read'] },
+        { resource: `group:${groupId}`, operations: ['read'] },
+      ],
+    });
+    const app = new Brook({ url: stack.url, apiKey: key.secret, retry: FAST_RETRY });
+    const consumer = app.consumer({ groupId, sessionTimeoutMs: SESSION_TIMEOUT_MS, maxWaitTimeMs: 100 });
+    let crash: unknown;
+    await consumer.subscribe({ topic });
+    await consumer.run({ eachMessage: async () => {}, onCrash: (error) => void (crash = error) });
+    await until(() => owned(consumer).length === 1);
+
+    // Act
+    await brook.admin().revokeKey(key.keyId);
+
+    // Assess
+    await until(() => crash !== undefined, 10_000);
+    expect(crash).toMatchObject({ code: 'UNAUTHENTICATED' });
+    expect(owned(consumer)).toEqual([]);
+    await consumer.disconnect(); // harmless after a crash
+    expect((await brook.admin().describeGroup(groupId)).members).toHaveLength(1); // the lease stays until it expires: the leave was refused too
+  }, 30_000);
+
   it('after losing its lease, a member whose first join again fails keeps trying, reports the loss, and consumes again', async () => {
     // Prepare: a transport that can answer heartbeats with MEMBER_NOT_FOUND and refuse joins for a while
     const { topic, groupId } = names('rejoin');

@@ -220,6 +220,13 @@ describe('cli: output', () => {
     expect(summary.latencyMs.max).toBeCloseTo(100, 0);
     expect(formatProduceSummary(summary)).toMatch(/^2000 records sent, 1000\.0 records\/sec \(1\.00 MB\/sec\), 50\.\d\d ms avg latency, 100\.\d\d ms max latency/);
   });
+
+  it('never reports a percentile above the largest latency seen (HDR buckets round up)', () => {
+    const latency = latencies();
+    for (let i = 0; i < 100; i++) latency.record(254.35);
+    const stats = latency.stats();
+    for (const p of [stats.p50, stats.p95, stats.p99, stats.p999]) expect(p).toBeLessThanOrEqual(stats.max);
+  });
 });
 
 describe('cli: connection and failures', () => {
