@@ -35,6 +35,13 @@ export interface ConsumerOptions {
   /** @default 30000 (the server's default; 6000..300000) */
   readonly sessionTimeoutMs?: number;
   readonly clientId?: string;
+  /**
+   * Heartbeat at most this often apart. A member learns of a rebalance (a
+   * partition handed to it after another left) at its next heartbeat, so this
+   * bounds hand-over time; each heartbeat is one request (1 write unit).
+   * @default the server's: a third of the session timeout
+   */
+  readonly heartbeatIntervalMs?: number;
   /** Static membership: a restart with the same id takes back its partitions without a rebalance. */
   readonly instanceId?: string;
   /** @default true */
@@ -353,11 +360,12 @@ export class Consumer {
       this.#retry,
     );
     const { memberId, generation, heartbeatIntervalMs, assignment } = response.body;
-    this.#membership = { memberId, generation, latestGeneration: generation, heartbeatIntervalMs };
+    const interval = Math.min(heartbeatIntervalMs, this.#options.heartbeatIntervalMs ?? heartbeatIntervalMs);
+    this.#membership = { memberId, generation, latestGeneration: generation, heartbeatIntervalMs: interval };
     this.#positions.clear();
     this.#committed.clear();
     this.#assigned = new Set(assignment.flatMap(({ topic, partitions }) => partitions.map((p) => tp(topic, p))));
-    this.#scheduleHeartbeat(heartbeatIntervalMs);
+    this.#scheduleHeartbeat(interval);
   }
 
   #scheduleHeartbeat(delayMs: number): void {

@@ -213,6 +213,43 @@ describe('Class: Consumer (clean rebalances)', () => {
   }, 30_000);
 });
 
+describe('Class: Consumer (heartbeats)', () => {
+  it('heartbeats at heartbeatIntervalMs when that is sooner than the server asks, so a leave is noticed sooner', async () => {
+    // Prepare: count heartbeats; the server asks for one every 2 s at a 6 s session
+    const { topic, groupId } = names('heartbeat');
+    await brook.admin().createTopic({ name: topic, partitions: 2 });
+    let heartbeats = 0;
+    const counting: FetchLike = (url, init) => {
+      if (init.method === 'POST' && url.endsWith('/heartbeat')) heartbeats++;
+      return fetch(url, init);
+    };
+    const client = new Brook({ url: stack.url, apiKey: stack.adminKey, retry: FAST_RETRY, fetch: counting });
+    const fast = client.consumer({ groupId, sessionTimeoutMs: SESSION_TIMEOUT_MS, maxWaitTimeMs: 100, heartbeatIntervalMs: 250 });
+    const other = brook.consumer({ groupId, sessionTimeoutMs: SESSION_TIMEOUT_MS, maxWaitTimeMs: 100 });
+    try {
+      for (const consumer of [fast, other]) {
+        await consumer.subscribe({ topic });
+        await consumer.run({ eachMessage: async () => {} });
+      }
+      await until(() => owned(fast).length === 1 && owned(other).length === 1);
+
+      // Act: the other member leaves
+      heartbeats = 0;
+      const left = Date.now();
+      await other.disconnect();
+      await until(() => owned(fast).length === 2, 5_000);
+      const noticedAfterMs = Date.now() - left;
+      await sleep(1_000);
+
+      // Assess
+      expect(noticedAfterMs).toBeLessThan(1_000);
+      expect(heartbeats).toBeGreaterThanOrEqual(4);
+    } finally {
+      await Promise.all([fast.disconnect(), other.disconnect()]);
+    }
+  }, 30_000);
+});
+
 describe('Class: Consumer (failures)', () => {
   it('a partition started at the latest offset is committed there, so records produced while no member runs are not skipped', async () => {
     // Prepare: an empty topic; a member that starts at the end and handles nothing
