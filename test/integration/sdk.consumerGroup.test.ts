@@ -250,6 +250,59 @@ describe('Class: Consumer (heartbeats)', () => {
   }, 30_000);
 });
 
+describe('Class: Consumer (static membership)', () => {
+  it('a restarted member with the same instanceId takes back its partitions at once, resumes from its commits, and the old one is fenced', async () => {
+    // Prepare: two static members; one "restarts" (its process dies: network cut, no leave)
+    const { topic, groupId } = names('static');
+    await brook.admin().createTopic({ name: topic, partitions: 4 });
+    await brook.producer().send({ topic, messages: records(0, 40) });
+    let cut = false;
+    const cuttable: FetchLike = (url, init) => (cut ? Promise.reject(new Error('connect ECONNREFUSED')) : fetch(url, init));
+    const options = { groupId, sessionTimeoutMs: SESSION_TIMEOUT_MS, maxWaitTimeMs: 100, autoCommitIntervalMs: 100 };
+    const seen: string[] = [];
+    const eachMessage = async ({ message }: EachMessagePayload) => void seen.push(message.value!.toString());
+    const steady = brook.consumer({ ...options, instanceId: 'steady' });
+    const before = new Brook({ url: stack.url, apiKey: stack.adminKey, retry: FAST_RETRY, fetch: cuttable }).consumer({ ...options, instanceId: 'restarting' });
+    const after = brook.consumer({ ...options, instanceId: 'restarting' });
+    const quiet = console.error;
+    console.error = () => {};
+    try {
+      for (const consumer of [steady, before]) {
+        await consumer.subscribe({ topic, fromBeginning: true });
+        await consumer.run({ eachMessage });
+      }
+      await until(() => owned(steady).length === 2 && owned(before).length === 2 && seen.length >= 40);
+      const partitionsBefore = owned(before);
+      // Both members have auto-committed everything they handled (so a replay would show as a duplicate)
+      for (let committed = 0; committed < 40; await sleep(50)) {
+        committed = (await brook.admin().fetchGroupOffsets(groupId)).reduce((sum, o) => sum + o.offset, 0);
+      }
+      cut = true;
+      const { generation } = await brook.admin().describeGroup(groupId);
+
+      // Act: the same instance comes back well within the session timeout
+      const restartedAt = Date.now();
+      await after.subscribe({ topic, fromBeginning: true });
+      await after.run({ eachMessage });
+      await until(() => owned(after).length === 2, 3_000);
+      const tookBackMs = Date.now() - restartedAt;
+      await brook.producer().send({ topic, messages: records(40, 8) });
+      await until(() => seen.length >= 48);
+
+      // Assess: its own partitions, no rebalance, no replay of what was committed
+      expect(tookBackMs).toBeLessThan(SESSION_TIMEOUT_MS / 2);
+      expect(owned(after)).toEqual(partitionsBefore);
+      expect(owned(steady)).toHaveLength(2);
+      expect((await brook.admin().describeGroup(groupId)).generation).toBe(generation);
+      expect(seen.slice().sort()).toEqual(values(48).sort());
+      expect((await brook.admin().describeGroup(groupId)).members).toHaveLength(2);
+    } finally {
+      console.error = quiet;
+      await Promise.all([steady.disconnect(), after.disconnect(), before.disconnect()]);
+    }
+  }, 40_000);
+});
+
 describe('Class: Consumer (failures)', () => {
   it('a partition started at the latest offset is committed there, so records produced while no member runs are not skipped', async () => {
     // Prepare: an empty topic; a member that starts at the end and handles nothing
