@@ -30,7 +30,7 @@ export async function handler(event?: DynamoDBStreamEvent | Record<string, unkno
   const partitions = changedPartitionKeys(event);
   try {
     const report = partitions ? await compactor.runFor(partitions) : await compactor.runOnce();
-    if (report.segmentsWritten + report.offsetsExpired + report.topicsPurged > 0) logger.info('compaction run', { ...report });
+    if (report.segmentsWritten + report.offsetsExpired + report.topicsPurged + report.orphansDeleted + report.failures > 0) logger.info('compaction run', { ...report });
     metrics.add('compactorRuns', 1);
     metrics.add('compactorFailures', report.failures);
     // The heartbeat of the compactor-lag alarm: only a sweep that finished every partition counts,

@@ -50,9 +50,17 @@ export interface CompactionReport {
   topicsPurged: number;
   /** Partitions (or deleted topics) whose pass failed: left for a later run, and no sweep heartbeat. */
   failures: number;
+  /** Batch objects no item refers to (an append that died between its S3 PUT and its item), deleted by a sweep. */
+  orphansDeleted: number;
 }
 
 const S3_LIST_PAGE = 1000;
+/**
+ * How old an unreferenced batch object must be before a sweep deletes it:
+ * far longer than an append (its S3 PUT, then its item) can take, since
+ * Lambda stops a produce after 10 s.
+ */
+export const ORPHAN_MIN_AGE_MS = 3_600_000;
 const BATCH_WRITE_LIMIT = 25;
 
 /**
@@ -98,7 +106,7 @@ export class Compactor {
   /** One pass over every topic and every deleted topic. */
   /** A sweep: every partition of every topic, and the purge of deleted topics (the schedule). */
   async runOnce(): Promise<CompactionReport> {
-    return this.run(() => true);
+    return this.run(() => true, { sweep: true });
   }
 
   /**
@@ -108,11 +116,19 @@ export class Compactor {
    */
   async runFor(partitionKeys: Iterable<string>): Promise<CompactionReport> {
     const wanted = new Set(partitionKeys);
-    return this.run((topic, partition) => wanted.has(logPartitionKey(topic.topicId, partition)));
+    return this.run((topic, partition) => wanted.has(logPartitionKey(topic.topicId, partition)), { sweep: false });
   }
 
-  private async run(includes: (topic: Topic, partition: number) => boolean): Promise<CompactionReport> {
-    const report: CompactionReport = { segmentsWritten: 0, recordsCompacted: 0, batchesRolled: 0, offsetsExpired: 0, topicsPurged: 0, failures: 0 };
+  private async run(includes: (topic: Topic, partition: number) => boolean, { sweep }: { sweep: boolean }): Promise<CompactionReport> {
+    const report: CompactionReport = {
+      segmentsWritten: 0,
+      recordsCompacted: 0,
+      batchesRolled: 0,
+      offsetsExpired: 0,
+      topicsPurged: 0,
+      failures: 0,
+      orphansDeleted: 0,
+    };
     for (const item of await this.scanTopicsTable()) {
       if (item.pk.startsWith(DELETED_TOPIC_PREFIX)) {
         try {
@@ -130,6 +146,7 @@ export class Compactor {
         if (!includes(topic, partition)) continue;
         try {
           await this.processPartition(topic, partition, report);
+          if (sweep) report.orphansDeleted += await this.deleteOrphans(topic, partition);
         } catch (error) {
           report.failures++;
           this.logger?.warn('compaction of a partition failed; the next run (an append, or the daily sweep) retries', {
@@ -491,6 +508,50 @@ export class Compactor {
       for (const item of below) await this.deleteObjectOf(item);
     }
     return items.filter((item) => item.sk + item.c > start);
+  }
+
+  /**
+   * Deletes the partition's batch objects that no item refers to and that are
+   * older than `ORPHAN_MIN_AGE_MS`: what an append leaves when it dies after
+   * its S3 PUT and before its item. Items are read first, objects listed
+   * after, so an object written meanwhile is young and kept. Costs one Query
+   * and one LIST per partition (a sweep, once a day).
+   */
+  async deleteOrphans(topic: Pick<Topic, 'topicId'>, partition: number): Promise<number> {
+    const pk = logPartitionKey(topic.topicId, partition);
+    const referenced = new Set<string>();
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page: QueryCommandOutput = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tables.log,
+          // Every item, also any at or past HEAD's next (an append that a later one completes).
+          KeyConditionExpression: 'pk = :pk AND sk >= :zero',
+          ExpressionAttributeValues: { ':pk': pk, ':zero': 0 },
+          ProjectionExpression: '#o',
+          ExpressionAttributeNames: { '#o': 'o' },
+          ConsistentRead: true,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of page.Items ?? []) if (typeof item.o === 'string') referenced.add(item.o);
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    const cutoff = this.now() - ORPHAN_MIN_AGE_MS;
+    let deleted = 0;
+    let token: string | undefined;
+    do {
+      const page: ListObjectsV2CommandOutput = await this.s3.send(
+        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: `batches/${topic.topicId}/${partition}/`, MaxKeys: S3_LIST_PAGE, ContinuationToken: token }),
+      );
+      for (const object of page.Contents ?? []) {
+        if (referenced.has(object.Key!) || (object.LastModified?.getTime() ?? this.now()) > cutoff) continue;
+        await this.deleteObjectQuietly(object.Key!);
+        deleted++;
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    return deleted;
   }
 
   private async readHead(pk: string): Promise<{ next: number; start: number }> {

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { BrookConfig } from '../../functions/config.js';
-import { Compactor, type CompactionStep, type CompactorOptions } from '../../functions/log/Compactor.js';
+import { Compactor, ORPHAN_MIN_AGE_MS, type CompactionStep, type CompactorOptions } from '../../functions/log/Compactor.js';
 import { logPartitionKey } from '../../functions/log/partitionHead.js';
 import { createDocumentClient } from '../../functions/storage/clients.js';
 import { requestCounts, resetRequestCounts } from '../../functions/storage/requestMeter.js';
@@ -160,6 +160,41 @@ describe('compactor: tiering to S3', () => {
     const report2 = await compactor().runFor([logPartitionKey(topicId, 0), logPartitionKey(topicId, 1)]);
     expect(report2).toMatchObject({ failures: 0, batchesRolled: 1 });
     for (const partition of [0, 1]) expect((await logItems(topic, partition)).some((item) => item.s)).toBe(true);
+  });
+
+  it('a sweep deletes batch objects no item refers to once they are an hour old, and nothing else', async () => {
+    // Prepare: a partition with live batches in S3, and two orphans (an append that died after its S3 PUT)
+    const topic = await newTopic();
+    await produceMixed(topic, 6);
+    const { topicId } = await brook.topics.get(topic);
+    const live = await objectsUnder(`batches/${topicId}/0/`);
+    expect(live.length).toBe(2);
+    const s3 = createS3Client(config);
+    for (const name of ['orphan-1', 'orphan-2']) {
+      await s3.send(new PutObjectCommand({ Bucket: config.bucket, Key: `batches/${topicId}/0/${name}.batch`, Body: Buffer.from('lost') }));
+    }
+    // Batches stay in DynamoDB (young); the clock is two hours ahead, so the orphans are old.
+    const later = () => Date.now() + 2 * ORPHAN_MIN_AGE_MS;
+
+    // Act
+    const appendRun = await compactor({ minAgeMs: 30 * 86_400_000, now: later }).runFor([logPartitionKey(topicId, 0)]);
+    const sweep = await compactor({ minAgeMs: 30 * 86_400_000, now: later }).runOnce();
+
+    // Assess: only the sweep looks for orphans; live batches stay and still read
+    expect(appendRun.orphansDeleted).toBe(0);
+    expect(sweep.orphansDeleted).toBeGreaterThanOrEqual(2);
+    expect((await objectsUnder(`batches/${topicId}/0/`)).sort()).toEqual(live.sort());
+    expect(await readAll(topic)).toHaveLength(16);
+  });
+
+  it('a sweep keeps an unreferenced batch object younger than an hour (an append may be under way)', async () => {
+    const topic = await newTopic();
+    await produceMixed(topic, 1);
+    const { topicId } = await brook.topics.get(topic);
+    const key = `batches/${topicId}/0/in-flight.batch`;
+    await createS3Client(config).send(new PutObjectCommand({ Bucket: config.bucket, Key: key, Body: Buffer.from('soon referenced') }));
+    await compactor({ minAgeMs: 30 * 86_400_000 }).runOnce();
+    expect(await objectsUnder(`batches/${topicId}/0/`)).toContain(key);
   });
 
   it('leaves young batches in DynamoDB', async () => {
