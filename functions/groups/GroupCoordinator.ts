@@ -363,9 +363,7 @@ export class GroupCoordinator {
         if (!isConditionalCheckFailed(error)) throw translateError(error);
         const old = failedItem<OffsetItem>(error);
         if (old?.owner === memberId) {
-          return new BrookError('INVALID_OFFSET', `offset ${entry.offset} of ${entry.topic}/${entry.partition} is behind the committed offset ${old.offset}; offsets only move back by a reset`, {
-            committedOffset: old.offset,
-          });
+          return behindCommitted(entry, old.offset);
         }
         return 'notOwner' as const;
       }
@@ -436,9 +434,7 @@ export class GroupCoordinator {
         if (!isConditionalCheckFailed(error)) throw translateError(error);
         const old = failedItem<OffsetItem>(error);
         if (old?.owner !== seenOwner) return groupNotEmpty(group);
-        return new BrookError('INVALID_OFFSET', `offset ${entry.offset} of ${entry.topic}/${entry.partition} is behind the committed offset ${old?.offset}; offsets only move back by a reset`, {
-          committedOffset: old?.offset,
-        });
+        return behindCommitted(entry, old?.offset);
       }
     });
     if (failures.some((failure) => failure !== undefined)) throw firstFailure(offsets, failures);
@@ -1087,4 +1083,13 @@ async function mapLimit<T, R>(items: readonly T[], limit: number, run: (item: T,
   });
   await Promise.all(workers);
   return results;
+}
+
+/** A commit that would move an offset backwards: only a reset may. */
+function behindCommitted(entry: CommitEntry, committedOffset: number | undefined): BrookError {
+  return new BrookError(
+    'INVALID_OFFSET',
+    `offset ${entry.offset} of ${entry.topic}/${entry.partition} is behind the committed offset ${committedOffset}; offsets only move back by a reset`,
+    { committedOffset },
+  );
 }

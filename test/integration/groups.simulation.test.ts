@@ -24,6 +24,7 @@ import { createDocumentClient } from '../../functions/storage/clients.js';
 import { BrookError } from '../../protocol/errors.js';
 import { brookUnderTest, type BrookUnderTest } from '../helpers/brookHandlers.js';
 import { createTestConfig } from '../helpers/testConfig.js';
+import { seededRandom } from '../helpers/random.js';
 
 const STEPS = 400;
 const STEP_MS = 500;
@@ -64,17 +65,6 @@ interface Client {
   random: () => number;
 }
 
-/** A small seeded generator (clients act concurrently, so runs are alike but not identical). */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 let clock = Date.now();
 let brook: BrookUnderTest;
@@ -102,7 +92,7 @@ async function expectCode(promise: Promise<unknown>): Promise<string | undefined
 
 describe('consumer groups: simulation', () => {
   it(`keeps the invariants over ${STEPS} steps of joins, leaves, crashes, zombies and restarts`, async () => {
-    const next = random(SEED);
+    const next = seededRandom(SEED);
     const doc = createDocumentClient(brook.config);
     const clients: (Client | undefined)[] = SLOTS.map(() => undefined);
     const zombies: Client[] = [];
@@ -155,7 +145,7 @@ describe('consumer groups: simulation', () => {
         nextHeartbeatAt: clock + HEARTBEAT_MS,
         leaseEndsAt: clock + SESSION_MS,
         state: 'live',
-        random: random(SEED + 7919 * (stats.joins + 1)),
+        random: seededRandom(SEED + 7919 * (stats.joins + 1)),
       };
       apply(client, joined);
       clients[slot] = client;

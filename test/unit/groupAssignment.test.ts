@@ -17,6 +17,7 @@ import {
   type TopicSnapshot,
 } from '../../functions/groups/assignment.js';
 import { metaAttributes, planFromMeta, storedPlan, type MetaItem } from '../../functions/groups/groupItems.js';
+import { seededRandom } from '../helpers/random.js';
 
 const keys = (topic: string, count: number) => Array.from({ length: count }, (_, p) => partitionKey(topic, p));
 
@@ -32,17 +33,6 @@ function moves(before: ReadonlyMap<PartitionKey, string>, after: ReadonlyMap<Par
   return moved;
 }
 
-/** A small deterministic generator, so a failing case can be replayed. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const member = (id: string, topics: string[], ackGeneration = 0, sessionTimeoutMs = 10_000): LiveMember => ({ id, topics, ackGeneration, sessionTimeoutMs });
 const topicMap = (entries: Record<string, number>) =>
@@ -141,7 +131,7 @@ describe('groups: planAssignment', () => {
   });
 
   it('stays balanced over random memberships and subscriptions', () => {
-    const next = random(42);
+    const next = seededRandom(42);
     const topics = { a: 7, b: 3, c: 12 };
     const all = Object.entries(topics).flatMap(([name, count]) => keys(name, count));
     let previous = new Map<PartitionKey, string>();
@@ -252,7 +242,7 @@ describe('groups: reconcile (cooperative rebalancing)', () => {
   });
 
   it('never lets a partition have two owners, and always gives it one, over random steps', () => {
-    const next = random(7);
+    const next = seededRandom(7);
     const topics = topicMap({ t: 9, u: 4 });
     let plan = EMPTY_PLAN;
     let members: LiveMember[] = [];
