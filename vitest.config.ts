@@ -1,7 +1,7 @@
 import { configDefaults, defineConfig } from 'vitest/config';
 
 /**
- * Three projects (see the house style): `unit` (no network), `infra` (CDK
+ * Three projects: `unit` (no network), `infra` (CDK
  * assertions) and `integration` (everything else under test/), which alone
  * starts the emulators: one DynamoDB Local and one s3rver for the whole run,
  * from test/helpers/globalSetup.ts, and only when one of its files is queued.

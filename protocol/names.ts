@@ -1,4 +1,4 @@
-/** Topic names follow Kafka's rule (API.md, Conventions). */
+/** Topic names follow Kafka's rule (docs/http.md, Conventions). */
 export const TOPIC_NAME_PATTERN = /^[A-Za-z0-9._-]{1,249}$/;
 
 /** Group names: the same characters, up to 255 of them. */

@@ -1,6 +1,6 @@
 /**
  * Wire types of the Brook HTTP API v1, shared by the server, the SDK and the CLI.
- * Field names are the contract's (API.md); do not rename.
+ * Field names are the contract's (docs/http.md); do not rename.
  */
 
 export type CleanupPolicy = 'delete' | 'compact';

@@ -1,6 +1,6 @@
 /**
  * The admin client: topics, groups, offsets and API keys, one method per route of
- * API.md. Requests the server answers with a retriable error are retried
+ * docs/http.md. Requests the server answers with a retriable error are retried
  * with backoff (see retry.ts).
  */
 import type {

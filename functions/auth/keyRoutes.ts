@@ -5,7 +5,7 @@ import { noContent, ok } from '../http/response.js';
 import type { ApiKeyStore } from './ApiKeyStore.js';
 import { ALL_OPERATIONS } from './permissions.js';
 
-/** `cluster`, `topic:<name>`, `topic:<prefix>*`, `group:<name>` or `group:<prefix>*` (names by API.md's rules). */
+/** `cluster`, `topic:<name>`, `topic:<prefix>*`, `group:<name>` or `group:<prefix>*` (names by the rules of docs/http.md, Conventions). */
 export const RESOURCE_PATTERN = /^(?:cluster|topic:(?:[A-Za-z0-9._-]{1,249}|[A-Za-z0-9._-]{0,248}\*)|group:(?:[A-Za-z0-9._-]{1,255}|[A-Za-z0-9._-]{0,254}\*))$/;
 /** Limits of one key. */
 export const KEY_LIMITS = { maxPrincipalLength: 1024, maxPermissions: 100 } as const;
@@ -33,7 +33,7 @@ export const createKeyBodySchema = z.strictObject({
   expiresAt: z.int().min(0).max(MAX_EXPIRES_AT).nullable().optional(),
 });
 
-/** `/v1/keys` routes (API.md, API keys and permissions): all need `admin` on `cluster`. */
+/** `/v1/keys` routes (docs/http.md, API keys and permissions): all need `admin` on `cluster`. */
 export function keyRoutes(keys: ApiKeyStore, now: () => number = Date.now): Record<string, RouteSpec<unknown, unknown>> {
   return {
     'POST /v1/keys': defineRoute({

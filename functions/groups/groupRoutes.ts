@@ -96,7 +96,7 @@ function memberParam(params: Readonly<Record<string, string>>): string {
   return id;
 }
 
-/** `/v1/groups` routes (API.md, Consumer groups): parse, check rights, call the coordinator. */
+/** `/v1/groups` routes (docs/http.md, Consumer groups): parse, check rights, call the coordinator. */
 export function groupRoutes(groups: GroupCoordinator): Record<string, RouteSpec<unknown, unknown>> {
   return {
     'POST /v1/groups/{group}/members': defineRoute({
@@ -164,7 +164,7 @@ export function groupRoutes(groups: GroupCoordinator): Record<string, RouteSpec<
       invalidBodyCode: groupBodyErrorCode,
       async handle({ params, body, authorize }) {
         const group = groupParam(params);
-        // API.md: an offset reset needs `admin` on the group (or cluster), nothing more.
+        // An offset reset needs `admin` on the group (or cluster), nothing more (docs/http.md, "Rights per route").
         authorize({ type: 'group', name: group }, 'admin');
         const offsets = await groups.resetOffsets(group, {
           topic: body.topic,

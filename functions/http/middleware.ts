@@ -16,7 +16,7 @@ export interface BrookInternal extends Record<string, unknown> {
 
 type Middleware = MiddlewareObj<APIGatewayProxyEventV2, HttpResponse, Error, import('aws-lambda').Context, BrookInternal>;
 
-/** The largest request body accepted (API.md, Limits): 6 MB, Lambda's own payload limit. */
+/** The largest request body accepted (docs/http.md, Conventions, "Size"): 6 MB, Lambda's own payload limit. */
 export const MAX_REQUEST_BYTES = 6 * 1024 * 1024;
 
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;

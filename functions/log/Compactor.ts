@@ -596,7 +596,7 @@ export class Compactor {
       const page: ListObjectsV2CommandOutput = await this.s3.send(
         new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, MaxKeys: S3_LIST_PAGE, ContinuationToken: token }),
       );
-      // One key at a time: the S3 emulator's multi-object delete can fail while emptying a folder (STACK.md).
+      // One key at a time: the S3 emulator's multi-object delete can fail while emptying a folder (a race in s3rver's clean-up).
       for (const object of page.Contents ?? []) await this.deleteObjectQuietly(object.Key!);
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);

@@ -40,7 +40,7 @@ export interface FetchOptions {
 }
 
 /**
- * Fetch (API.md, Fetch): reads committed records from one or many
+ * Fetch (docs/http.md, Fetch): reads committed records from one or many
  * partitions; with `waitMs`, waits for data that is not there yet.
  */
 export class FetchService {

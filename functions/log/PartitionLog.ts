@@ -125,13 +125,13 @@ const CHAIN_READ_LIMIT = 100;
 
 /**
  * The partition log (docs/design.md, "The partition log"). Appends follow
- * the two-step protocol of DESIGN.md: put the batch at the next free offset
- * if no item is there, then move HEAD (`next`, the high watermark) past it
- * with an update conditioned on where HEAD was. An item at an offset is never
- * overwritten, and HEAD moves from `N` only by the count of the item at `N`:
- * offsets stay dense, and readers, who stop at `next`, never see a batch that
- * is not committed. An append that stopped between its two steps is committed
- * by the next append that passes it.
+ * a two-step protocol ("Append: two steps, pipelined" there): put the batch
+ * at the next free offset if no item is there, then move HEAD (`next`, the
+ * high watermark) past it with an update conditioned on where HEAD was. An
+ * item at an offset is never overwritten, and HEAD moves from `N` only by the
+ * count of the item at `N`: offsets stay dense, and readers, who stop at
+ * `next`, never see a batch that is not committed. An append that stopped
+ * between its two steps is committed by the next append that passes it.
  */
 export class PartitionLog {
   private readonly doc: DynamoDBDocumentClient;

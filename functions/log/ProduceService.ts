@@ -47,7 +47,7 @@ export interface ProduceServiceOptions {
 }
 
 /**
- * Produce (API.md, Produce): places records on partitions, checks the whole
+ * Produce (docs/http.md, Produce): places records on partitions, checks the whole
  * request before anything is written, then appends one batch per partition,
  * all partitions at once.
  */

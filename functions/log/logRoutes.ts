@@ -15,7 +15,7 @@ import { checkPartition, type ProduceService } from './ProduceService.js';
 import { isValidProducerId, MAX_PRODUCER_EPOCH, type ProducerRegistry } from './ProducerRegistry.js';
 import { encodingSchema, fromJsonRecord, jsonRecordSchema } from './recordJson.js';
 
-/** Fetch limits (API.md, Fetch). A response must fit Lambda's 6 MB, so bytes are capped at 4 MiB. */
+/** Fetch limits (docs/http.md, Fetch). A response must fit Lambda's 6 MB, so bytes are capped at 4 MiB. */
 export const FETCH_LIMITS = {
   defaultMaxRecords: 500,
   maxMaxRecords: 10_000,

@@ -3,7 +3,7 @@ import type { ErrorCode } from '../../protocol/errors.js';
 import { isValidTopicName } from '../../protocol/names.js';
 import type { TopicConfig } from '../../protocol/types.js';
 
-/** Defaults of every topic setting (API.md, Topics). */
+/** Defaults of every topic setting (docs/http.md, Topics). */
 export const DEFAULT_TOPIC_CONFIG: Readonly<TopicConfig> = {
   retentionMs: 604_800_000,
   retentionBytes: -1,

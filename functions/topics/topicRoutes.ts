@@ -12,7 +12,7 @@ export function topicParam(params: Readonly<Record<string, string>>): string {
   return name;
 }
 
-/** `/v1/topics` routes (API.md, Topics): parse, check rights, call the registry. */
+/** `/v1/topics` routes (docs/http.md, Topics): parse, check rights, call the registry. */
 export function topicRoutes(topics: TopicRegistry): Record<string, RouteSpec<unknown, unknown>> {
   return {
     'POST /v1/topics': defineRoute({

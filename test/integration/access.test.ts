@@ -1,7 +1,7 @@
 /**
  * The access matrix: principals x routes x resources, through the real
  * handlers on DynamoDB Local. Each cell's expected answer comes from the
- * contract's rules (API.md, "Rights per route"), written out below as two
+ * contract's rules (docs/http.md, "Rights per route"), written out below as two
  * tables: what each principal may do on each concrete resource, and what each
  * route needs. Nothing here calls the server's permission code. A cell is
  * either 403 FORBIDDEN or not; a refused request that would change something
@@ -86,7 +86,7 @@ interface Cell {
   needs(c: { topic: string; group: string }): [string, Operation][];
 }
 
-/** What each route of ROUTES needs (API.md: "Rights per route"), with a valid request for it. */
+/** What each route of ROUTES needs (docs/http.md: "Rights per route"), with a valid request for it. */
 const ROUTE_TABLE: Record<string, Cell> = {
   'POST /v1/topics': {
     request: ({ topic }) => ({ method: 'POST', path: '/v1/topics', body: { name: topic, partitions: 1 } }),

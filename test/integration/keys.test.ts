@@ -426,7 +426,7 @@ describe('request units', () => {
     expect(revoke).toEqual({ reads: 0.5, writes: 2, requests: 2 });
     expect(iamLookup).toEqual({ reads: 1, writes: 0, requests: 1 });
     // An IAM principal's key is one 2-item transaction (key + grant: 2 x 2 WCU, plus 1 WCU on the index):
-    // 5 WCU as billed; the emulator's transaction numbers are not trusted (STACK.md), so only calls are checked.
+    // 5 WCU as billed; DynamoDB Local reports a transactional write at 1x where AWS bills 2x, so only calls are checked.
     expect(iamCreate).toMatchObject({ reads: 0, requests: 1 });
     expect(iamRevoke).toMatchObject({ reads: 0.5, requests: 2 });
   });

@@ -3,7 +3,7 @@ import { BrookError, ERROR_TABLE, isErrorCode } from '../../protocol/errors.js';
 
 describe('protocol: error table', () => {
   it('gives every code of the contract its status', () => {
-    // The table in API.md, "Error codes and statuses", row by row.
+    // The table in docs/http.md ("Errors", under Conventions), row by row.
     const contract: Record<number, string[]> = {
       400: ['INVALID_REQUEST', 'INVALID_TOPIC', 'INVALID_CONFIG', 'INVALID_RECORD', 'INVALID_OFFSET'],
       401: ['UNAUTHENTICATED'],
