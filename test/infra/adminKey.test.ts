@@ -1,4 +1,3 @@
-import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { TABLE_LAYOUTS, type TableName } from '../../functions/storage/tables.js';
 import { actionsOf, logicalId, refersTo, STAGE_NAMES, statementsOfRole, synth, synthWith } from './synth.js';

@@ -263,7 +263,12 @@ describe('groups: reconcile (cooperative rebalancing)', () => {
       expect(isBalanced(plan.targets, members, [...plan.targets.keys()])).toBe(true);
       // A partition consumable by one member is consumable by no other.
       const seen = new Set<PartitionKey>();
-      for (const m of members) for (const key of consumable(plan, m.id)) expect(seen.has(key)).toBe(false), seen.add(key);
+      for (const m of members) {
+        for (const key of consumable(plan, m.id)) {
+          expect(seen.has(key)).toBe(false);
+          seen.add(key);
+        }
+      }
     }
   });
 
