@@ -185,6 +185,8 @@ export class Consumer {
   #inHeartbeat = false;
   #heartbeatSoon = false;
   #lastCommitAt = 0;
+  /** Commits go out one at a time, in the order asked: the server accepts a lower offset (a replay), so order matters. */
+  #commits: Promise<unknown> = Promise.resolve();
 
   constructor(http: HttpTransport, options: ConsumerOptions) {
     if (!options?.groupId) throw new TypeError('a consumer needs a groupId');
@@ -324,17 +326,21 @@ export class Consumer {
       });
     }
     this.#lastCommitAt = Date.now();
-    await retry(
-      () =>
-        this.#http.request('POST', `/v1/groups/${this.#group}/offsets`, {
-          json: {
-            memberId: membership.memberId,
-            generation: membership.generation,
-            offsets: offsets.map(({ topic, partition, offset }) => ({ topic, partition, offset })),
-          },
-        }),
-      this.#retry,
-    );
+    const send = () =>
+      retry(
+        () =>
+          this.#http.request('POST', `/v1/groups/${this.#group}/offsets`, {
+            json: {
+              memberId: membership.memberId,
+              generation: membership.generation,
+              offsets: offsets.map(({ topic, partition, offset }) => ({ topic, partition, offset })),
+            },
+          }),
+        this.#retry,
+      );
+    const sent = this.#commits.then(send, send);
+    this.#commits = sent.catch(() => undefined);
+    await sent;
     for (const { key, offset } of offsets) this.#committed.set(key, offset);
   }
 

@@ -26,7 +26,7 @@ import type {
   ResetTarget,
   TopicPartitions,
 } from '../../protocol/types.js';
-import { readPartitionHeads } from '../log/partitionHead.js';
+import { readHeadsOf, readPartitionHeads } from '../log/partitionHead.js';
 import type { PartitionLog } from '../log/PartitionLog.js';
 import { isConditionalCheckFailed, translateStorageError } from '../storage/errors.js';
 import type { Topic, TopicRegistry } from '../topics/TopicRegistry.js';
@@ -59,7 +59,7 @@ import {
   type OffsetItem,
 } from './groupItems.js';
 
-/** API.md: `sessionTimeoutMs` 6000..300000, default 30000. */
+/** `sessionTimeoutMs` 6000..300000, default 30000 (docs/http.md, Consumer groups). */
 export const SESSION_TIMEOUT = { min: 6_000, max: 300_000, default: 30_000 } as const;
 /** Live members a group may have: the meta item (at most 400 KB) lists them all. */
 export const MAX_GROUP_MEMBERS = 1_000;
@@ -74,7 +74,7 @@ export function heartbeatIntervalFor(sessionTimeoutMs: number): number {
 }
 
 export type { GroupState };
-/** A member's partitions of one topic (API.md's `assignment` entries). */
+/** A member's partitions of one topic (the `assignment` entries of docs/http.md). */
 export type Assignment = TopicPartitions;
 export type CommittedOffset = GroupOffset;
 export type MemberDescription = GroupMember;
@@ -321,10 +321,14 @@ export class GroupCoordinator {
     if (input.memberId === undefined) return this.commitWithoutMember(group, input.offsets);
     const memberId = input.memberId;
     const now = this.now();
-    const member = await this.getItem<MemberItem>(group, memberSortKey(memberId));
+    const [member, beyondLog] = await Promise.all([
+      this.getItem<MemberItem>(group, memberSortKey(memberId)),
+      this.aboveHighWatermark(input.offsets),
+    ]);
     if (!member || member.expiresAt <= now) {
       throw new BrookError('FENCED_MEMBER', `member "${memberId}" is not a live member of group "${group}"; join again`);
     }
+    if (beyondLog) throw (await this.fenceOf(group, memberId, beyondLog.entry)) ?? beyondLog.error;
     const failures = await mapLimit(input.offsets, WRITE_CONCURRENCY, async (entry) => {
       const names: Record<string, string> = {
         '#owner': 'owner',
@@ -349,9 +353,8 @@ export class GroupCoordinator {
               TableName: this.table,
               Key: { pk: group, sk: offsetSortKey(entry.topic, entry.partition) },
               UpdateExpression: update,
-              // Only the owner; never backwards (unless the topic was re-created since that offset).
-              ConditionExpression:
-                '#owner = :member AND (attribute_not_exists(#offset) OR #offset <= :offset OR #offsetTopicId <> #topicId)',
+              // Only the owner, which may also move its offset back (a replay after a seek, as in Kafka).
+              ConditionExpression: '#owner = :member',
               ExpressionAttributeNames: names,
               ExpressionAttributeValues: values,
               ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
@@ -361,31 +364,28 @@ export class GroupCoordinator {
         return undefined;
       } catch (error) {
         if (!isConditionalCheckFailed(error)) throw translateError(error);
-        const old = failedItem<OffsetItem>(error);
-        if (old?.owner === memberId) {
-          return behindCommitted(entry, old.offset);
-        }
         return 'notOwner' as const;
       }
     });
     if (failures.every((failure) => failure === undefined)) return;
-    // Someone else owns it: a new owner waiting for the old one to let go is asked to retry; anyone else is fenced.
     let plan: GroupPlan | undefined;
     if (failures.includes('notOwner')) plan = planFromMeta(await this.getItem<MetaItem>(group, META_SORT_KEY));
-    const errors = failures.map((failure, i) => {
-      if (failure !== 'notOwner') return failure;
-      const { topic, partition } = input.offsets[i]!;
-      const key = partitionKey(topic, partition);
-      return plan!.targets.get(key) === memberId
-        ? new BrookError('REBALANCE_IN_PROGRESS', `${topic}/${partition} is still being handed over to member "${memberId}"; retry after the next heartbeat`)
-        : new BrookError('FENCED_MEMBER', `member "${memberId}" does not own ${topic}/${partition} in group "${group}"`);
-    });
+    const errors = failures.map((failure, i) => (failure === 'notOwner' ? notOwner(group, memberId, input.offsets[i]!, plan!) : failure));
     throw firstFailure(input.offsets, errors);
+  }
+
+  /** Why `memberId` may not commit `entry`'s partition, or undefined if it owns it (read afresh). */
+  private async fenceOf(group: string, memberId: string, entry: CommitEntry): Promise<BrookError | undefined> {
+    const item = await this.getItem<OffsetItem>(group, offsetSortKey(entry.topic, entry.partition));
+    if (item?.owner === memberId) return undefined;
+    return notOwner(group, memberId, entry, planFromMeta(await this.getItem<MetaItem>(group, META_SORT_KEY)));
   }
 
   /** A commit with no member: only while the group has no live members. Never backwards. */
   private async commitWithoutMember(group: string, offsets: CommitEntry[]): Promise<void> {
     const topics = await this.checkPartitions(offsets.map(({ topic, partition }) => ({ topic, partition })));
+    const beyondLog = await this.aboveHighWatermark(offsets, topics);
+    if (beyondLog) throw beyondLog.error;
     const snapshot = await this.read(group, 'members');
     const now = this.now();
     if (liveMembers(snapshot, now).length > 0) throw groupNotEmpty(group);
@@ -880,6 +880,43 @@ export class GroupCoordinator {
     }
   }
 
+  /**
+   * The first offset (in request order) above its partition's high watermark,
+   * as an `INVALID_OFFSET` error: nobody can have processed records that do not
+   * exist yet, and such a commit would make the group skip them once they do.
+   * A high watermark only grows, so an offset checked here stays valid.
+   * Topics or partitions that do not exist are left to the caller's checks.
+   */
+  private async aboveHighWatermark(
+    offsets: CommitEntry[],
+    known?: Map<string, Topic>,
+  ): Promise<{ entry: CommitEntry; error: BrookError } | undefined> {
+    const names = [...new Set(offsets.map((entry) => entry.topic))];
+    const watermarks = new Map<string, number>();
+    await Promise.all(
+      names.map(async (name) => {
+        const topic = known?.get(name) ?? (await this.topics.find(name));
+        if (!topic) return;
+        const partitions = offsets.filter((entry) => entry.topic === name && entry.partition < topic.partitions).map((entry) => entry.partition);
+        const heads = await readHeadsOf(this.doc, this.logTable, topic.topicId, partitions);
+        for (const head of heads) watermarks.set(partitionKey(name, head.partition), head.highWatermark);
+      }),
+    );
+    for (const entry of offsets) {
+      const highWatermark = watermarks.get(partitionKey(entry.topic, entry.partition));
+      if (highWatermark !== undefined && entry.offset > highWatermark) {
+        const error = new BrookError(
+          'INVALID_OFFSET',
+          `offset ${entry.offset} of ${entry.topic}/${entry.partition} is above its high watermark ${highWatermark}: ` +
+            'commit the next offset to read, at most the high watermark',
+          { highWatermark },
+        );
+        return { entry, error };
+      }
+    }
+    return undefined;
+  }
+
   /** Topics and partitions of a commit or reset: each must exist. */
   private async checkPartitions(entries: { topic: string; partition: number }[]): Promise<Map<string, Topic>> {
     const topics = new Map<string, Topic>();
@@ -1085,7 +1122,14 @@ async function mapLimit<T, R>(items: readonly T[], limit: number, run: (item: T,
   return results;
 }
 
-/** A commit that would move an offset backwards: only a reset may. */
+/** Someone else owns the partition: a new owner waiting for the old one to let go is asked to retry; anyone else is fenced. */
+function notOwner(group: string, memberId: string, { topic, partition }: CommitEntry, plan: GroupPlan): BrookError {
+  return plan.targets.get(partitionKey(topic, partition)) === memberId
+    ? new BrookError('REBALANCE_IN_PROGRESS', `${topic}/${partition} is still being handed over to member "${memberId}"; retry after the next heartbeat`)
+    : new BrookError('FENCED_MEMBER', `member "${memberId}" does not own ${topic}/${partition} in group "${group}"`);
+}
+
+/** A commit without a member that would move an offset backwards: only a reset may. */
 function behindCommitted(entry: CommitEntry, committedOffset: number | undefined): BrookError {
   return new BrookError(
     'INVALID_OFFSET',

@@ -32,8 +32,18 @@ export async function readPartitionHeads(
   topicId: string,
   count: number,
 ): Promise<PartitionDescription[]> {
+  return readHeadsOf(doc, logTable, topicId, Array.from({ length: count }, (_, partition) => partition));
+}
+
+/** The log start offset and high watermark of the given partitions, in the order given (consistent reads). */
+export async function readHeadsOf(
+  doc: DynamoDBDocumentClient,
+  logTable: string,
+  topicId: string,
+  partitions: readonly number[],
+): Promise<PartitionDescription[]> {
   const found = new Map<string, HeadItem>();
-  const keys = Array.from({ length: count }, (_, partition) => ({ pk: logPartitionKey(topicId, partition), sk: HEAD_SORT_KEY }));
+  const keys = [...new Set(partitions)].map((partition) => ({ pk: logPartitionKey(topicId, partition), sk: HEAD_SORT_KEY }));
   try {
     for (let i = 0; i < keys.length; i += BATCH_GET_LIMIT) {
       let pending: Record<string, unknown>[] | undefined = keys.slice(i, i + BATCH_GET_LIMIT);
@@ -54,8 +64,8 @@ export async function readPartitionHeads(
   } catch (error) {
     throw translateStorageError(error);
   }
-  return keys.map(({ pk }, partition) => {
-    const head = found.get(pk);
+  return partitions.map((partition) => {
+    const head = found.get(logPartitionKey(topicId, partition));
     return { partition, logStartOffset: head?.start ?? 0, highWatermark: head?.next ?? 0 };
   });
 }

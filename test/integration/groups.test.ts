@@ -12,10 +12,12 @@ let counter = 0;
 
 const unique = (prefix: string) => `${prefix}-${++counter}-${randomBytes(3).toString('hex')}`;
 
-async function newTopic(partitions = 1): Promise<string> {
+/** A new topic; with `records`, that many in each partition (commits may not pass the high watermark). */
+async function newTopic(partitions = 1, records = 0): Promise<string> {
   const name = unique('t');
   const created = await brook.call({ method: 'POST', path: '/v1/topics', body: { name, partitions } });
   expect(created.status).toBe(201);
+  if (records > 0) for (let partition = 0; partition < partitions; partition++) await produce(name, partition, records);
   return name;
 }
 
@@ -67,7 +69,7 @@ describe('consumer groups: membership and cooperative rebalancing', () => {
   });
 
   it('moves a partition only after its owner acknowledges; meanwhile the old owner commits and the new one is told to retry', async () => {
-    const topic = await newTopic(4);
+    const topic = await newTopic(4, 20);
     const group = unique('g');
     const a = (await join(group, { topics: [topic] })).body;
     const b = (await join(group, { topics: [topic] })).body;
@@ -118,7 +120,7 @@ describe('consumer groups: membership and cooperative rebalancing', () => {
   });
 
   it('expires a member that stops heartbeating: it is fenced, and its partitions go to the others at their next heartbeat', async () => {
-    const topic = await newTopic(2);
+    const topic = await newTopic(2, 20);
     const group = unique('g');
     const a = (await join(group, { topics: [topic] })).body;
     const b = (await join(group, { topics: [topic] })).body;
@@ -139,7 +141,7 @@ describe('consumer groups: membership and cooperative rebalancing', () => {
   });
 
   it('takes a moving partition from an owner that never acknowledges, once its session timeout has passed', async () => {
-    const topic = await newTopic(2);
+    const topic = await newTopic(2, 20);
     const group = unique('g');
     const a = (await join(group, { topics: [topic] })).body;
     const b = (await join(group, { topics: [topic] })).body;
@@ -218,7 +220,7 @@ describe('consumer groups: membership and cooperative rebalancing', () => {
 
 describe('consumer groups: static membership', () => {
   it('gives a member that rejoins with its instanceId within its session timeout its partitions back, same generation, old id fenced', async () => {
-    const topic = await newTopic(4);
+    const topic = await newTopic(4, 20);
     const group = unique('g');
     const a = (await join(group, { topics: [topic], instanceId: 'worker-1' })).body;
     const b = (await join(group, { topics: [topic], instanceId: 'worker-2' })).body;
@@ -284,23 +286,42 @@ describe('consumer groups: commits and offsets', () => {
     });
   });
 
-  it('never moves a committed offset backwards (400 INVALID_OFFSET), and accepts the same offset again', async () => {
+  it('lets the owner commit the same offset again, or a lower one (a replay after a seek)', async () => {
     const topic = await newTopic(1);
     const group = unique('g');
+    await produce(topic, 0, 12);
     const a = (await join(group, { topics: [topic] })).body;
     const at = (offset: number) => commit(group, { memberId: a.memberId, generation: 1, offsets: [{ topic, partition: 0, offset }] });
     expect((await at(10)).status).toBe(204);
     expect((await at(10)).status).toBe(204);
 
-    const back = await at(9);
+    const back = await at(4);
 
-    expect(back.status).toBe(400);
-    expect(back.body.error).toMatchObject({ code: 'INVALID_OFFSET', committedOffset: 10 });
-    expect((await groupOffsets(group)).body.offsets[0].offset).toBe(10);
+    expect(back.status).toBe(204);
+    expect((await groupOffsets(group)).body.offsets[0]).toMatchObject({ offset: 4, highWatermark: 12, lag: 8 });
+  });
+
+  it('refuses a commit above the high watermark (400 INVALID_OFFSET with highWatermark) and changes nothing', async () => {
+    const topic = await newTopic(2);
+    const group = unique('g');
+    await produce(topic, 0, 3);
+    const a = (await join(group, { topics: [topic] })).body;
+    expect((await commit(group, { memberId: a.memberId, generation: 1, offsets: [{ topic, partition: 0, offset: 3 }] })).status).toBe(204);
+
+    const past = await commit(group, { memberId: a.memberId, generation: 1, offsets: [{ topic, partition: 0, offset: 4 }] });
+    const mixed = await commit(group, { memberId: a.memberId, generation: 1, offsets: [{ topic, partition: 0, offset: 1 }, { topic, partition: 1, offset: 2 }] });
+
+    expect(past.status).toBe(400);
+    expect(past.body.error).toMatchObject({ code: 'INVALID_OFFSET', highWatermark: 3 });
+    expect(mixed.body.error).toMatchObject({ code: 'INVALID_OFFSET', highWatermark: 0 });
+    expect((await groupOffsets(group)).body.offsets).toEqual([expect.objectContaining({ partition: 0, offset: 3, lag: 0 })]);
+    // Records produced later at those offsets are still delivered: the group's position did not move past them.
+    await produce(topic, 1, 2);
+    expect((await commit(group, { memberId: a.memberId, generation: 1, offsets: [{ topic, partition: 1, offset: 2 }] })).status).toBe(204);
   });
 
   it('applies the partitions a member owns in a commit of several, and names the ones it does not', async () => {
-    const topic = await newTopic(2);
+    const topic = await newTopic(2, 20);
     const group = unique('g');
     const a = (await join(group, { topics: [topic] })).body;
     const b = (await join(group, { topics: [topic] })).body;
@@ -324,6 +345,7 @@ describe('consumer groups: commits and offsets', () => {
     const topic = await newTopic(2);
     const group = unique('g');
 
+    await produce(topic, 1, 1);
     expect((await commit(group, { offsets: [{ topic, partition: 1, offset: 0, metadata: 'seed' }] })).status).toBe(204);
     expect((await brook.call({ method: 'GET', path: '/v1/groups' })).body.groups).toContainEqual({ group, state: 'Empty', members: 0 });
     const a = (await join(group, { topics: [topic] })).body;
@@ -333,6 +355,7 @@ describe('consumer groups: commits and offsets', () => {
     await leave(group, a.memberId);
     expect((await commit(group, { offsets: [{ topic, partition: 1, offset: 1 }] })).status).toBe(204);
     expect((await commit(group, { offsets: [{ topic, partition: 1, offset: 0 }] })).body.error.code).toBe('INVALID_OFFSET');
+    expect((await commit(group, { offsets: [{ topic, partition: 1, offset: 2 }] })).body.error).toMatchObject({ code: 'INVALID_OFFSET', highWatermark: 1 });
     expect((await commit(group, { offsets: [{ topic, partition: 2, offset: 0 }] })).body.error.code).toBe('PARTITION_NOT_FOUND');
     expect((await commit(group, { offsets: [{ topic: 'no-such-topic', partition: 0, offset: 0 }] })).body.error.code).toBe('TOPIC_NOT_FOUND');
   });

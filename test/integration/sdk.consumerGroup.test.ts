@@ -438,4 +438,33 @@ describe('Class: Consumer (failures)', () => {
       await consumer.disconnect();
     }
   }, 40_000);
+
+  it('sends commits one at a time in the order asked, so a slow commit never overwrites a later one', async () => {
+    // Prepare: the first commit's request is held back for a while
+    const { topic, groupId } = names('order');
+    await brook.admin().createTopic({ name: topic, partitions: 1 });
+    await brook.producer().send({ topic, messages: Array.from({ length: 6 }, (_, i) => ({ value: `v${i}`, partition: 0 })) });
+    const slowFirst: FetchLike = async (url, init) => {
+      if (String(url).endsWith('/offsets') && String(init?.body).includes('"offset":3')) await sleep(400);
+      return fetch(url, init);
+    };
+    const client = new Brook({ url: stack.url, apiKey: stack.adminKey, retry: FAST_RETRY, fetch: slowFirst });
+    const consumer = client.consumer({ groupId, sessionTimeoutMs: SESSION_TIMEOUT_MS, maxWaitTimeMs: 100, autoCommit: false });
+    await consumer.subscribe({ topic, fromBeginning: true });
+    try {
+      await consumer.run({ eachMessage: async () => undefined });
+      await until(() => owned(consumer).length === 1);
+
+      // Act
+      await Promise.all([
+        consumer.commitOffsets([{ topic, partition: 0, offset: 3 }]),
+        consumer.commitOffsets([{ topic, partition: 0, offset: 5 }]),
+      ]);
+
+      // Assess
+      expect(await brook.admin().fetchGroupOffsets(groupId)).toEqual([expect.objectContaining({ topic, partition: 0, offset: 5 })]);
+    } finally {
+      await consumer.disconnect();
+    }
+  });
 });
