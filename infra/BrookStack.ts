@@ -18,8 +18,8 @@ export interface BrookStackProps extends StackProps {
 
 /**
  * One deployment of Brook: a `BrookEventLog` named `brook-<stage>` with the
- * stage's settings, and the outputs an operator needs. Build it through
- * `BrookStage`.
+ * stage's settings, and the outputs an operator needs. `buildApp`
+ * (`infra/app.ts`) makes it, named `brook-<stage>`.
  */
 export class BrookStack extends Stack {
   readonly brook: BrookEventLog;

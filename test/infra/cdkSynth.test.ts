@@ -32,7 +32,7 @@ const OFFLINE_ENV = {
 describe('cdk synth, offline', () => {
   it.each(STAGE_NAMES)('writes a cloud assembly for %s with the stack brook-<stage>', (stageName) => {
     // Act
-    const assembly = buildApp(stageName, NO_BUNDLING).stage.synth();
+    const assembly = buildApp(stageName, NO_BUNDLING).app.synth();
 
     // Assess
     const stack = assembly.getStackByName(`brook-${stageName}`);
@@ -55,12 +55,12 @@ describe('cdk synth, offline', () => {
 
       // Assess
       expect(stdout).not.toMatch(/error/i);
-      const manifest = JSON.parse(readFileSync(join(outdir, 'assembly-staging', 'manifest.json'), 'utf8')) as {
+      const manifest = JSON.parse(readFileSync(join(outdir, 'manifest.json'), 'utf8')) as {
         artifacts: Record<string, { type: string; properties?: { stackName?: string; templateFile?: string } }>;
       };
       const stacks = Object.values(manifest.artifacts).filter((artifact) => artifact.type === 'aws:cloudformation:stack');
       expect(stacks.map((artifact) => artifact.properties?.stackName)).toEqual(['brook-staging']);
-      const template = JSON.parse(readFileSync(join(outdir, 'assembly-staging', stacks[0]!.properties!.templateFile!), 'utf8')) as { Outputs: object };
+      const template = JSON.parse(readFileSync(join(outdir, stacks[0]!.properties!.templateFile!), 'utf8')) as { Outputs: object };
       expect(template.Outputs).toHaveProperty('ApiUrl');
     },
     120_000,

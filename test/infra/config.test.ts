@@ -1,4 +1,4 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { RemovalPolicy, Stage } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
 import { buildApp } from '../../infra/app.js';
 import { DEFAULT_STAGE, getStageConfig, STAGES, UnknownStageError } from '../../infra/config.js';
@@ -50,19 +50,22 @@ describe('Stage config', () => {
 });
 
 describe('Function: buildApp', () => {
-  it('builds the stack brook-<stage> inside a Stage of that name', () => {
+  it('builds one stack, brook-<stage>, at the path <stage>/Brook and at the top level of the assembly', () => {
     // Act
-    const { app, stage } = buildApp('prod', NO_BUNDLING);
+    const { app, stack } = buildApp('prod', NO_BUNDLING);
+    const assembly = app.synth();
 
     // Assess
-    expect(stage.stageName).toBe('prod');
-    expect(stage.stack.stackName).toBe('brook-prod');
-    expect(app.node.children).toEqual([stage]);
-  });
+    expect(stack.stackName).toBe('brook-prod');
+    expect(stack.node.path).toBe('prod/Brook');
+    expect(Stage.of(stack)).toBe(app); // no Stage in between: the CLI would not deploy it without a selector
+    expect(assembly.stacks.map((artifact) => artifact.stackName)).toEqual(['brook-prod']);
+    expect(assembly.nestedAssemblies).toEqual([]);
+  }, 120_000);
 
   it('takes the stage from the "stage" context value, and dev by default', () => {
-    expect(buildApp(undefined, { ...NO_BUNDLING, stage: 'prod' }).stage.stack.stackName).toBe('brook-prod');
-    expect(buildApp(undefined, NO_BUNDLING).stage.stageName).toBe(DEFAULT_STAGE);
+    expect(buildApp(undefined, { ...NO_BUNDLING, stage: 'prod' }).stack.stackName).toBe('brook-prod');
+    expect(buildApp(undefined, NO_BUNDLING).stack.stackName).toBe(`brook-${DEFAULT_STAGE}`);
   });
 
   it('throws on an unknown stage before building anything', () => {

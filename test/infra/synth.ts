@@ -40,8 +40,8 @@ export const MONITORED_STAGES: readonly StageName[] = STAGE_NAMES.filter((name) 
 export function synth(stageName: StageName): Synthesized {
   let result = cache.get(stageName);
   if (!result) {
-    const { stage } = buildApp(stageName, NO_BUNDLING);
-    result = synthesized(stage.stack);
+    const { stack } = buildApp(stageName, NO_BUNDLING);
+    result = synthesized(stack);
     cache.set(stageName, result);
   }
   return result;
