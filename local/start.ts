@@ -1,16 +1,23 @@
 /**
  * `npm start`: the local stack on http://127.0.0.1:8080, data under ./.brook.
  *
- *   BROOK_PORT      port of the API (default 8080)
- *   BROOK_DATA_DIR  data folder (default .brook); a restart keeps everything
- *   BROOK_API_KEY   registered as an admin key; otherwise one is generated
- *                   once, printed, and saved to <data dir>/admin-key
+ *   BROOK_PORT               port of the API (default 8080)
+ *   BROOK_DATA_DIR           data folder (default .brook); a restart keeps everything
+ *   BROOK_API_KEY            registered as an admin key; otherwise one is generated
+ *                            once, printed, and saved to <data dir>/admin-key
+ *   BROOK_DYNAMODB_ENDPOINT  a DynamoDB (Local) already running: start none
+ *   BROOK_S3_ENDPOINT        an S3 emulator already running: start none
  *
  * Ctrl-C (SIGINT) or SIGTERM stops the API and both emulators, then exits 0.
+ * If an emulator ends on its own (a signal to Java or its watchdog), the
+ * whole stack stops and exits 1. `npm start` runs this file with
+ * `exec node --import tsx`, so npm's own signals reach this process.
  * The work is in `startLocalStack` (./stack.ts); this file only wires the
  * environment, the banner and the signals.
  */
 import { relative } from 'node:path';
+import { FUNCTION_NAMES } from '../functions/http/routes.js';
+import { importHandler } from './server.js';
 import { startLocalStack, type LocalStack } from './stack.js';
 
 function portFrom(raw: string | undefined): number {
@@ -44,6 +51,35 @@ function msOption(option: 'compactIntervalMs' | 'compactMinAgeMs', variable: str
   return { [option]: ms };
 }
 
+function endpointOption(option: 'dynamoDbEndpoint' | 's3Endpoint', variable: string): Record<string, string> {
+  const raw = process.env[variable];
+  if (raw === undefined || raw === '') return {};
+  let url: URL | undefined;
+  try {
+    url = new URL(raw);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+    console.error(`${variable} must be an http(s) url such as http://127.0.0.1:8000, got "${raw}"`);
+    process.exit(2);
+  }
+  return { [option]: raw };
+}
+
+/**
+ * Loads every handler now (as warm Lambdas would be), then stops the
+ * TypeScript loader's compiler service (a child process of esbuild's): with
+ * nothing left to compile, the only processes under this one are the
+ * emulator's, and they are watched. The service restarts by itself if a
+ * later import needs it.
+ */
+async function warmUp(): Promise<void> {
+  await Promise.all([...FUNCTION_NAMES.map((name) => importHandler(name)), import('../functions/handlers/compactor.js')]);
+  const esbuild = await import('esbuild').catch(() => undefined);
+  esbuild?.stop();
+}
+
 function display(path: string): string {
   const rel = relative(process.cwd(), path);
   return rel === '' ? '.' : rel.startsWith('..') ? path : rel;
@@ -55,19 +91,20 @@ async function main(): Promise<void> {
   let stack: LocalStack | undefined;
   let signalled = false;
   let firstSignalAt = 0;
-  const shutdown = (signal: NodeJS.Signals) => {
+  let exitCode = 0;
+  const shutdown = (signal: NodeJS.Signals | 'failure') => {
     if (signalled) {
-      // Under `npm start`, one Ctrl-C arrives twice: from the terminal and relayed by tsx.
-      if (Date.now() - firstSignalAt < 1_000) return;
+      // Under `npm start`, one Ctrl-C arrives twice: from the terminal and relayed by npm.
+      if (Date.now() - firstSignalAt < 1_000 || signal === 'failure') return;
       console.error(`${signal} again: exiting now`);
       process.exit(1); // Java is still killed by the emulator's exit hook
     }
     signalled = true;
     firstSignalAt = Date.now();
     if (!stack) return; // still starting: stopped as soon as it is up
-    console.log(`\n${signal}: stopping the local stack...`);
+    if (signal !== 'failure') console.log(`\n${signal}: stopping the local stack...`);
     stack.stop().then(
-      () => process.exit(0),
+      () => process.exit(exitCode),
       (error: unknown) => {
         console.error('error while stopping:', error);
         process.exit(1);
@@ -86,6 +123,13 @@ async function main(): Promise<void> {
       ...inlineBatchOption(process.env.BROOK_INLINE_BATCH_MAX_BYTES),
       ...msOption('compactIntervalMs', 'BROOK_COMPACT_INTERVAL_MS'),
       ...msOption('compactMinAgeMs', 'BROOK_COMPACT_MIN_AGE_MS'),
+      ...endpointOption('dynamoDbEndpoint', 'BROOK_DYNAMODB_ENDPOINT'),
+      ...endpointOption('s3Endpoint', 'BROOK_S3_ENDPOINT'),
+      onFailure: (reason) => {
+        console.error(`${reason}: stopping the local stack`);
+        exitCode = 1;
+        shutdown('failure');
+      },
       onResponse: ({ method, path, status, ms }) => console.log(`${method} ${path} -> ${status} (${ms} ms)`),
     });
   } catch (error) {
@@ -94,8 +138,9 @@ async function main(): Promise<void> {
   }
   if (signalled) {
     await stack.stop();
-    process.exit(0);
+    process.exit(exitCode);
   }
+  await warmUp();
 
   const keyLine =
     stack.adminKeySource === 'option'
