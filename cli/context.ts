@@ -5,10 +5,11 @@
  * key, the admin key `npm start` saved (`<BROOK_DATA_DIR or .brook>/admin-key`,
  * looked for in the current folder and its parents) is used.
  */
-import { readFileSync } from 'node:fs';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { Brook } from '../sdk/index.js';
+import { defaultUrl, findLocalAdminKey, isLocalUrl, readKeyFile } from '../sdk/localStack.js';
 import { UsageError } from './errors.js';
+
+export { adminKeyFiles, defaultUrl } from '../sdk/localStack.js';
 
 export interface GlobalOptions {
   url?: string;
@@ -24,44 +25,9 @@ export interface Connection {
   keyFile?: string;
 }
 
-const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '::1', '[::1]']);
-
-/** The local stack's default url: what `npm start` serves. */
-export function defaultUrl(env: NodeJS.ProcessEnv = process.env): string {
-  return `http://127.0.0.1:${env.BROOK_PORT || '8080'}`;
-}
-
-export function isLocalUrl(url: string): boolean {
-  try {
-    return LOCAL_HOSTS.has(new URL(url).hostname);
-  } catch {
-    return false;
-  }
-}
-
-/** Candidate admin-key files, nearest first: `$BROOK_DATA_DIR/admin-key`, else `.brook/admin-key` here and in each parent. */
-export function adminKeyFiles(cwd: string, env: NodeJS.ProcessEnv = process.env): string[] {
-  const dataDir = env.BROOK_DATA_DIR;
-  if (dataDir) return [join(isAbsolute(dataDir) ? dataDir : resolve(cwd, dataDir), 'admin-key')];
-  const files: string[] = [];
-  for (let dir = resolve(cwd); ; dir = dirname(dir)) {
-    files.push(join(dir, '.brook', 'admin-key'));
-    if (dirname(dir) === dir) return files;
-  }
-}
-
-function readKey(file: string): string | undefined {
-  try {
-    const key = readFileSync(file, 'utf8').trim();
-    return key === '' ? undefined : key;
-  } catch {
-    return undefined;
-  }
-}
-
 export function resolveConnection(
   options: GlobalOptions,
-  { env = process.env, cwd = process.cwd(), read = readKey }: { env?: NodeJS.ProcessEnv; cwd?: string; read?: (file: string) => string | undefined } = {},
+  { env = process.env, cwd = process.cwd(), read = readKeyFile }: { env?: NodeJS.ProcessEnv; cwd?: string; read?: (file: string) => string | undefined } = {},
 ): Connection {
   const url = options.url || defaultUrl(env);
   try {
@@ -71,12 +37,8 @@ export function resolveConnection(
     throw new UsageError(`--url must be an http(s) url such as http://127.0.0.1:8080, got "${url}"`);
   }
   if (options.apiKey) return { url, apiKey: options.apiKey, keySource: 'option' };
-  if (isLocalUrl(url)) {
-    for (const file of adminKeyFiles(cwd, env)) {
-      const key = read(file);
-      if (key !== undefined) return { url, apiKey: key, keySource: 'file', keyFile: file };
-    }
-  }
+  const saved = findLocalAdminKey(url, { env, cwd, read });
+  if (saved) return { url, apiKey: saved.apiKey, keySource: 'file', keyFile: saved.file };
   throw new UsageError(
     isLocalUrl(url)
       ? 'no API key: pass --api-key or set BROOK_API_KEY (or start the local stack with `npm start`, which saves one to .brook/admin-key)'

@@ -18,6 +18,7 @@ import type {
   TopicDescription,
   TopicSummary,
 } from '../protocol/types.js';
+import { BrookError } from '../protocol/errors.js';
 import { segment, type HttpTransport, type RequestOptions } from './http.js';
 import { retry, type RetryOptions } from './retry.js';
 
@@ -57,6 +58,26 @@ export class Admin {
   /** `POST /v1/topics`: `TOPIC_EXISTS` if the name is taken. */
   createTopic(request: CreateTopicRequest): Promise<TopicDescription> {
     return this.#call('POST', '/v1/topics', { json: request });
+  }
+
+  /**
+   * Creates each topic that does not exist yet, as kafkajs's `createTopics`
+   * does: resolves `true` if every topic was created, `false` if any already
+   * existed (those are left as they are). Safe to run at every start.
+   */
+  async createTopics({ topics }: { topics: CreateTopicRequest[] }): Promise<boolean> {
+    const created = await Promise.all(
+      topics.map((request) =>
+        this.createTopic(request).then(
+          () => true,
+          (error: unknown) => {
+            if (error instanceof BrookError && error.code === 'TOPIC_EXISTS') return false;
+            throw error;
+          },
+        ),
+      ),
+    );
+    return created.every(Boolean);
   }
 
   async listTopics(): Promise<TopicSummary[]> {

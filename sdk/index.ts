@@ -8,6 +8,7 @@
  * ```
  */
 import { HttpTransport, type FetchLike } from './http.js';
+import { defaultUrl, findLocalAdminKey } from './localStack.js';
 import { Admin } from './Admin.js';
 import { Consumer, type ConsumerOptions } from './Consumer.js';
 import { Producer, type ProducerOptions } from './Producer.js';
@@ -15,9 +16,16 @@ import { Reader } from './Reader.js';
 import type { RetryOptions } from './retry.js';
 
 export interface BrookOptions {
-  /** Base url of the API. @default process.env.BROOK_URL */
+  /**
+   * Base url of the API.
+   * @default process.env.BROOK_URL, else the local stack: `http://127.0.0.1:<BROOK_PORT or 8080>`
+   */
   readonly url?: string;
-  /** @default process.env.BROOK_API_KEY */
+  /**
+   * @default process.env.BROOK_API_KEY, else (for a url on this machine) the
+   * admin key the local stack saved in `<BROOK_DATA_DIR or .brook>/admin-key`,
+   * looked for in the current folder and its parents
+   */
   readonly apiKey?: string;
   /** Per-request timeout. @default 30000 */
   readonly requestTimeoutMs?: number;
@@ -32,9 +40,10 @@ export class Brook {
   readonly #retry: RetryOptions;
 
   constructor(options: BrookOptions = {}) {
+    const url = options.url || process.env.BROOK_URL || defaultUrl();
     this.#http = new HttpTransport({
-      url: options.url ?? process.env.BROOK_URL ?? '',
-      apiKey: options.apiKey ?? process.env.BROOK_API_KEY ?? '',
+      url,
+      apiKey: options.apiKey || process.env.BROOK_API_KEY || findLocalAdminKey(url)?.apiKey || '',
       ...(options.fetch ? { fetch: options.fetch } : {}),
       ...(options.requestTimeoutMs !== undefined ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
     });
