@@ -56,6 +56,7 @@ export class BrookStack extends Stack {
     );
     output('AdminKeyId', 'Public id of the admin API key', this.adminKey.keyId);
     output('SegmentBucketName', 'S3 bucket of log segments and large batches', this.bucket.bucketName);
+    output('AccessLogBucketName', 'S3 bucket of the segment bucket\'s server access logs', this.brook.accessLogBucket.bucketName);
     for (const [table, resource] of Object.entries(this.tables)) {
       output(`${table.charAt(0).toUpperCase()}${table.slice(1)}TableName`, `DynamoDB table "${table}"`, resource.tableName);
     }

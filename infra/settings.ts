@@ -34,9 +34,9 @@ export interface BrookSettings {
    * @default 'brook'
    */
   readonly name?: string;
-  /** What happens to tables, the bucket, the secret and log groups when the stack goes. @default RemovalPolicy.RETAIN */
+  /** What happens to tables, the buckets, the admin key parameter, the KMS key and log groups when the stack goes. @default RemovalPolicy.RETAIN */
   readonly removalPolicy?: RemovalPolicy;
-  /** Empty the segment bucket on stack deletion (only with `RemovalPolicy.DESTROY`). @default false */
+  /** Empty the segment bucket and its access-log bucket on stack deletion (only with `RemovalPolicy.DESTROY`). @default false */
   readonly autoDeleteObjects?: boolean;
   /** DynamoDB point-in-time recovery (35 days) on every table. @default true */
   readonly pointInTimeRecovery?: boolean;
@@ -47,13 +47,16 @@ export interface BrookSettings {
   /** Days before an overwritten or deleted segment version goes (with `bucketVersioning`). @default 30 */
   readonly noncurrentVersionExpirationDays?: number;
   /**
-   * Table encryption at rest: `aws-managed` (the `aws/dynamodb` key, no key
-   * charge) or `customer-managed` (one KMS key per deployment, rotated
-   * yearly, kept as long as the tables are). The bucket is always SSE-S3.
+   * Encryption at rest of the data: `aws-managed` (tables with the
+   * `aws/dynamodb` key, the segment bucket with SSE-S3; no key charge) or
+   * `customer-managed` (one KMS key per deployment, rotated yearly, kept as
+   * long as the data is, for the tables and the segment bucket, with an S3
+   * Bucket Key). The access-log bucket is SSE-S3 either way (S3 log delivery
+   * writes to nothing else).
    * @default 'aws-managed'
    */
   readonly tableEncryption?: 'aws-managed' | 'customer-managed';
-  /** Retention of every Lambda log group. @default RetentionDays.ONE_MONTH */
+  /** Retention of every Lambda log group, the API access log and the segment bucket's access logs. @default RetentionDays.ONE_MONTH */
   readonly logRetention?: RetentionDays;
   /** `POWERTOOLS_LOG_LEVEL` of the handlers. @default 'INFO' */
   readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';

@@ -26,8 +26,10 @@ import { SegmentBucket } from './SegmentBucket.js';
 export type BrookEventLogProps = BrookSettings;
 
 /**
- * One complete Brook: DynamoDB tables, the segment bucket, one Lambda per
- * handler with least-privilege grants (`FUNCTION_ACCESS`), the HTTP API, the
+ * One complete Brook: DynamoDB tables, the segment bucket and its access-log
+ * bucket, one Lambda per handler with least-privilege grants
+ * (`FUNCTION_ACCESS`, KMS use included where the data is encrypted with the
+ * deployment's key), the HTTP API, the
  * compactor (run by appends through the log table's stream, and a daily
  * sweep), the admin key in an SSM SecureString, and (with `monitoring`)
  * alarms to an SNS topic and a dashboard. Embed it in any stack:
@@ -46,7 +48,12 @@ export class BrookEventLog extends Construct {
   readonly settings: ResolvedSettings;
   readonly tables: Readonly<Record<TableName, Table>>;
   readonly bucket: Bucket;
-  /** The tables' customer-managed key (`tableEncryption: 'customer-managed'` only). */
+  /** The segment bucket's server access logs. */
+  readonly accessLogBucket: Bucket;
+  /**
+   * The deployment's customer-managed KMS key (`tableEncryption: 'customer-managed'` only):
+   * it encrypts the tables and the segment bucket.
+   */
   readonly tableKey?: Key;
   readonly functions: Readonly<Record<FunctionName, NodejsFunction>>;
   readonly api: BrookHttpApi;
@@ -63,17 +70,18 @@ export class BrookEventLog extends Construct {
 
     if (settings.tableEncryption === 'customer-managed') {
       this.tableKey = new Key(this, 'TableKey', {
-        description: `Brook ${settings.name}: encryption at rest of the DynamoDB tables`,
+        description: `Brook ${settings.name}: encryption at rest of the DynamoDB tables and the segment bucket`,
         enableKeyRotation: true,
-        // A deleted key makes retained tables unreadable: the key stays as long as they do.
+        // A deleted key makes retained tables and segments unreadable: the key stays as long as they do.
         removalPolicy: settings.removalPolicy === RemovalPolicy.DESTROY ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
         pendingWindow: Duration.days(30),
       });
     }
     const tables = new BrookTables(this, 'Tables', { ...settings, ...(this.tableKey ? { encryptionKey: this.tableKey } : {}) });
-    const segments = new SegmentBucket(this, 'Segments', settings);
+    const segments = new SegmentBucket(this, 'Segments', { ...settings, ...(this.tableKey ? { encryptionKey: this.tableKey } : {}) });
     this.tables = tables.tables;
     this.bucket = segments.bucket;
+    this.accessLogBucket = segments.accessLogBucket;
     const environment = { ...tables.environment(), ...segments.environment() };
 
     const functions = {} as Record<FunctionName, NodejsFunction>;

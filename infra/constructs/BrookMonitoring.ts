@@ -12,6 +12,7 @@ import {
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
@@ -39,7 +40,8 @@ export interface BrookMonitoringProps {
 }
 
 /**
- * Alarms to one SNS topic (optionally with an e-mail subscription) and a
+ * Alarms to one SNS topic (TLS only, published to by this deployment's
+ * alarms; optionally with an e-mail subscription) and a
  * CloudWatch dashboard: the API, every function, every table, and Brook's
  * own metrics (EMF, `functions/http/metrics.ts`).
  */
@@ -53,7 +55,23 @@ export class BrookMonitoring extends Construct {
   constructor(scope: Construct, id: string, props: BrookMonitoringProps) {
     super(scope, id);
     this.props = props;
-    this.alarmTopic = new Topic(this, 'AlarmTopic', { displayName: `${props.name} alarms` });
+    // enforceSSL: a topic policy refuses any publish that does not come over TLS.
+    this.alarmTopic = new Topic(this, 'AlarmTopic', { displayName: `${props.name} alarms`, enforceSSL: true });
+    // A topic policy replaces SNS's default one, which let CloudWatch publish for the account's alarms:
+    // allow it again, for this deployment's alarms only (their names start with `<name>-`).
+    const stack = Stack.of(this);
+    this.alarmTopic.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'AllowCloudWatchAlarms',
+        principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.alarmTopic.topicArn],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': stack.account },
+          ArnLike: { 'aws:SourceArn': `arn:${stack.partition}:cloudwatch:${stack.region}:${stack.account}:alarm:${props.name}-*` },
+        },
+      }),
+    );
     if (props.alarms.email) this.alarmTopic.addSubscription(new EmailSubscription(props.alarms.email));
 
     const { api, alarms } = props;

@@ -7,7 +7,7 @@ import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, StreamViewType, TableEncryption, type Attribute, type TableProps } from 'aws-cdk-lib/aws-dynamodb';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { OutputFormat, type BundlingOptions, type NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
-import type { LogGroupProps } from 'aws-cdk-lib/aws-logs';
+import { RetentionDays, type LogGroupProps } from 'aws-cdk-lib/aws-logs';
 import { BlockPublicAccess, BucketEncryption, type BucketProps, type LifecycleRule } from 'aws-cdk-lib/aws-s3';
 import { BROOK_METRICS_NAMESPACE } from '../../functions/http/metrics.js';
 import type { KeyAttribute, TableLayout } from '../../functions/storage/tables.js';
@@ -113,10 +113,15 @@ export function tableProps(layout: TableLayout, stage: TableStageSettings): Tabl
 export type BucketStageSettings = Pick<
   StageConfig,
   'removalPolicy' | 'autoDeleteObjects' | 'bucketVersioning' | 'noncurrentVersionExpirationDays'
->;
+> & {
+  /** A customer-managed key for the segments (the deployment's own key, as the tables'); without it, SSE-S3. */
+  readonly encryptionKey?: IKey;
+};
 
 /**
- * The segment bucket: private, TLS only, S3-managed encryption. Lifecycle
+ * The segment bucket: private, TLS only, encrypted with the deployment's
+ * KMS key where it has one (with an S3 Bucket Key, so S3 asks KMS for a data
+ * key now and then rather than on every object), SSE-S3 otherwise. Lifecycle
  * rules never expire a current object: everything under `batches/` and
  * `segments/` may be live data (a `batches/` object is part of the log until
  * the compactor rolls it into a segment, however late that run is), and S3
@@ -135,12 +140,38 @@ export function bucketProps(stage: BucketStageSettings): BucketProps {
     });
   }
   return {
-    encryption: BucketEncryption.S3_MANAGED,
+    ...(stage.encryptionKey
+      ? { encryption: BucketEncryption.KMS, encryptionKey: stage.encryptionKey, bucketKeyEnabled: true }
+      : { encryption: BucketEncryption.S3_MANAGED }),
     blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
     enforceSSL: true,
     versioned: stage.bucketVersioning,
     removalPolicy: stage.removalPolicy,
     autoDeleteObjects: stage.autoDeleteObjects && stage.removalPolicy === RemovalPolicy.DESTROY,
     lifecycleRules,
+  };
+}
+
+export type AccessLogBucketStageSettings = Pick<StageConfig, 'removalPolicy' | 'autoDeleteObjects' | 'logRetention'>;
+
+/**
+ * The bucket S3 writes the segment bucket's server access logs to: private,
+ * TLS only, SSE-S3 (the only default encryption S3 log delivery writes to),
+ * unversioned, logs expiring after the stage's `logRetention` (none with
+ * `INFINITE`), and kept or deleted with the stack as the data is.
+ */
+export function accessLogBucketProps(stage: AccessLogBucketStageSettings): BucketProps {
+  const expires = stage.logRetention !== RetentionDays.INFINITE;
+  return {
+    encryption: BucketEncryption.S3_MANAGED,
+    blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+    enforceSSL: true,
+    versioned: false,
+    removalPolicy: stage.removalPolicy,
+    autoDeleteObjects: stage.autoDeleteObjects && stage.removalPolicy === RemovalPolicy.DESTROY,
+    lifecycleRules: [
+      { id: 'AbortIncompleteUploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
+      ...(expires ? [{ id: 'ExpireAccessLogs', expiration: Duration.days(stage.logRetention) }] : []),
+    ],
   };
 }

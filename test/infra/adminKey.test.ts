@@ -86,6 +86,7 @@ describe('Stack outputs', () => {
     // Assess
     expect(Object.keys(outputs).sort()).toEqual(
       [
+        'AccessLogBucketName',
         'AdminKeyId',
         'AdminKeyParameterName',
         ...(stack.monitoring ? ['AlarmTopicArn', 'DashboardUrl'] : []),
@@ -98,6 +99,7 @@ describe('Stack outputs', () => {
       ].sort(),
     );
     expect(outputs.SegmentBucketName!.Value).toEqual({ Ref: logicalId(stack, stack.bucket) });
+    expect(outputs.AccessLogBucketName!.Value).toEqual({ Ref: logicalId(stack, stack.brook.accessLogBucket) });
     expect(outputs.LogTableName!.Value).toEqual({ Ref: logicalId(stack, stack.tables.log) });
     if (stack.monitoring) {
       expect(outputs.AlarmTopicArn!.Value).toEqual({ Ref: logicalId(stack, stack.monitoring.alarmTopic) });

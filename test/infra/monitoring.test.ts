@@ -1,3 +1,4 @@
+import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { BROOK_METRICS } from '../../functions/http/metrics.js';
 import { FUNCTION_NAMES } from '../../functions/http/routes.js';
@@ -102,6 +103,58 @@ describe('Construct: BrookMonitoring', () => {
       for (const metric of Object.values(BROOK_METRICS)) {
         expect(body.includes(`"Brook","${metric.name}","service","brook-${stageName}"`), metric.name).toBe(true);
       }
+    });
+
+    it('refuses any publish to the alarm topic that does not come over TLS', () => {
+      template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+        Topics: [{ Ref: topicId }],
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Effect: 'Deny',
+              Principal: '*',
+              Action: 'sns:Publish',
+              Resource: { Ref: topicId },
+              Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+            }),
+          ]),
+        },
+      });
+    });
+
+    it("lets CloudWatch publish to the topic for this deployment's alarms only (the topic policy replaces SNS's default one)", () => {
+      // Prepare
+      const policies = Object.values(synthesized.resources).filter((resource) => resource.Type === 'AWS::SNS::TopicPolicy');
+      const name = `brook-${stageName}`;
+
+      // Act
+      const allows = (policies[0]!.Properties?.PolicyDocument.Statement as Record<string, any>[]).filter((statement) => statement.Effect === 'Allow');
+
+      // Assess
+      expect(policies).toHaveLength(1);
+      template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+        Topics: [{ Ref: topicId }],
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Effect: 'Allow',
+              Principal: { Service: 'cloudwatch.amazonaws.com' },
+              Action: 'sns:Publish',
+              Resource: { Ref: topicId },
+              Condition: {
+                StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+                ArnLike: { 'aws:SourceArn': Match.anyValue() },
+              },
+            }),
+          ]),
+        },
+      });
+      expect(allows).toHaveLength(1);
+      const sourceArn = JSON.stringify(allows[0]!.Condition.ArnLike['aws:SourceArn']);
+      expect(sourceArn).toContain(`:alarm:${name}-*`);
+      expect(sourceArn).toContain(':cloudwatch:');
+      // Every alarm falls under that pattern, or its notifications would be refused.
+      for (const alarm of alarms(synthesized)) expect(alarm.Properties?.AlarmName).toMatch(new RegExp(`^${name}-`));
     });
 
     it('subscribes no e-mail unless the stage names one', () => {
