@@ -55,7 +55,23 @@ export interface ConsumerOptions {
   /** @default 500 */
   readonly maxRecordsPerPartition?: number;
   readonly retry?: RetryOptions;
+  /**
+   * Where the consumer reports what it recovers from by itself (a failed
+   * heartbeat, a handler that threw, a commit on revoke that failed).
+   * @default `console.error`, a Brook error as one line, anything else with its stack
+   */
+  readonly logger?: ConsumerLogger;
 }
+
+/** Receives the consumer's reports; `error` is what went wrong. */
+export interface ConsumerLogger {
+  error(message: string, error: unknown): void;
+}
+
+const consoleLogger: ConsumerLogger = {
+  error: (message, error) =>
+    error instanceof BrookError ? console.error(`${message}: ${error.code}: ${error.message}`) : console.error(`${message}:`, error),
+};
 
 export interface EachMessagePayload {
   topic: string;
@@ -188,6 +204,10 @@ export class Consumer {
   /** Commits go out one at a time, in the order asked: the server accepts a lower offset (a replay), so order matters. */
   #commits: Promise<unknown> = Promise.resolve();
 
+  #log(message: string, error: unknown): void {
+    (this.#options.logger ?? consoleLogger).error(message, error);
+  }
+
   constructor(http: HttpTransport, options: ConsumerOptions) {
     if (!options?.groupId) throw new TypeError('a consumer needs a groupId');
     this.#http = http;
@@ -275,7 +295,7 @@ export class Consumer {
   /** Stops for good on an error no retry fixes: leaves the group (no commit: it may be what failed) and reports it. */
   async #crash(error: unknown): Promise<void> {
     if (!this.#running) return;
-    if (!this.#handlers?.onCrash) console.error(`brook consumer ${this.#options.groupId} stopped:`, error);
+    if (!this.#handlers?.onCrash) this.#log(`brook consumer ${this.#options.groupId} stopped`, error);
     this.#running = false;
     clearTimeout(this.#heartbeatTimer);
     this.#wake?.abort();
@@ -398,7 +418,7 @@ export class Consumer {
       try {
         await this.#join();
       } catch (error) {
-        console.error(`brook consumer ${this.#options.groupId}: cannot join the group again:`, error);
+        this.#log(`brook consumer ${this.#options.groupId}: cannot join the group again`, error);
         this.#scheduleHeartbeat(1_000);
       }
       return;
@@ -440,7 +460,7 @@ export class Consumer {
         void this.#crash(error);
         return;
       } else if (!isRetriable(error)) {
-        console.error(`brook consumer ${this.#options.groupId}: heartbeat failed:`, error);
+        this.#log(`brook consumer ${this.#options.groupId}: heartbeat failed`, error);
       } else {
         nextDelay = Math.min(nextDelay, 500);
       }
@@ -458,7 +478,7 @@ export class Consumer {
     if (keys.length === 0) return;
     if (this.#autoCommit) {
       await this.#commitPositions(keys).catch((error: unknown) => {
-        console.error(`brook consumer ${this.#options.groupId}: commit on revoke failed:`, error);
+        this.#log(`brook consumer ${this.#options.groupId}: commit on revoke failed`, error);
       });
     }
     if (this.#membership) await this.#callHook('onPartitionsRevoked', keys); // else they are lost: onPartitionsLost follows
@@ -481,7 +501,7 @@ export class Consumer {
     try {
       await hook(toTopicPartitions(keys));
     } catch (error) {
-      console.error(`brook consumer ${this.#options.groupId}: ${name} failed:`, error);
+      this.#log(`brook consumer ${this.#options.groupId}: ${name} failed`, error);
     }
   }
 
@@ -544,7 +564,7 @@ export class Consumer {
         await this.#settleAssignment();
       } catch (error) {
         if (isFatal(error)) throw error; // a topic deleted, a key refused: no retry will do
-        console.error(`brook consumer ${this.#options.groupId}: cannot find start offsets:`, error);
+        this.#log(`brook consumer ${this.#options.groupId}: cannot find start offsets`, error);
         await sleep(500);
         continue;
       }
@@ -578,7 +598,7 @@ export class Consumer {
       } catch (error) {
         if (!this.#running || wake.signal.aborted) continue;
         if (isFatal(error)) throw error;
-        if (!isRetriable(error)) console.error(`brook consumer ${this.#options.groupId}: fetch failed:`, error);
+        if (!isRetriable(error)) this.#log(`brook consumer ${this.#options.groupId}: fetch failed`, error);
         await sleep(500);
         continue;
       } finally {
@@ -620,7 +640,7 @@ export class Consumer {
           isRunning: owned,
         });
       } catch (error) {
-        console.error(`brook consumer ${this.#options.groupId}: eachBatch failed on ${result.topic}/${result.partition}:`, error);
+        this.#log(`brook consumer ${this.#options.groupId}: eachBatch failed on ${result.topic}/${result.partition}`, error);
         await sleep(200);
         return; // what was not resolved is fetched again
       }
@@ -644,7 +664,7 @@ export class Consumer {
           },
         });
       } catch (error) {
-        console.error(`brook consumer ${this.#options.groupId}: eachMessage failed on ${result.topic}/${result.partition}@${message.offset}:`, error);
+        this.#log(`brook consumer ${this.#options.groupId}: eachMessage failed on ${result.topic}/${result.partition}@${message.offset}`, error);
         await sleep(200);
         return; // fetched again from the same position
       }

@@ -74,12 +74,22 @@ function withRequestId(details: ErrorDetails, requestId: string | undefined): Er
   return requestId === undefined ? details : { ...details, requestId };
 }
 
-/** A request that got no answer: retriable, since the server may not have seen it (or may have: see the producer). */
-export function networkError(cause: unknown, requestId: string, timedOut: boolean): BrookError {
-  const reason = cause instanceof Error ? cause.message : String(cause);
+/**
+ * A request to `target` (the base url) that got no answer: retriable, since
+ * the server may not have seen it (or may have: see the producer).
+ */
+export function networkError(cause: unknown, requestId: string, timedOut: boolean, target: string): BrookError {
+  const reason = reasonOf(cause);
   return timedOut
-    ? new BrookError('TIMEOUT', `no answer within the request timeout (${reason})`, { origin: 'sdk', requestId }, { cause })
-    : new BrookError('UNAVAILABLE', `the request failed before an answer: ${reason}`, { origin: 'sdk', requestId }, { cause });
+    ? new BrookError('TIMEOUT', `no answer from ${target} within the request timeout (${reason})`, { origin: 'sdk', requestId }, { cause })
+    : new BrookError('UNAVAILABLE', `could not reach ${target}: ${reason}`, { origin: 'sdk', requestId }, { cause });
+}
+
+/** fetch's own message ("fetch failed") with the system's reason under it ("connect ECONNREFUSED 127.0.0.1:8080"). */
+function reasonOf(cause: unknown): string {
+  const message = cause instanceof Error ? cause.message : String(cause);
+  const inner = cause instanceof Error ? cause.cause : undefined;
+  return inner instanceof Error && inner.message !== '' ? `${message} (${inner.message})` : message;
 }
 
 export class HttpTransport {
@@ -129,7 +139,7 @@ export class HttpTransport {
       response = await this.#fetch(url.toString(), { method, headers, ...(body !== undefined ? { body } : {}), signal });
       text = await response.text();
     } catch (error) {
-      throw networkError(error, requestId, timeout.aborted);
+      throw networkError(error, requestId, timeout.aborted, this.baseUrl);
     }
     const answeredId = response.headers.get('x-request-id') ?? requestId;
     let parsed: unknown;

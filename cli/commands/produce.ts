@@ -11,6 +11,7 @@ import { Command } from 'commander';
 import { CliError, UsageError } from '../errors.js';
 import { parseHeaders, parseInteger, parseLine } from '../parse.js';
 import { collect, examples, session } from '../session.js';
+import { onStopSignals } from '../signals.js';
 
 /** Sends not yet answered before reading pauses (bounded memory on a large file). */
 const MAX_PENDING = 5_000;
@@ -66,13 +67,10 @@ export function produceCommand(): Command {
       let failure: unknown;
       let interrupted = false;
       // The first Ctrl-C stops reading and still delivers what was read; a second one exits at once.
-      const onSignal = () => {
-        if (interrupted) process.exit(130);
+      const removeSignalHandlers = onStopSignals(() => {
         interrupted = true;
         lines.close();
-      };
-      process.on('SIGINT', onSignal);
-      process.on('SIGTERM', onSignal);
+      });
       try {
         for await (const line of lines) {
           if (failure !== undefined || interrupted) break;
@@ -100,8 +98,7 @@ export function produceCommand(): Command {
       } finally {
         await Promise.all(pending);
         await producer.disconnect();
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
+        removeSignalHandlers();
       }
       // A failure before anything was sent is the one line main.ts prints.
       if (sent > 0 || failure === undefined) s.note(`${sent} record${sent === 1 ? '' : 's'} sent to ${options.topic}${interrupted ? ' (interrupted)' : ''}`);

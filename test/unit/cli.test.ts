@@ -257,7 +257,7 @@ describe('cli: connection and failures', () => {
       exitCode: EXIT.server,
     });
     expect(describeFailure(new BrookError('INTERNAL', 'internal error', { requestId: 'r-2' })).line).toBe('INTERNAL: internal error (request r-2)');
-    expect(describeFailure(new BrookError('UNAVAILABLE', 'the request failed before an answer: fetch failed', { origin: 'sdk' })).exitCode).toBe(EXIT.unreachable);
+    expect(describeFailure(new BrookError('UNAVAILABLE', 'could not reach http://127.0.0.1:8080: fetch failed', { origin: 'sdk' })).exitCode).toBe(EXIT.unreachable);
     expect(describeFailure(new Error('boom\n    at x (y.ts:1:1)'))).toEqual({ line: 'unexpected error: boom at x (y.ts:1:1)', exitCode: EXIT.server });
   });
 });
