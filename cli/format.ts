@@ -3,6 +3,7 @@
  * (picocolors), and the record formats of `brook consume`. The functions
  * that build text are pure, so they are unit-tested without a terminal.
  */
+import { isUtf8 } from 'node:buffer';
 import Table from 'cli-table3';
 import pc from 'picocolors';
 import type { KafkaMessage } from '../sdk/index.js';
@@ -48,42 +49,69 @@ export interface PrintableRecord {
   message: KafkaMessage;
 }
 
-const utf8 = (bytes: Buffer | null): string | null => (bytes === null ? null : bytes.toString('utf8'));
+/** Whether the key, the value and every header value are valid UTF-8. */
+function isUtf8Message(message: KafkaMessage): boolean {
+  return (
+    (message.key === null || isUtf8(message.key)) &&
+    (message.value === null || isUtf8(message.value)) &&
+    Object.values(message.headers).every((value) => isUtf8(value))
+  );
+}
 
 /**
- * One record as one output line (without the newline).
+ * One record as one output line (without the newline), its bytes exact.
  * - text (kafka-console-consumer's DefaultMessageFormatter): the fields asked
  *   for, tab-separated, in the order `CreateTime:<ms>`, `Partition:<p>`,
  *   `Offset:<o>`, headers (`name:value,...` or `NO_HEADERS`), key, value; a
- *   null key or value prints `null`.
+ *   null key or value prints `null`. Keys, values and header values are
+ *   written as their bytes, whatever they are.
  * - json: `{"topic","partition","offset","timestamp","key","value","headers"}`
- *   with UTF-8 strings (every field, whatever the --print options).
+ *   (every field, whatever the --print options) with UTF-8 strings; a record
+ *   whose key, value or a header value is not valid UTF-8 has them all in
+ *   base64 instead, and `"encoding":"base64"`, as the API's fetch answers.
  */
-export function formatRecord({ topic, partition, message }: PrintableRecord, options: PrintOptions = {}): string {
+export function recordLine({ topic, partition, message }: PrintableRecord, options: PrintOptions = {}): Buffer {
   if (options.format === 'json') {
+    const encoding = isUtf8Message(message) ? 'utf8' : 'base64';
+    const text = (bytes: Buffer | null): string | null => (bytes === null ? null : bytes.toString(encoding));
     const headers: Record<string, string> = {};
-    for (const [name, value] of Object.entries(message.headers)) headers[name] = value.toString('utf8');
-    return JSON.stringify({
-      topic,
-      partition,
-      offset: message.offset,
-      timestamp: message.timestamp,
-      key: utf8(message.key),
-      value: utf8(message.value),
-      headers,
-    });
+    for (const [name, value] of Object.entries(message.headers)) headers[name] = value.toString(encoding);
+    return Buffer.from(
+      JSON.stringify({
+        topic,
+        partition,
+        offset: message.offset,
+        timestamp: message.timestamp,
+        key: text(message.key),
+        value: text(message.value),
+        headers,
+        ...(encoding === 'base64' ? { encoding } : {}),
+      }),
+    );
   }
-  const fields: string[] = [];
-  if (options.printTimestamp) fields.push(`CreateTime:${message.timestamp}`);
-  if (options.printPartition) fields.push(`Partition:${partition}`);
-  if (options.printOffset) fields.push(`Offset:${message.offset}`);
+  const fields: Buffer[] = [];
+  if (options.printTimestamp) fields.push(Buffer.from(`CreateTime:${message.timestamp}`));
+  if (options.printPartition) fields.push(Buffer.from(`Partition:${partition}`));
+  if (options.printOffset) fields.push(Buffer.from(`Offset:${message.offset}`));
   if (options.printHeaders) {
     const entries = Object.entries(message.headers);
-    fields.push(entries.length === 0 ? 'NO_HEADERS' : entries.map(([name, value]) => `${name}:${value.toString('utf8')}`).join(','));
+    const comma = Buffer.from(',');
+    fields.push(
+      entries.length === 0
+        ? Buffer.from('NO_HEADERS')
+        : Buffer.concat(entries.flatMap(([name, value], i) => [...(i > 0 ? [comma] : []), Buffer.from(`${name}:`), value])),
+    );
   }
-  if (options.printKey) fields.push(utf8(message.key) ?? 'null');
-  fields.push(utf8(message.value) ?? 'null');
-  return fields.join(options.separator ?? '\t');
+  const nullText = Buffer.from('null');
+  if (options.printKey) fields.push(message.key ?? nullText);
+  fields.push(message.value ?? nullText);
+  const separator = Buffer.from(options.separator ?? '\t');
+  return Buffer.concat(fields.flatMap((field, i) => (i > 0 ? [separator, field] : [field])));
+}
+
+/** `recordLine` as text, for display (bytes that are not UTF-8 become U+FFFD in text format). */
+export function formatRecord(record: PrintableRecord, options: PrintOptions = {}): string {
+  return recordLine(record, options).toString('utf8');
 }
 
 // ---- numbers ---------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 /**
- * Records as `POST /v1/fetch` returns them with `encoding: base64`, and the
- * messages the consumer and the reader hand to apps: exact bytes as Buffers.
+ * Records as `POST /v1/fetch` returns them (the consumer and the reader ask
+ * for `encoding: base64`), and the messages the consumer and the reader hand
+ * to apps: exact bytes as Buffers.
  */
 
 export interface KafkaMessage {
@@ -11,24 +12,41 @@ export interface KafkaMessage {
   headers: Record<string, Buffer>;
 }
 
-/** A fetched record on the wire (`encoding: base64`). */
+/** A fetched record on the wire. */
 export interface WireRecord {
   offset: number;
   timestamp: number;
   key: string | null;
   value: string | null;
   headers: Record<string, string>;
+  /**
+   * Set when this record's bytes are not in the fetch's encoding: a `utf8`
+   * fetch answers a record that is not valid UTF-8 with `"encoding": "base64"`
+   * (its key, value and every header value are then base64).
+   */
+  encoding?: 'utf8' | 'base64';
 }
 
-/** Decodes base64 key, value and headers into Buffers. */
-export function toMessage(record: WireRecord): KafkaMessage {
+/**
+ * Decodes a fetched record's key, value and headers into Buffers, exactly:
+ * each field is in the record's own `encoding` when it has one, else in the
+ * fetch's (`fetchEncoding`).
+ */
+export function decodeRecord(record: WireRecord, fetchEncoding: 'utf8' | 'base64'): KafkaMessage {
+  const encoding = record.encoding ?? fetchEncoding;
+  const bytes = (text: string) => Buffer.from(text, encoding);
   const headers: Record<string, Buffer> = {};
-  for (const [name, value] of Object.entries(record.headers ?? {})) headers[name] = Buffer.from(value, 'base64');
+  for (const [name, value] of Object.entries(record.headers ?? {})) headers[name] = bytes(value);
   return {
     offset: record.offset,
     timestamp: record.timestamp,
-    key: record.key === null ? null : Buffer.from(record.key, 'base64'),
-    value: record.value === null ? null : Buffer.from(record.value, 'base64'),
+    key: record.key === null ? null : bytes(record.key),
+    value: record.value === null ? null : bytes(record.value),
     headers,
   };
+}
+
+/** A record of a fetch made with `encoding: base64` (as the consumer and the reader make them), as Buffers. */
+export function toMessage(record: WireRecord): KafkaMessage {
+  return decodeRecord(record, 'base64');
 }

@@ -73,11 +73,44 @@ describe('produce and fetch: round trips', () => {
     });
   });
 
-  it('replaces invalid UTF-8 with U+FFFD when fetching as utf8', async () => {
+  it('answers a record that is not valid UTF-8 in base64, marked, when fetching as utf8 (the default); valid records unmarked', async () => {
+    // Prepare: a bad value, a bad header value only (in a binary batch), and good UTF-8 around them
     const topic = await newTopic();
-    await produce(topic, { encoding: 'base64', records: [{ value: Buffer.from([0x61, 0xff, 0x62]).toString('base64') }] });
-    const fetched = await fetchRecords(topic, 0);
-    expect(fetched.body.records[0].value).toBe('a\uFFFDb');
+    const b64 = (bytes: Buffer | string) => Buffer.from(bytes).toString('base64');
+    const badValue = Buffer.from([0x61, 0xff, 0x62]);
+    const badHeader = Buffer.from([0xc3, 0x28]);
+    await produce(topic, {
+      encoding: 'base64',
+      records: [
+        { key: b64('k-ok'), value: b64('ünïcødé ✓'), headers: { h: b64('v') } },
+        { key: b64('k-bad'), value: b64(badValue), headers: { h: b64('v') } },
+      ],
+    });
+    const batch = encodeBatch([{ key: null, value: Buffer.from('text'), headers: [{ name: 'raw', value: badHeader }, { name: 'ok', value: Buffer.from('yes') }], timestamp: 1000 }]);
+    const appended = await brook.call({ method: 'POST', path: `/v1/topics/${topic}/records`, query: { partition: '0' }, headers: { 'content-type': RECORD_BATCH_CONTENT_TYPE }, binaryBody: batch });
+    expect(appended.status).toBe(200);
+
+    // Act
+    const one = await fetchRecords(topic, 0);
+    const many = await brook.call({ method: 'POST', path: '/v1/fetch', body: { topics: [{ topic, partitions: [{ partition: 0, offset: 0 }] }] } });
+    const asBase64 = await fetchRecords(topic, 0, { encoding: 'base64' });
+
+    // Assess
+    expect(many.status).toBe(200);
+    for (const records of [one.body.records, many.body.results[0].records]) {
+      expect(records[0]).toEqual({ offset: 0, timestamp: expect.any(Number), key: 'k-ok', value: 'ünïcødé ✓', headers: { h: 'v' } });
+      expect(records[0]).not.toHaveProperty('encoding');
+      expect(records[1]).toEqual({ offset: 1, timestamp: expect.any(Number), key: b64('k-bad'), value: b64(badValue), headers: { h: b64('v') }, encoding: 'base64' });
+      expect(Buffer.from(records[1].value, 'base64').equals(badValue)).toBe(true);
+      expect(records[2]).toEqual({ offset: 2, timestamp: 1000, key: null, value: b64('text'), headers: { raw: b64(badHeader), ok: b64('yes') }, encoding: 'base64' });
+      expect(Buffer.from(records[2].headers.raw, 'base64').equals(badHeader)).toBe(true);
+    }
+    // Asked for base64, every record is base64 and none is marked.
+    expect(asBase64.body.records.map((r: { value: string; encoding?: string }) => [r.value, r.encoding])).toEqual([
+      [b64('ünïcødé ✓'), undefined],
+      [b64(badValue), undefined],
+      [b64('text'), undefined],
+    ]);
   });
 
   it('places keyed records with Kafka\'s partitioner and keyless records of one request together', async () => {
