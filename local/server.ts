@@ -330,7 +330,7 @@ function sendError(
 ): void {
   if (res.headersSent || res.destroyed) return;
   const error = new BrookError(code, message);
-  const body = Buffer.from(JSON.stringify(error.toJSON()), 'utf8');
+  const body = Buffer.from(`${JSON.stringify(error.toJSON())}\n`, 'utf8');
   res.writeHead(error.status, {
     'content-type': 'application/json',
     'content-length': String(body.length),

@@ -1,6 +1,6 @@
-import type { DynamoDBStreamEvent } from 'aws-lambda';
+import type { Context, DynamoDBStreamEvent } from 'aws-lambda';
 import { loadConfig } from '../config.js';
-import { defaultLogger } from '../http/logger.js';
+import { createLogger } from '../http/logger.js';
 import { defaultMetrics } from '../http/metrics.js';
 import { Compactor, type CompactionReport } from '../log/Compactor.js';
 import { changedPartitionKeys } from '../log/compactionTrigger.js';
@@ -8,7 +8,9 @@ import { createDocumentClient } from '../storage/clients.js';
 import { createS3Client } from '../storage/s3Client.js';
 
 const config = loadConfig();
-const logger = defaultLogger();
+// A logger of its own: in the local stack the HTTP handlers share the process,
+// and their request keys (requestId, topic, ...) must not show on its lines.
+const logger = createLogger();
 const metrics = defaultMetrics();
 const compactor = new Compactor({
   doc: createDocumentClient(config),
@@ -25,9 +27,11 @@ const compactor = new Compactor({
  * (an EventBridge rule in AWS, a timer in the local stack), it sweeps every
  * partition. So an idle log invokes it only for the sweep (docs/design.md).
  */
-export async function handler(event?: DynamoDBStreamEvent | Record<string, unknown>): Promise<CompactionReport> {
+export async function handler(event?: DynamoDBStreamEvent | Record<string, unknown>, context?: Context): Promise<CompactionReport> {
   const started = Date.now();
   const partitions = changedPartitionKeys(event);
+  // Each run's lines carry its own keys only, never a previous run's.
+  logger.startRequest?.({ trigger: partitions ? 'appends' : 'sweep' }, context);
   try {
     const report = partitions ? await compactor.runFor(partitions) : await compactor.runOnce();
     if (report.segmentsWritten + report.offsetsExpired + report.topicsPurged + report.orphansDeleted + report.failures > 0) logger.info('compaction run', { ...report });

@@ -5,7 +5,8 @@ import { matchRoute } from './routes.js';
 
 /**
  * Answers what no route matched (API Gateway's `$default` route): 405 when
- * the path exists under another method, else 404. Needs no key: there is
+ * the path exists under another method (with an `Allow` header listing the
+ * methods it serves), else 404. Needs no key: there is
  * nothing behind it.
  */
 export function fallbackRoutes(): Record<string, RouteSpec<unknown, unknown>> {
@@ -17,9 +18,11 @@ export function fallbackRoutes(): Record<string, RouteSpec<unknown, unknown>> {
         const path = requestPath(event);
         const { allowedMethods } = matchRoute(method, path);
         if (allowedMethods.length > 0) {
-          throw new BrookError('METHOD_NOT_ALLOWED', `${method} is not allowed on ${path}; use ${allowedMethods.join(', ')}`, {
+          const error = new BrookError('METHOD_NOT_ALLOWED', `${method} is not allowed on ${path}; use ${allowedMethods.join(', ')}`, {
             allowed: allowedMethods,
           });
+          // RFC 9110: a 405 must list the methods the path serves in `Allow`.
+          return { status: error.status, body: error.toJSON(), headers: { allow: allowedMethods.join(', ') } };
         }
         throw new BrookError('NOT_FOUND', `no route ${method} ${path.slice(0, 300)}`);
       },

@@ -16,23 +16,31 @@ export interface Logger {
 
 let shared: Logger | undefined;
 
-/** One Powertools logger per cold start (`POWERTOOLS_LOG_LEVEL` sets the level). */
+/**
+ * A new Powertools JSON logger with keys of its own (`POWERTOOLS_LOG_LEVEL`
+ * sets the level). Keys added by one logger's `startRequest` never show on
+ * another's lines, which matters where several handlers share a process (the
+ * local stack runs the HTTP handlers and the compactor in one).
+ */
+export function createLogger(): Logger {
+  const logger = new PowertoolsLogger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'brook' });
+  return {
+    debug: (message, extra = {}) => logger.debug(message, extra),
+    info: (message, extra = {}) => logger.info(message, extra),
+    warn: (message, extra = {}) => logger.warn(message, extra),
+    error: (message, extra = {}) => logger.error(message, extra),
+    startRequest(keys, context) {
+      logger.resetKeys();
+      // function_request_id, function_name, cold_start: only a real Lambda context has them.
+      if (context?.awsRequestId) logger.addContext(context);
+      logger.appendKeys(Object.fromEntries(Object.entries(keys).filter(([, value]) => value !== undefined)));
+    },
+  };
+}
+
+/** The HTTP handlers' logger: one per cold start, shared by the handlers of a process. */
 export function defaultLogger(): Logger {
-  if (!shared) {
-    const logger = new PowertoolsLogger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'brook' });
-    shared = {
-      debug: (message, extra = {}) => logger.debug(message, extra),
-      info: (message, extra = {}) => logger.info(message, extra),
-      warn: (message, extra = {}) => logger.warn(message, extra),
-      error: (message, extra = {}) => logger.error(message, extra),
-      startRequest(keys, context) {
-        logger.resetKeys();
-        // function_request_id, function_name, cold_start: only a real Lambda context has them.
-        if (context?.awsRequestId) logger.addContext(context);
-        logger.appendKeys(Object.fromEntries(Object.entries(keys).filter(([, value]) => value !== undefined)));
-      },
-    };
-  }
+  shared ??= createLogger();
   return shared;
 }
 

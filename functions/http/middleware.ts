@@ -100,15 +100,26 @@ export function authenticate(keys: KeyAuthenticator): Middleware {
         return;
       }
       const authorization = header(request.event, 'authorization');
-      const match = authorization === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(authorization);
-      if (!match) {
+      if (authorization === undefined || authorization.trim() === '') {
         throw new BrookError('UNAUTHENTICATED', 'missing API key: send "Authorization: Bearer <api key>"');
+      }
+      const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
+      if (!match) {
+        // Say what is wrong with the header, never what it holds (it may be a secret).
+        throw new BrookError('UNAUTHENTICATED', `malformed Authorization header (${describeMalformed(authorization)}): send "Authorization: Bearer <api key>"`);
       }
       const principal = await keys.authenticate(match[1]!);
       if (!principal) throw new BrookError('UNAUTHENTICATED', 'unknown, revoked or expired API key');
       request.internal.principal = principal;
     },
   };
+}
+
+/** What is wrong with an Authorization header that is not `Bearer <key>`, in words that quote none of it. */
+function describeMalformed(authorization: string): string {
+  const [scheme = '', ...rest] = authorization.trim().split(/\s+/);
+  if (!/^bearer$/i.test(scheme)) return 'the scheme is not Bearer';
+  return rest.length === 0 ? 'Bearer without a key' : 'a key must be one token, without spaces';
 }
 
 /**

@@ -20,12 +20,13 @@ export function noContent(): HttpResult {
   return { status: 204 };
 }
 
+/** Every JSON body ends with a newline, as text answers should (`curl` output then ends its line). */
 export function toHttpResponse(result: HttpResult, requestId: string): HttpResponse {
   const headers: Record<string, string> = { 'x-request-id': requestId, ...result.headers };
   if (result.body === undefined) return { statusCode: result.status, headers };
   return {
     statusCode: result.status,
     headers: { 'content-type': JSON_CONTENT_TYPE, ...headers },
-    body: JSON.stringify(result.body),
+    body: `${JSON.stringify(result.body)}\n`,
   };
 }

@@ -54,6 +54,14 @@ function produceErrorCode(path: readonly PropertyKey[]): ErrorCode {
   return 'INVALID_REQUEST';
 }
 
+/** kafkajs sends `{"messages": [...]}`: point at the field this API takes, rather than at its validation output. */
+function refuseKafkaMessages(body: unknown): void {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return;
+  if ('messages' in body && !('records' in body)) {
+    throw new BrookError('INVALID_REQUEST', 'missing field records (this API calls them records, not messages)');
+  }
+}
+
 const binaryProduceQuery = z.object({
   partition: queryInt(0, 999_999).optional(),
   expectedOffset: queryInt(0, Number.MAX_SAFE_INTEGER).optional(),
@@ -127,6 +135,7 @@ export function produceRoutes(deps: { topics: TopicRegistry; produce: ProduceSer
         const name = topicParam(input.params);
         input.authorize({ type: 'topic', name }, 'write');
         if (input.jsonBody === undefined) throw new BrookError('INVALID_REQUEST', 'a JSON body is required');
+        refuseKafkaMessages(input.jsonBody);
         const body = parseWith(produceBodySchema, input.jsonBody, produceErrorCode);
         const topic = await deps.topics.get(name);
         const encoding = body.encoding ?? 'utf8';

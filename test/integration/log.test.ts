@@ -457,6 +457,20 @@ describe('produce and fetch: bad input gets the contract\'s code', () => {
     expect(described.body.partitions.map((p: { highWatermark: number }) => p.highWatermark)).toEqual([0, 0]);
   });
 
+  it('answers a kafkajs-style {"messages": [...]} with 400 INVALID_REQUEST naming the records field, and any missing field as such', async () => {
+    const topic = await newTopic();
+
+    const kafkajs = await produce(topic, { messages: [{ key: 'k', value: 'v' }] });
+    const empty = await produce(topic, {});
+    const fetchWithoutPartitions = await brook.call({ method: 'POST', path: '/v1/fetch', body: { topics: [{ topic }] } });
+
+    expect(kafkajs.status).toBe(400);
+    expect(kafkajs.body).toEqual({ error: { code: 'INVALID_REQUEST', message: 'missing field records (this API calls them records, not messages)', retriable: false } });
+    expect(empty.body.error).toMatchObject({ code: 'INVALID_REQUEST', message: 'missing field records' });
+    expect(fetchWithoutPartitions.body.error).toMatchObject({ code: 'INVALID_REQUEST', message: 'missing field topics.0.partitions' });
+    expect((await fetchRecords(topic, 0)).body.highWatermark).toBe(0);
+  });
+
   it('answers 404 TOPIC_NOT_FOUND for produce and fetch on a missing topic', async () => {
     expect((await produce('missing-topic', { records: [{ value: 'x' }] })).body.error.code).toBe('TOPIC_NOT_FOUND');
     expect((await fetchRecords('missing-topic', 0)).body.error.code).toBe('TOPIC_NOT_FOUND');

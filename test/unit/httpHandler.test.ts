@@ -9,7 +9,7 @@ import { silentLogger } from '../../functions/http/logger.js';
 import { MAX_REQUEST_BYTES } from '../../functions/http/middleware.js';
 import { ok } from '../../functions/http/response.js';
 import { BrookError } from '../../protocol/errors.js';
-import { invoke } from '../helpers/apiEvent.js';
+import { apiEvent, invoke, lambdaContext } from '../helpers/apiEvent.js';
 
 const ADMIN_KEY = 'admin-secret';
 const READER_KEY = 'reader-secret';
@@ -71,6 +71,19 @@ describe('http: the middy stack', () => {
     }
   });
 
+  it('says a malformed Authorization header is malformed (401), and never echoes it', async () => {
+    const headers = [`Basic ${ADMIN_KEY}`, 'Bearer', 'Bearer   ', `${ADMIN_KEY}`, `Bearer ${ADMIN_KEY} extra`, `Token ${READER_KEY}`];
+    for (const authorization of headers) {
+      const response = await invoke(handler, { method: 'GET', path: '/v1/topics/a', headers: { authorization } });
+      expect(response.status, authorization).toBe(401);
+      expect(response.body.error, authorization).toMatchObject({ code: 'UNAUTHENTICATED', message: expect.stringMatching(/^malformed Authorization header \(.+\): send "Authorization: Bearer <api key>"$/) });
+      expect(JSON.stringify(response), authorization).not.toContain(ADMIN_KEY);
+      expect(JSON.stringify(response), authorization).not.toContain(READER_KEY);
+    }
+    const missing = await invoke(handler, { method: 'GET', path: '/v1/topics/a' });
+    expect(missing.body.error.message).toMatch(/^missing API key/);
+  });
+
   it('authenticates before it reads the body', async () => {
     const response = await invoke(handler, { method: 'POST', path: '/v1/topics', rawBody: '{not json' });
     expect(response.body.error.code).toBe('UNAUTHENTICATED');
@@ -89,6 +102,26 @@ describe('http: the middy stack', () => {
     expect(wrongType.body.error).toMatchObject({ code: 'INVALID_TOPIC', message: expect.stringContaining('name') });
     expect(array.body.error.code).toBe('INVALID_REQUEST');
     expect(unknownField.body.error).toMatchObject({ code: 'INVALID_REQUEST', message: expect.stringContaining('color') });
+  });
+
+  it('names a missing required field "missing field <name>"', async () => {
+    const missingName = await invoke(handler, { method: 'POST', path: '/v1/topics', apiKey: ADMIN_KEY, body: { partitions: 2 } });
+    const nullName = await invoke(handler, { method: 'POST', path: '/v1/topics', apiKey: ADMIN_KEY, body: { name: null } });
+
+    expect(missingName.body.error).toMatchObject({ code: 'INVALID_TOPIC', message: 'missing field name' });
+    expect(nullName.body.error.message).not.toMatch(/^missing field/); // present, of the wrong type
+  });
+
+  it('ends every JSON body with a newline, errors included', async () => {
+    const ok = await handler(apiEvent({ method: 'GET', path: '/v1/topics/a', apiKey: ADMIN_KEY }), lambdaContext());
+    const error = await handler(apiEvent({ method: 'GET', path: '/v1/topics/missing', apiKey: ADMIN_KEY }), lambdaContext());
+    const unauthenticated = await handler(apiEvent({ method: 'GET', path: '/v1/topics/a' }), lambdaContext());
+    const notAllowed = await fallbackHandler(apiEvent({ method: 'PUT', path: '/v1/topics' }), lambdaContext());
+
+    for (const response of [ok, error, unauthenticated, notAllowed]) {
+      expect(response.body).toMatch(/^\{.*\}\n$/s);
+      expect(JSON.parse(response.body!)).toEqual(expect.any(Object));
+    }
   });
 
   it('reads a body sent with curl -d (form content type) as JSON', async () => {
@@ -158,5 +191,12 @@ describe('http: health and fallback', () => {
     const response = await invoke(fallbackHandler, { method: 'PUT', path: '/v1/topics/orders' });
     expect(response.status).toBe(405);
     expect(response.body.error).toMatchObject({ code: 'METHOD_NOT_ALLOWED', allowed: ['GET', 'PATCH', 'DELETE'] });
+    expect(response.headers.allow).toBe('GET, PATCH, DELETE');
+    expect(response.headers['x-request-id']).toEqual(expect.any(String));
+  });
+
+  it('puts no Allow header on a 404', async () => {
+    const response = await invoke(fallbackHandler, { method: 'GET', path: '/v1/nothing/here' });
+    expect(response.headers).not.toHaveProperty('allow');
   });
 });

@@ -2,6 +2,7 @@ import { request as httpRequest } from 'node:http';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { BrookConfig } from '../../functions/config.js';
+import { handler as fallbackHandler } from '../../functions/handlers/fallback.js';
 import type { FunctionName } from '../../functions/http/routes.js';
 import {
   buildEvent,
@@ -205,6 +206,18 @@ describe('Function: startLocalServer', () => {
     expect(seen!.remaining).toBeLessThanOrEqual(30_000);
   });
 
+  it('serves the real fallback: 405 with the Allow header, and a JSON body ending with a newline', async () => {
+    const { url } = await start({ fallback: fallbackHandler as LambdaHandler });
+
+    const response = await fetch(`${url}/v1/topics/orders`, { method: 'PUT' });
+
+    expect(response.status).toBe(405);
+    expect(response.headers.get('allow')).toBe('GET, PATCH, DELETE');
+    const text = await response.text();
+    expect(text.endsWith('}\n')).toBe(true);
+    expect(JSON.parse(text).error).toMatchObject({ code: 'METHOD_NOT_ALLOWED', allowed: ['GET', 'PATCH', 'DELETE'] });
+  });
+
   it('decodes a base64 result body', async () => {
     const bytes = Buffer.from([1, 2, 250, 0]);
     const { url } = await start({
@@ -235,7 +248,9 @@ describe('Function: startLocalServer', () => {
     const response = await fetch(`${url}/v1/health`);
 
     expect(response.status).toBe(503);
-    expect(await response.json()).toEqual({ error: { code: 'TIMEOUT', message: expect.any(String), retriable: true } });
+    const text = await response.text();
+    expect(text.endsWith('}\n')).toBe(true);
+    expect(JSON.parse(text)).toEqual({ error: { code: 'TIMEOUT', message: expect.any(String), retriable: true } });
   });
 
   it('accepts a body of exactly 6 MB', async () => {
