@@ -10,10 +10,11 @@
  */
 import { Command } from 'commander';
 import { BrookError, type Brook, type KafkaMessage } from '../../sdk/index.js';
-import { UsageError } from '../errors.js';
-import { formatRecord, type PrintOptions } from '../format.js';
+import { describeFailure, UsageError } from '../errors.js';
+import { recordLine, type PrintOptions } from '../format.js';
 import { parseInteger, startPosition } from '../parse.js';
 import { examples, session } from '../session.js';
+import { onStopSignals } from '../signals.js';
 
 interface ConsumeOptions {
   topic: string;
@@ -50,13 +51,15 @@ class Stopper {
   }
 }
 
-/** Writes lines to stdout; a closed pipe (`| head`) stops consumption quietly. */
-function writer(stopper: Stopper): (lines: string[]) => void {
+const NEWLINE = Buffer.from('\n');
+
+/** Writes lines (exact bytes) to stdout; a closed pipe (`| head`) stops consumption quietly. */
+function writer(stopper: Stopper): (lines: Buffer[]) => void {
   process.stdout.on('error', (error: NodeJS.ErrnoException) => {
     if (error.code === 'EPIPE') stopper.stop('pipe closed');
   });
   return (lines) => {
-    if (lines.length > 0 && !stopper.done) process.stdout.write(`${lines.join('\n')}\n`);
+    if (lines.length > 0 && !stopper.done) process.stdout.write(Buffer.concat(lines.flatMap((line) => [line, NEWLINE])));
   };
 }
 
@@ -115,19 +118,13 @@ export function consumeCommand(): Command {
       const emit = (topic: string, partition: number, messages: KafkaMessage[]): KafkaMessage[] => {
         const taken = messages.slice(0, Math.max(0, maxMessages - count));
         if (stopper.done) return [];
-        write(taken.map((message) => formatRecord({ topic, partition, message }, print)));
+        write(taken.map((message) => recordLine({ topic, partition, message }, print)));
         count += taken.length;
         if (taken.length > 0) lastActivity = Date.now();
         if (count >= maxMessages) stopper.stop('limit');
         return taken;
       };
-      let signals = 0;
-      const onSignal = () => {
-        if (++signals > 1) process.exit(130);
-        stopper.stop('interrupted');
-      };
-      process.on('SIGINT', onSignal);
-      process.on('SIGTERM', onSignal);
+      const removeSignalHandlers = onStopSignals(() => stopper.stop('interrupted'));
       const quiet =
         timeoutMs === undefined
           ? undefined
@@ -142,8 +139,7 @@ export function consumeCommand(): Command {
         }
       } finally {
         clearInterval(quiet);
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
+        removeSignalHandlers();
       }
       s.note(`Processed a total of ${count} message${count === 1 ? '' : 's'}`);
     });
@@ -153,7 +149,9 @@ type Emit = (topic: string, partition: number, messages: KafkaMessage[]) => Kafk
 
 /** A group member: prints each batch, marks what it printed as processed; on stop, commits and leaves. */
 async function consumeInGroup(brook: Brook, group: string, topic: string, fromBeginning: boolean, stopper: Stopper, emit: Emit): Promise<void> {
-  const consumer = brook.consumer({ groupId: group, clientId: 'brook-cli', maxWaitTimeMs: 1_000 });
+  // What the consumer recovers from by itself is one line on stderr, never a stack trace.
+  const logger = { error: (message: string, error: unknown) => console.error(`brook: ${message}: ${describeFailure(error).line}`) };
+  const consumer = brook.consumer({ groupId: group, clientId: 'brook-cli', maxWaitTimeMs: 1_000, logger });
   await consumer.subscribe({ topics: [topic], fromBeginning });
   let crash: unknown;
   try {

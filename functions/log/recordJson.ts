@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import * as z from 'zod';
 import { BrookError } from '../../protocol/errors.js';
 import type { ProducerRecord, RecordHeader, StoredRecord } from '../../protocol/recordBatch.js';
@@ -6,7 +7,7 @@ export type Encoding = 'utf8' | 'base64';
 
 export const encodingSchema = z.enum(['utf8', 'base64']);
 
-/** A record as a JSON produce request carries it (API.md, Produce). */
+/** A record as a JSON produce request carries it (docs/http.md, Produce). */
 export const jsonRecordSchema = z.strictObject({
   key: z.string().nullable().optional(),
   value: z.unknown().optional(),
@@ -55,7 +56,6 @@ export function fromJsonRecord(record: JsonRecord, index: number, encoding: Enco
 }
 
 function fromBytes(bytes: Uint8Array, encoding: Encoding): string {
-  // Invalid UTF-8 sequences become U+FFFD, as the contract says.
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString(encoding);
 }
 
@@ -66,16 +66,39 @@ export interface JsonStoredRecord {
   key: string | null;
   value: string | null;
   headers: Record<string, string>;
+  /**
+   * Present only when this record's bytes are not in the fetch's encoding:
+   * `base64` on a `utf8` fetch, for a record whose key, value or a header
+   * value is not valid UTF-8. Then its key, value and every header value
+   * are base64.
+   */
+  encoding?: 'base64';
 }
 
+/** Whether every byte string of the record (key, value, header values) is valid UTF-8. */
+export function isUtf8Record(record: Pick<StoredRecord, 'key' | 'value' | 'headers'>): boolean {
+  return (
+    (record.key === null || isUtf8(record.key)) &&
+    (record.value === null || isUtf8(record.value)) &&
+    record.headers.every((header) => isUtf8(header.value))
+  );
+}
+
+/**
+ * A stored record in the fetch's `encoding`. With `utf8`, a record whose
+ * bytes are not all valid UTF-8 is not decoded lossily: it comes back whole
+ * in base64, marked `"encoding": "base64"`.
+ */
 export function toJsonRecord(record: StoredRecord, encoding: Encoding): JsonStoredRecord {
+  const own: Encoding = encoding === 'utf8' && !isUtf8Record(record) ? 'base64' : encoding;
   const headers: Record<string, string> = {};
-  for (const header of record.headers) headers[header.name] = fromBytes(header.value, encoding);
+  for (const header of record.headers) headers[header.name] = fromBytes(header.value, own);
   return {
     offset: record.offset,
     timestamp: record.timestamp,
-    key: record.key === null ? null : fromBytes(record.key, encoding),
-    value: record.value === null ? null : fromBytes(record.value, encoding),
+    key: record.key === null ? null : fromBytes(record.key, own),
+    value: record.value === null ? null : fromBytes(record.value, own),
     headers,
+    ...(own !== encoding ? { encoding: 'base64' as const } : {}),
   };
 }

@@ -11,6 +11,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getFreePort } from '../../local/emulators.js';
 import { startLocalStack, type LocalStack } from '../../local/stack.js';
 import { partitionForKey } from '../../protocol/partitioner.js';
 import { build } from '../../scripts/build.js';
@@ -22,6 +23,8 @@ let distDir: string;
 interface Run {
   code: number | null;
   stdout: string;
+  /** Standard output as the bytes written. */
+  stdoutBytes: Buffer;
   stderr: string;
 }
 
@@ -35,12 +38,15 @@ function childEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
 function brook(args: string[], options: { input?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [join(distDir, 'cli.js'), ...args], { env: childEnv(options.env), stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
+    const out: Buffer[] = [];
     let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.on('close', (code) => {
+      const stdoutBytes = Buffer.concat(out);
+      resolve({ code, stdout: stdoutBytes.toString('utf8'), stdoutBytes, stderr });
+    });
     child.stdin.end(options.input ?? '');
   });
 }
@@ -134,6 +140,34 @@ describe('brook produce and consume', () => {
     expect(JSON.parse(run.stdout)).toMatchObject({ topic, partition, offset: 0, key: 'alice', value: '1', headers: { source: 'cli' } });
   });
 
+  it('prints records that are not UTF-8 as their exact bytes, and as base64 marked encoding: base64 with --format json', async () => {
+    // Prepare
+    const binary = name('binary');
+    expect((await brook(['topics', 'create', binary, '-p', '1'])).code).toBe(0);
+    const value = Buffer.from([0x61, 0xff, 0x62]);
+    const header = Buffer.from([0xc3, 0x28]);
+    const produced = await fetch(`${stack.url}/v1/topics/${binary}/records`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${stack.adminKey}` },
+      body: JSON.stringify({ encoding: 'base64', records: [{ key: 'aw==', value: value.toString('base64'), headers: { h: header.toString('base64') } }, { value: 'b2s=' }] }),
+    });
+    expect(produced.status).toBe(200);
+    const from = ['consume', '--topic', binary, '--partition', '0', '--offset', '0', '--max-messages', '2'];
+
+    // Act
+    const text = await brook([...from, '--print-key', '--print-headers']);
+    const json = await brook([...from, '--format', 'json']);
+
+    // Assess
+    expect(text.code).toBe(0);
+    expect(text.stdoutBytes).toEqual(Buffer.concat([Buffer.from('h:'), header, Buffer.from('\tk\t'), value, Buffer.from('\nNO_HEADERS\tnull\tok\n')]));
+    expect(json.code).toBe(0);
+    const [first, second] = outputLines(json.stdout).map((line) => JSON.parse(line));
+    expect(first).toMatchObject({ key: 'aw==', value: value.toString('base64'), headers: { h: header.toString('base64') }, encoding: 'base64' });
+    expect(second).toMatchObject({ key: null, value: 'ok', headers: {} });
+    expect(second).not.toHaveProperty('encoding');
+  });
+
   it('consumes in a group, commits what it printed, and groups describe shows the lag', async () => {
     const group = name('group');
     const consumed = await brook(['consume', '--topic', topic, '--group', group, '--from-beginning', '--max-messages', '4']);
@@ -168,7 +202,7 @@ describe('brook produce and consume', () => {
     expect(reset.offsets.reduce((sum, o) => sum + o.lag, 0)).toBe(6);
   });
 
-  it('on Ctrl-C, commits and leaves the group at once', async () => {
+  it('on Ctrl-C (delivered twice, as under npx: by the terminal and by npm), commits and leaves the group at once', async () => {
     // Prepare: a group member that keeps running
     const group = name('sigint');
     const child = spawn(process.execPath, [join(distDir, 'cli.js'), 'consume', '--topic', topic, '--group', group, '--from-beginning'], {
@@ -192,6 +226,8 @@ describe('brook produce and consume', () => {
     expect(outputLines(stdout), stderr).toHaveLength(6);
 
     // Act
+    child.kill('SIGINT');
+    await new Promise((resolve) => setTimeout(resolve, 50));
     child.kill('SIGINT');
     const code = await exited;
 
@@ -248,7 +284,10 @@ describe('brook: bad input', () => {
 
   it('a wrong key: UNAUTHENTICATED, exit 1; no server: exit 3', async () => {
     expectOneLineFailure(await brook(['topics', 'list'], { env: { BROOK_API_KEY: 'brook_wrong' } }), 1, /UNAUTHENTICATED/);
-    expectOneLineFailure(await brook(['--url', 'http://127.0.0.1:1', '--api-key', 'k', 'topics', 'list']), 3, /UNAVAILABLE/);
+    const nobody = `http://127.0.0.1:${await getFreePort()}`;
+    const unreachable = await brook(['--url', nobody, '--api-key', 'k', 'topics', 'list']);
+    expectOneLineFailure(unreachable, 3, /UNAVAILABLE: could not reach/);
+    expect(unreachable.stderr).toContain(`could not reach ${nobody}: fetch failed (connect ECONNREFUSED`);
   });
 
   it('--help on a command shows its examples', async () => {

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalStack, type LocalStack } from '../../local/stack.js';
 import { partitionForKey } from '../../protocol/partitioner.js';
 import { Brook, BrookError, json, text, type FetchLike } from '../../sdk/index.js';
+import { decodeRecord, type WireRecord } from '../../sdk/messages.js';
 
 const FAST_RETRY = { maxRetries: 3, initialMs: 5, maxMs: 20 };
 
@@ -76,13 +77,13 @@ describe('Class: Brook', () => {
     expect((await readPartition(topic, 0)).records.map((r) => r.value)).toEqual(['from dist']);
   });
 
-  it('refuses to start without a url or a key', () => {
+  it('goes to the local stack without a url, and refuses to start without a key for a remote url', () => {
     const saved = { url: process.env.BROOK_URL, key: process.env.BROOK_API_KEY };
     delete process.env.BROOK_URL;
     delete process.env.BROOK_API_KEY;
     try {
-      expect(() => new Brook({ apiKey: 'k' })).toThrow(/url/);
-      expect(() => new Brook({ url: stack.url })).toThrow(/API key/);
+      expect(new Brook({ apiKey: 'k' }).url).toBe(`http://127.0.0.1:${process.env.BROOK_PORT || '8080'}`);
+      expect(() => new Brook({ url: 'https://brook.example.com' })).toThrow(/API key/);
     } finally {
       if (saved.url !== undefined) process.env.BROOK_URL = saved.url;
       if (saved.key !== undefined) process.env.BROOK_API_KEY = saved.key;
@@ -480,6 +481,29 @@ describe('Class: Reader', () => {
     if (!woken || 'error' in woken) throw new Error('unexpected partition error');
     expect(woken.messages.map((m) => m.value?.toString())).toEqual(['late']);
     expect(Date.now() - started).toBeLessThan(4_000);
+  });
+
+  it('gives the exact bytes of records that are not UTF-8, and decodes the base64 marker of a default (utf8) fetch to the same bytes', async () => {
+    // Prepare
+    const topic = topicName('not-utf8');
+    await brook.admin().createTopic({ name: topic, partitions: 1 });
+    const sent = [
+      { key: Buffer.from([0xfe, 0x01]), value: Buffer.from([0x61, 0xff, 0x62]), headers: { h: Buffer.from([0xc3, 0x28]), ok: Buffer.from('yes') } },
+      { key: Buffer.from('plain'), value: Buffer.from('ünïcødé ✓'), headers: { h: Buffer.from('v') } },
+    ];
+    await brook.producer().send({ topic, messages: sent });
+
+    // Act
+    const [read] = await brook.reader().fetch([{ topic, partition: 0, offset: 0 }]);
+    const response = await fetch(`${stack.url}/v1/topics/${topic}/partitions/0/records?offset=0`, { headers: { authorization: `Bearer ${stack.adminKey}` } });
+    const { records } = (await response.json()) as { records: WireRecord[] };
+
+    // Assess
+    if (!read || 'error' in read) throw new Error('unexpected partition error');
+    expect(records.map((r) => r.encoding)).toEqual(['base64', undefined]);
+    for (const messages of [read.messages, records.map((r) => decodeRecord(r, 'utf8'))]) {
+      expect(messages.map((m) => [m.key, m.value, m.headers])).toEqual(sent.map((s) => [s.key, s.value, s.headers]));
+    }
   });
 });
 

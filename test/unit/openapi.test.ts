@@ -11,11 +11,13 @@ import { ADMIN_PERMISSIONS, ALL_OPERATIONS } from '../../functions/auth/permissi
 import { KEY_ID_PATTERN } from '../../functions/auth/secrets.js';
 import { SESSION_TIMEOUT, type GroupCoordinator, type JoinInput, type ResetInput } from '../../functions/groups/GroupCoordinator.js';
 import { commitBodySchema, groupRoutes, heartbeatBodySchema, joinBodySchema, resetBodySchema } from '../../functions/groups/groupRoutes.js';
+import { handler as fallbackHandler } from '../../functions/handlers/fallback.js';
 import { createHttpHandler, type RouteSpec } from '../../functions/http/httpHandler.js';
 import { silentLogger } from '../../functions/http/logger.js';
 import { ROUTES, routeKey } from '../../functions/http/routes.js';
 import { FetchService, MAX_WAIT_MS } from '../../functions/log/FetchService.js';
 import { FETCH_LIMITS, fetchRoutes, produceRoutes } from '../../functions/log/logRoutes.js';
+import { toJsonRecord } from '../../functions/log/recordJson.js';
 import type { PartitionLog } from '../../functions/log/PartitionLog.js';
 import { ProduceService } from '../../functions/log/ProduceService.js';
 import { MAX_PRODUCER_EPOCH, PRODUCER_ID_PATTERN, type ProducerRegistry } from '../../functions/log/ProducerRegistry.js';
@@ -28,7 +30,7 @@ import { encodeBatch, RECORD_BATCH_CONTENT_TYPE, type StoredRecord } from '../..
 import type { Permission } from '../../protocol/types.js';
 import { invoke, type ApiResponse } from '../helpers/apiEvent.js';
 
-/** docs/openapi.yaml: the project's full reference, kept in step with API.md and the code. */
+/** docs/openapi.yaml: the project's full reference, kept in step with docs/http.md and the code. */
 const OPENAPI_PATH = new URL('../../docs/openapi.yaml', import.meta.url);
 
 // Loose views of the parts of the document the checks read.
@@ -326,7 +328,7 @@ describe('docs/openapi.yaml', () => {
         statusOf.set(name, status);
       }
     }
-    statusOf.set('MethodNotAllowed', '405'); // answered by the fallback, for any documented path
+    statusOf.set('MethodNotAllowed', '405'); // answered by the fallback for any documented path (checked in the next test)
     for (const [name, response] of Object.entries(doc.components.responses)) {
       const status = statusOf.get(name);
       expect(status, `${name} is not used`).toBeDefined();
@@ -339,6 +341,24 @@ describe('docs/openapi.yaml', () => {
         expect(String(row.status), `${name}.${exampleName}`).toBe(status);
         expect(error.retriable, `${name}.${exampleName}`).toBe(row.retriable);
       }
+    }
+  });
+
+  it('answers a documented path with a method it does not list as the MethodNotAllowed response says, Allow header included', async () => {
+    const check = schemaChecker(doc);
+    const documented405 = doc.components.responses.MethodNotAllowed;
+    expect(Object.keys(documented405?.headers ?? {}).sort()).toEqual(['Allow', 'x-request-id']);
+    const allowSchema = (doc.components as unknown as { headers: Record<string, { schema: { pattern: string } }> }).headers.Allow!.schema;
+    for (const [path, item] of Object.entries(doc.paths)) {
+      const methods = HTTP_METHODS.filter((method) => item[method] !== undefined);
+      const other = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'].find((method) => !methods.includes(method.toLowerCase() as never))!;
+      const response = await invoke(fallbackHandler, { method: other, path: examplePath(doc, path, methods[0]!) });
+      const allowed = methods.map((method) => method.toUpperCase()).sort();
+      expect(response.status, `${other} ${path}`).toBe(405);
+      expect(response.headers.allow?.split(', ').sort(), `${other} ${path}`).toEqual(allowed);
+      expect(response.headers.allow, `${other} ${path}`).toMatch(new RegExp(allowSchema.pattern));
+      expect(response.body.error.allowed.sort(), `${other} ${path}`).toEqual(allowed);
+      expect(check(['components', 'responses', 'MethodNotAllowed', 'content', 'application/json', 'schema'], response.body)).toBeUndefined();
     }
   });
 
@@ -445,6 +465,17 @@ describe('docs/openapi.yaml', () => {
     expect(fetchParameters.WaitMs.schema.default).toBe(0);
     expect(fetchParameters.WaitMs.schema.maximum).toBe(MAX_WAIT_MS);
     expect(fetchParameters.At.schema.default).toBe('latest');
+  });
+
+  it('documents every field of a fetched record, the per-record encoding marker included', () => {
+    const check = schemaChecker(doc);
+    const documented = Object.keys(doc.components.schemas.StoredRecord.properties).sort();
+    // storedRecord's value (de ad be ef) is not valid UTF-8: a utf8 fetch marks it.
+    const marked = toJsonRecord(storedRecord(0), 'utf8');
+    expect(marked.encoding).toBe('base64');
+    expect(Object.keys(marked).sort()).toEqual(documented);
+    expect(check(['components', 'schemas', 'StoredRecord'], marked)).toBeUndefined();
+    expect(check(['components', 'schemas', 'StoredRecord'], { ...marked, encoding: 'utf8' })).toBeDefined();
   });
 
   it('documents the produce and fetch bodies with the limits and defaults of the code', async () => {
