@@ -16,7 +16,7 @@ import { isConditionalCheckFailed } from '../storage/errors.js';
 import { DELETED_TOPIC_PREFIX, type DeletedTopicItem, type Topic } from '../topics/TopicRegistry.js';
 import type { Logger } from '../http/logger.js';
 import { HEAD_SORT_KEY, logPartitionKey } from './partitionHead.js';
-import type { LogItem } from './PartitionLog.js';
+import type { LogItem } from './logItem.js';
 import { decodeSegmentIndex, encodeSegmentIndex, splitBatches, type SegmentIndexEntry } from './segment.js';
 
 /** The steps of rolling batches into a segment, in order; tests inject a crash after any of them. */

@@ -1,6 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import {
   GetCommand,
   PutCommand,
@@ -16,6 +15,9 @@ import { createS3Client } from '../storage/s3Client.js';
 import { decodeBatch, recordSize, withBaseOffset, type BatchHeader, type StoredRecord } from '../../protocol/recordBatch.js';
 import { isConditionalCheckFailed, translateStorageError } from '../storage/errors.js';
 import { HEAD_SORT_KEY, logPartitionKey } from './partitionHead.js';
+import type { LogItem } from './logItem.js';
+import { LogGapError, LogObjects } from './LogObjects.js';
+import { batchObjectKey } from './objectKeys.js';
 import { decodeSegmentIndex, entryAtOrBefore, splitBatches } from './segment.js';
 import {
   checkSequence,
@@ -26,40 +28,6 @@ import {
   type ProducerTable,
   type StoredProducerTable,
 } from './producerState.js';
-
-/**
- * One item of the log table per appended batch, at `sk = baseOffset`.
- * Attribute names are short: every append pays for them per KB.
- */
-interface BatchItem {
-  pk: string;
-  sk: number;
-  /** Record count. */
-  c: number;
-  /** Append time (ms): retention is judged by it. */
-  t: number;
-  /** Running maximum record timestamp up to and including this batch: monotonic, so offsets by time can bisect. */
-  m: number;
-  /** The batch bytes, when stored inline. */
-  b?: Uint8Array;
-  /** The S3 key of the batch, when it was too large to store inline. */
-  o?: string;
-  /** Producer of an idempotent batch: [id, epoch, baseSequence]; lets a helper commit it with its state. */
-  p?: [string, number, number];
-  /** A segment pointer: the S3 key of the segment holding offsets `[sk, sk + c)`. */
-  s?: string;
-  /** The segment's index (see segment.ts). */
-  x?: Uint8Array;
-  /** Bytes of the segment, or of the S3 batch. */
-  z?: number;
-  /** S3 batches a segment replaced that are still to be deleted (the compactor's to-do list). */
-  g?: string[];
-  /** How many times key compaction rewrote the segment. */
-  v?: number;
-}
-
-/** The log item types, as the compactor and readers see them. */
-export type LogItem = BatchItem;
 
 interface HeadAttributes {
   next: number;
@@ -122,6 +90,8 @@ const READ_PAGE_ITEMS = 25;
 const GAPS = { allowGaps: true } as const;
 /** Placed-but-uncommitted batches learnt per read while contending for an offset. */
 const CHAIN_READ_LIMIT = 100;
+/** Batch objects a log keeps in memory. */
+const OBJECT_CACHE_SIZE = 16;
 
 /**
  * The partition log (docs/design.md, "The partition log"). Appends follow
@@ -135,24 +105,22 @@ const CHAIN_READ_LIMIT = 100;
  */
 export class PartitionLog {
   private readonly doc: DynamoDBDocumentClient;
-  private readonly s3: S3Client;
   private readonly logTable: string;
-  private readonly bucket: string;
   private readonly inlineBatchMaxBytes: number;
   private readonly now: () => number;
   private readonly onAppend: ((partitionKey: string, highWatermark: number) => void) | undefined;
   private readonly appendTimeoutMs: number;
-  private readonly objectCache = new Map<string, Uint8Array>();
+  private readonly objects: LogObjects;
 
   constructor(options: PartitionLogOptions) {
     this.doc = options.doc;
-    this.s3 = options.s3;
     this.logTable = options.logTable;
-    this.bucket = options.bucket;
     this.inlineBatchMaxBytes = Math.min(options.inlineBatchMaxBytes ?? MAX_INLINE_BATCH_BYTES, MAX_INLINE_BATCH_BYTES);
     this.now = options.now ?? Date.now;
     this.onAppend = options.onAppend;
     this.appendTimeoutMs = options.appendTimeoutMs ?? 15_000;
+    // Objects are immutable; keep the newest few for consumers reading the same batches.
+    this.objects = new LogObjects({ s3: options.s3, bucket: options.bucket, cachedObjects: OBJECT_CACHE_SIZE });
   }
 
   /** High watermark and log start offset, strongly consistent. */
@@ -179,7 +147,7 @@ export class PartitionLog {
     try {
       let head = await this.readHead(pk, true);
       /** Items placed after HEAD by other appends, in offset order, starting at `head.next`. */
-      let chain: BatchItem[] = [];
+      let chain: LogItem[] = [];
       for (;;) {
         const slot = chain.reduce(applyItem, head);
         if (input.expectedOffset !== undefined && input.expectedOffset !== slot.next) {
@@ -197,7 +165,7 @@ export class PartitionLog {
             return { baseOffset: decision.baseOffset, duplicate: true };
           }
         }
-        const item: BatchItem = {
+        const item: LogItem = {
           pk,
           sk: slot.next,
           c: input.header.recordCount,
@@ -233,7 +201,7 @@ export class PartitionLog {
     } catch (error) {
       throw translateStorageError(error);
     } finally {
-      if (objectKey) await this.deleteObjectQuietly(objectKey);
+      if (objectKey) await this.objects.deleteQuietly(objectKey);
     }
   }
 
@@ -276,7 +244,7 @@ export class PartitionLog {
       // Binary search over batches on their running maximum timestamp, which never decreases with the offset.
       let low = head.logStartOffset;
       let high = head.highWatermark;
-      let found: BatchItem | undefined;
+      let found: LogItem | undefined;
       while (low < high) {
         const item = await this.itemCovering(pk, Math.floor((low + high) / 2), true);
         if (!item) break;
@@ -294,9 +262,9 @@ export class PartitionLog {
         // segment may have dropped the record that set the maximum, so the answer can be in a later batch).
         const index = decodeSegmentIndex(found.sk, found.x!);
         const entry = Math.max(0, index.findIndex((e) => e.maxTimestamp >= timestamp));
-        records = splitBatches(await this.readObject(found.s, index[entry]!.position, found.z!)).flatMap((b) => decodeBatch(b, GAPS).records);
+        records = splitBatches(await this.objects.read(found.s, index[entry]!.position, found.z!)).flatMap((b) => decodeBatch(b, GAPS).records);
       } else {
-        records = decodeBatch(await this.batchBytes(found), GAPS).records;
+        records = decodeBatch(await this.objects.batchBytes(found), GAPS).records;
       }
       const record = records.find((r) => r.offset >= head.logStartOffset && r.timestamp >= timestamp);
       return record?.offset ?? found.sk + found.c;
@@ -310,7 +278,7 @@ export class PartitionLog {
     let bytes = 0;
     let expected = offset;
     /** Takes the records of `item` from `expected` on; whether to go on with the next item. */
-    const take = async (item: BatchItem): Promise<boolean> => {
+    const take = async (item: LogItem): Promise<boolean> => {
       for (const record of await this.recordsOf(item, expected, limits.maxBytes - bytes)) {
         if (record.offset < expected) continue;
         if (record.offset >= head.highWatermark) return false;
@@ -340,7 +308,7 @@ export class PartitionLog {
           ConsistentRead: consistent,
         }),
       );
-      const items = (page.Items ?? []) as BatchItem[];
+      const items = (page.Items ?? []) as LogItem[];
       for (const item of items) {
         // Batches a segment already covers (the compactor deletes them right after writing it).
         if (item.sk + item.c <= expected) continue;
@@ -359,33 +327,20 @@ export class PartitionLog {
    * segment, the batches from the one holding `from` up to about `maxBytes`
    * more, read with one ranged GET.
    */
-  private async recordsOf(item: BatchItem, from: number, maxBytes: number): Promise<StoredRecord[]> {
-    if (!item.s) return decodeBatch(await this.batchBytes(item), GAPS).records;
+  private async recordsOf(item: LogItem, from: number, maxBytes: number): Promise<StoredRecord[]> {
+    if (!item.s) return decodeBatch(await this.objects.batchBytes(item), GAPS).records;
     const index = decodeSegmentIndex(item.sk, item.x!);
     const firstEntry = entryAtOrBefore(index, from);
     let lastEntry = firstEntry;
     while (lastEntry + 1 < index.length && index[lastEntry + 1]!.position - index[firstEntry]!.position < Math.max(maxBytes, 1)) lastEntry++;
     const start = index[firstEntry]!.position;
     const end = lastEntry + 1 < index.length ? index[lastEntry + 1]!.position : item.z!;
-    const bytes = await this.readObject(item.s, start, end);
+    const bytes = await this.objects.read(item.s, start, end);
     return splitBatches(bytes).flatMap((batch) => decodeBatch(batch, GAPS).records);
   }
 
-  /** Bytes `[start, end)` of an S3 object. A missing object means the log moved on under the read: read again. */
-  private async readObject(key: string, start?: number, end?: number): Promise<Uint8Array> {
-    try {
-      const object = await this.s3.send(
-        new GetObjectCommand({ Bucket: this.bucket, Key: key, ...(start !== undefined ? { Range: `bytes=${start}-${end! - 1}` } : {}) }),
-      );
-      return await object.Body!.transformToByteArray();
-    } catch (error) {
-      if ((error as { name?: string }).name === 'NoSuchKey') throw new LogGapError();
-      throw error;
-    }
-  }
-
   /** The batch item whose offsets include `offset` (or the last one before it). */
-  private async itemCovering(pk: string, offset: number, consistent: boolean): Promise<BatchItem | undefined> {
+  private async itemCovering(pk: string, offset: number, consistent: boolean): Promise<LogItem | undefined> {
     const result = await this.doc.send(
       new QueryCommand({
         TableName: this.logTable,
@@ -396,38 +351,13 @@ export class PartitionLog {
         ConsistentRead: consistent,
       }),
     );
-    return result.Items?.[0] as BatchItem | undefined;
-  }
-
-  private async batchBytes(item: BatchItem): Promise<Uint8Array> {
-    if (item.b) return item.b;
-    if (!item.o) throw new Error(`log item ${item.pk}/${item.sk} has no batch`);
-    let bytes = this.objectCache.get(item.o);
-    if (!bytes) {
-      bytes = await this.readObject(item.o);
-      this.cacheObject(item.o, bytes);
-    }
-    return withBaseOffset(bytes, item.sk);
-  }
-
-  private cacheObject(key: string, bytes: Uint8Array): void {
-    this.objectCache.set(key, bytes);
-    // Objects are immutable; keep the newest few for consumers reading the same batches.
-    while (this.objectCache.size > 16) this.objectCache.delete(this.objectCache.keys().next().value!);
+    return result.Items?.[0] as LogItem | undefined;
   }
 
   private async putBatchObject(topicId: string, partition: number, batch: Uint8Array): Promise<string> {
-    const key = `batches/${topicId}/${partition}/${randomUUID()}.batch`;
-    await this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: Buffer.from(batch) }));
+    const key = batchObjectKey(topicId, partition);
+    await this.objects.put(key, batch);
     return key;
-  }
-
-  private async deleteObjectQuietly(key: string): Promise<void> {
-    try {
-      await this.s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
-    } catch {
-      // An unreferenced object is garbage, never part of the log; it costs only its storage.
-    }
   }
 
   private async readHead(pk: string, consistent: boolean): Promise<HeadAttributes> {
@@ -438,7 +368,7 @@ export class PartitionLog {
   }
 
   /** Writes `item` at its offset unless one is there; whether it did. */
-  private async putIfAbsent(item: BatchItem): Promise<boolean> {
+  private async putIfAbsent(item: LogItem): Promise<boolean> {
     try {
       await this.doc.send(
         new PutCommand({ TableName: this.logTable, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }),
@@ -455,7 +385,7 @@ export class PartitionLog {
    * bytes. Batches are only ever placed right after a known one, so these
    * form a contiguous chain.
    */
-  private async placedFrom(pk: string, offset: number): Promise<BatchItem[]> {
+  private async placedFrom(pk: string, offset: number): Promise<LogItem[]> {
     const result = await this.doc.send(
       new QueryCommand({
         TableName: this.logTable,
@@ -466,7 +396,7 @@ export class PartitionLog {
         Limit: CHAIN_READ_LIMIT,
       }),
     );
-    return (result.Items ?? []) as BatchItem[];
+    return (result.Items ?? []) as LogItem[];
   }
 
   /**
@@ -476,7 +406,7 @@ export class PartitionLog {
    * the update is tried again from where HEAD now is; once HEAD is past the
    * last item, someone else committed it.
    */
-  private async commitThrough(head: HeadAttributes, items: BatchItem[]): Promise<void> {
+  private async commitThrough(head: HeadAttributes, items: LogItem[]): Promise<void> {
     const last = items.at(-1)!;
     const pk = last.pk;
     let current = head;
@@ -515,17 +445,12 @@ export class PartitionLog {
   }
 }
 
-/** An eventually consistent read saw a hole below the high watermark; read again, consistently. */
-class LogGapError extends Error {
-  override readonly name = 'LogGapError';
-}
-
-function isContiguous(items: BatchItem[]): boolean {
+function isContiguous(items: LogItem[]): boolean {
   return items.every((item, i) => i === 0 || item.sk === items[i - 1]!.sk + items[i - 1]!.c);
 }
 
 /** HEAD as it is once `item`, the batch at `head.next`, is committed. */
-function applyItem(head: HeadAttributes, item: BatchItem): HeadAttributes {
+function applyItem(head: HeadAttributes, item: LogItem): HeadAttributes {
   return {
     next: item.sk + item.c,
     start: head.start,
