@@ -59,3 +59,27 @@ export function splitBatches(bytes: Uint8Array): Uint8Array[] {
   }
   return batches;
 }
+
+/** A batch to put in a segment: its bytes (base offset set) and its running maximum timestamp. */
+export interface SegmentPart {
+  offset: number;
+  bytes: Uint8Array;
+  maxTimestamp: number;
+}
+
+/** A segment ready to write: the object's bytes and the index its pointer item keeps. */
+export interface BuiltSegment {
+  body: Uint8Array;
+  index: Uint8Array;
+}
+
+/** Lays `parts` back to back and indexes them against `baseOffset`, the offset of the segment's pointer item. */
+export function buildSegment(baseOffset: number, parts: readonly SegmentPart[]): BuiltSegment {
+  const entries: SegmentIndexEntry[] = [];
+  let position = 0;
+  for (const part of parts) {
+    entries.push({ offset: part.offset, position, maxTimestamp: part.maxTimestamp });
+    position += part.bytes.length;
+  }
+  return { body: Buffer.concat(parts.map((part) => part.bytes)), index: encodeSegmentIndex(baseOffset, entries) };
+}
