@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../infra/paths.js';
-import { STAGE_NAMES, synth, type StageName } from './synth.js';
+import { STAGE_NAMES, synth, SYNTH_TIMEOUT_MS, type StageName } from './synth.js';
 
 const run = promisify(execFile);
 const DOC = readFileSync(join(PROJECT_ROOT, 'docs', 'deploy.md'), 'utf8');
@@ -296,7 +296,7 @@ describe('docs/deploy.md: the names the aws commands use', () => {
       expect(STAGE_NAMES).toContain(stage);
       expect(parameter).toBe(synth(stage).stack.adminKey.parameterName);
     }
-  });
+  }, SYNTH_TIMEOUT_MS);
 
   it('names stacks the app makes, and outputs they have', () => {
     // Prepare
@@ -311,7 +311,7 @@ describe('docs/deploy.md: the names the aws commands use', () => {
       const outputs = synth(stage).template.toJSON().Outputs as Record<string, unknown>;
       for (const key of outputKeys) expect(outputs, `${name} output ${key}`).toHaveProperty(key);
     }
-  });
+  }, SYNTH_TIMEOUT_MS);
 
   it('explains every output of every stage, and no other', () => {
     // Prepare: the first column of the table whose header is "| output | meaning |"
@@ -326,7 +326,7 @@ describe('docs/deploy.md: the names the aws commands use', () => {
 
     // Assess
     expect(documented.sort()).toEqual([...outputs].sort());
-  });
+  }, SYNTH_TIMEOUT_MS);
 
   it('makes $API the base URL plus "v1", as in the README: ApiUrl ends with a slash', () => {
     // Act
@@ -339,5 +339,5 @@ describe('docs/deploy.md: the names the aws commands use', () => {
     expect(definitions.length).toBeGreaterThan(0);
     for (const line of definitions) expect(line.words.at(-1), line.text).toMatch(/\)v1$/);
     expect(DOC).toContain('curl -s $API/health');
-  });
+  }, SYNTH_TIMEOUT_MS);
 });

@@ -3,7 +3,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { BrookEventLog } from '../../infra/constructs/BrookEventLog.js';
 import { DEFAULT_SETTINGS } from '../../infra/settings.js';
-import { NO_BUNDLING } from './synth.js';
+import { NO_BUNDLING, SYNTH_TIMEOUT_MS } from './synth.js';
 
 function embed(props: ConstructorParameters<typeof BrookEventLog>[2] = {}) {
   const stack = new Stack(new App({ context: NO_BUNDLING }), 'SomeoneElsesStack');
@@ -27,13 +27,13 @@ describe('Construct: BrookEventLog (embedded in another app)', () => {
     template.hasResource('AWS::S3::Bucket', { DeletionPolicy: 'Retain', Properties: { VersioningConfiguration: { Status: 'Enabled' } } });
     template.hasResourceProperties('AWS::ApiGatewayV2::Api', { Name: 'brook' });
     template.hasResourceProperties('AWS::CloudWatch::Dashboard', { DashboardName: 'brook' });
-  });
+  }, SYNTH_TIMEOUT_MS);
 
   it('takes a name for its API, alarms and dashboard, so two can live in one account', () => {
     const template = Template.fromStack(embed({ name: 'events' }).stack);
     template.hasResourceProperties('AWS::ApiGatewayV2::Api', { Name: 'events' });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'events-api5xx' });
-  });
+  }, SYNTH_TIMEOUT_MS);
 
   it('refuses settings that could not deploy or would lose data', () => {
     expect(() => embed({ name: 'Events!' })).toThrow(/name "Events!"/);
@@ -41,5 +41,5 @@ describe('Construct: BrookEventLog (embedded in another app)', () => {
     expect(() => embed({ autoDeleteObjects: true, removalPolicy: RemovalPolicy.DESTROY })).not.toThrow();
     expect(() => embed({ throttle: { rateLimit: 0, burstLimit: 10 } })).toThrow(/throttle/);
     expect(() => embed({ reservedConcurrency: { produce: 0 } })).toThrow(/reservedConcurrency.produce/);
-  });
+  }, SYNTH_TIMEOUT_MS);
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { STAGE_NAMES, synth } from './synth.js';
+import { STAGE_NAMES, synth, SYNTH_TIMEOUT_MS } from './synth.js';
 
 /**
  * Asset hashes change with every edit of a handler, and so does the logical id
@@ -17,5 +17,5 @@ function withoutAssetHashes(template: unknown): unknown {
 describe.each(STAGE_NAMES)('Stack: brook-%s', (stageName) => {
   it('matches the snapshot (update with `npx vitest run --project infra -u` after an intended change, and review the diff)', () => {
     expect(withoutAssetHashes(synth(stageName).template.toJSON())).toMatchSnapshot();
-  });
+  }, SYNTH_TIMEOUT_MS);
 });

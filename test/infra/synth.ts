@@ -5,6 +5,12 @@ import { buildApp } from '../../infra/app.js';
 import { BrookStack } from '../../infra/BrookStack.js';
 import { getStageConfig, type StageConfig } from '../../infra/config.js';
 
+/**
+ * For a test that synthesizes a whole stack first in its file: a few seconds
+ * alone, but far more on a machine busy with other test files.
+ */
+export const SYNTH_TIMEOUT_MS = 120_000;
+
 /** Skips esbuild: the assertions read the template, not the bundles. */
 export const NO_BUNDLING = { 'aws:cdk:bundling-stacks': [] };
 
