@@ -1,4 +1,5 @@
-import type { TableName } from './storage/tables.js';
+import { CONFIG_ENV } from './layout/env.js';
+import type { TableName } from './layout/tables.js';
 
 /**
  * Everything a handler needs to know about its environment, read once at cold
@@ -70,20 +71,6 @@ function integer(env: Env, name: string, fallback: number): number {
   }
   return value;
 }
-
-/** The environment variables a deployment sets, one per setting. */
-export const CONFIG_ENV = {
-  logTable: 'BROOK_LOG_TABLE',
-  topicsTable: 'BROOK_TOPICS_TABLE',
-  groupsTable: 'BROOK_GROUPS_TABLE',
-  keysTable: 'BROOK_KEYS_TABLE',
-  bucket: 'BROOK_BUCKET',
-  dynamoDbEndpoint: 'BROOK_DYNAMODB_ENDPOINT',
-  s3Endpoint: 'BROOK_S3_ENDPOINT',
-  keyCacheTtlMs: 'BROOK_KEY_CACHE_TTL_MS',
-  inlineBatchMaxBytes: 'BROOK_INLINE_BATCH_MAX_BYTES',
-  compactMinAgeMs: 'BROOK_COMPACT_MIN_AGE_MS',
-} as const;
 
 /** Reads and checks the configuration; fails fast with a message naming the variable. */
 export function loadConfig(env: Env = process.env): BrookConfig {

@@ -1,5 +1,5 @@
-import type { FunctionName } from '../functions/http/routes.js';
-import type { TableName } from '../functions/storage/tables.js';
+import type { FunctionName } from '../functions/layout/routes.js';
+import type { TableName } from '../functions/layout/tables.js';
 
 /** What a function may do with a table or the segment bucket. */
 export type DataAccess = 'read' | 'readWrite';

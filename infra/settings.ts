@@ -1,6 +1,6 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import type { FunctionName } from '../functions/http/routes.js';
+import type { FunctionName } from '../functions/layout/routes.js';
 
 /** The functions whose concurrency a deployment may reserve: any HTTP function (the compactor has none: runs at once are safe). */
 export type ConcurrencyLimitedFunction = FunctionName;

@@ -11,7 +11,7 @@ import { BrookError } from '../../protocol/errors.js';
 import { DEFAULT_KEY_CACHE_TTL_MS } from '../config.js';
 import type { ApiKey, Permission } from '../../protocol/types.js';
 import { isConditionalCheckFailed, translateStorageError } from '../storage/errors.js';
-import { KEYS_BY_ID_INDEX } from '../storage/tables.js';
+import { KEYS_BY_ID_INDEX } from '../layout/tables.js';
 import { isIamPrincipal, normalizeIamPrincipal } from './iam.js';
 import { ADMIN_PERMISSIONS } from './permissions.js';
 import { hashesEqual, hashSecret, KEY_ID_PATTERN, newKeyId, newSecret } from './secrets.js';

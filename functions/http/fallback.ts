@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { BrookError } from '../../protocol/errors.js';
 import { defineRoute, type RouteSpec } from './httpHandler.js';
-import { matchRoute } from './routes.js';
+import { matchRoute } from '../layout/routes.js';
 
 /**
  * Answers what no route matched (API Gateway's `$default` route): 405 when

@@ -1,45 +1,9 @@
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import { BROOK_METRICS, BROOK_METRICS_NAMESPACE, type BrookMetricName } from '../layout/metrics.js';
 import type { BrookInternal } from './middleware.js';
 import type { HttpResponse } from './response.js';
-
-/** The CloudWatch namespace of every Brook metric. */
-export const BROOK_METRICS_NAMESPACE = 'Brook';
-
-/**
- * Every metric the handlers emit (CloudWatch embedded metric format), as a
- * table in the manner of kafkajs' instrumentation events. The only dimension
- * is `service` (`POWERTOOLS_SERVICE_NAME`, one per deployment): per-topic or
- * per-partition dimensions would make a custom metric per value, which is
- * where CloudWatch's cost is. Topic and partition are in the logs instead.
- */
-export const BROOK_METRICS = {
-  /** Records appended by `POST /v1/topics/{topic}/records`. */
-  producedRecords: { name: 'ProducedRecords', unit: MetricUnit.Count },
-  /** Request body bytes of accepted produce requests (JSON or binary batch, as sent). */
-  producedBytes: { name: 'ProducedBytes', unit: MetricUnit.Bytes },
-  /** Records returned by fetches (one partition or many). */
-  fetchedRecords: { name: 'FetchedRecords', unit: MetricUnit.Count },
-  /** Key and value characters of the records returned (as encoded in the response). */
-  fetchedBytes: { name: 'FetchedBytes', unit: MetricUnit.Bytes },
-  /** Accepted offset commits (requests). */
-  commits: { name: 'Commits', unit: MetricUnit.Count },
-  /** Membership changes that start a rebalance: joins and leaves. */
-  rebalances: { name: 'Rebalances', unit: MetricUnit.Count },
-  /** Finished compactor runs, triggered by appends or by the schedule. */
-  compactorRuns: { name: 'CompactorRuns', unit: MetricUnit.Count },
-  /** Scheduled sweeps that finished every partition: the heartbeat the compactor-lag alarm watches. */
-  compactorSweeps: { name: 'CompactorSweeps', unit: MetricUnit.Count },
-  /** Partitions (or deleted topics) whose compaction pass failed and waits for a later run. */
-  compactorFailures: { name: 'CompactorFailures', unit: MetricUnit.Count },
-  /** Batches the compactor rolled into segments. */
-  compactorBatchesRolled: { name: 'CompactorBatchesRolled', unit: MetricUnit.Count },
-  /** How long a compactor run took. */
-  compactorDuration: { name: 'CompactorDuration', unit: MetricUnit.Milliseconds },
-} as const;
-
-export type BrookMetricName = keyof typeof BROOK_METRICS;
 
 /** What features and routes call; a no-op where metrics are off. */
 export interface BrookMetrics {

@@ -3,7 +3,7 @@ import { BrookError, type ErrorBody } from '../../protocol/errors.js';
 import { recordSize } from '../../protocol/recordBatch.js';
 import type { Topic } from '../topics/TopicRegistry.js';
 import type { AppendNotifier } from './appendNotifier.js';
-import { logPartitionKey } from './partitionHead.js';
+import { logPartitionKey } from '../layout/tables.js';
 import { checkInRange, type PartitionHead, type PartitionLog } from './PartitionLog.js';
 import { checkPartition } from './ProduceService.js';
 import { toJsonRecord, type Encoding, type JsonStoredRecord } from './recordJson.js';

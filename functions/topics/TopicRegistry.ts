@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { BrookError } from '../../protocol/errors.js';
 import type { TopicConfig, TopicDescription, TopicSummary } from '../../protocol/types.js';
-import { readPartitionHeads } from '../log/partitionHead.js';
+import { readPartitionHeads } from '../storage/partitionHeads.js';
 import { isConditionalCheckFailed, translateStorageError } from '../storage/errors.js';
 import { DEFAULT_TOPIC_CONFIG, mergeTopicConfig, type AlterTopicInput, type CreateTopicInput } from './topicConfig.js';
 

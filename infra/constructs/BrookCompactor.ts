@@ -8,11 +8,11 @@ import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import type { TableName } from '../../functions/storage/tables.js';
+import type { TableName } from '../../functions/layout/tables.js';
 import { COMPACTOR_ACCESS } from '../functionAccess.js';
 import { BrookFunction } from './BrookFunction.js';
 import type { FunctionStageSettings } from './defaults.js';
-import { HEAD_SORT_KEY } from '../../functions/log/partitionHead.js';
+import { HEAD_SORT_KEY } from '../../functions/layout/tables.js';
 import { grantDataAccess } from './grants.js';
 
 export interface BrookCompactorProps {

@@ -16,9 +16,9 @@ import { Metric as CwMetric, type Metric } from 'aws-cdk-lib/aws-cloudwatch';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { FilterPattern, LogGroup, MetricFilter } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { BROOK_METRICS_NAMESPACE } from '../../functions/http/metrics.js';
+import { BROOK_METRICS_NAMESPACE } from '../../functions/layout/metrics.js';
 import { logGroupDefaults } from './defaults.js';
-import { routeKey, type FunctionName, type RouteDefinition } from '../../functions/http/routes.js';
+import { routeKey, type FunctionName, type RouteDefinition } from '../../functions/layout/routes.js';
 import type { ResolvedSettings } from '../settings.js';
 
 /** Headers browsers may send and read (see `functions/http/middleware.ts`). */

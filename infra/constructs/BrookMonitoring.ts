@@ -17,8 +17,8 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
-import { BROOK_METRICS, BROOK_METRICS_NAMESPACE, type BrookMetricName } from '../../functions/http/metrics.js';
-import type { TableName } from '../../functions/storage/tables.js';
+import { BROOK_METRICS, BROOK_METRICS_NAMESPACE, type BrookMetricName } from '../../functions/layout/metrics.js';
+import type { TableName } from '../../functions/layout/tables.js';
 import type { ResolvedSettings } from '../settings.js';
 import type { BrookHttpApi } from './BrookHttpApi.js';
 
@@ -43,7 +43,7 @@ export interface BrookMonitoringProps {
  * Alarms to one SNS topic (TLS only, published to by this deployment's
  * alarms; optionally with an e-mail subscription) and a
  * CloudWatch dashboard: the API, every function, every table, and Brook's
- * own metrics (EMF, `functions/http/metrics.ts`).
+ * own metrics (EMF, `functions/layout/metrics.ts`).
  */
 export class BrookMonitoring extends Construct {
   readonly alarmTopic: Topic;

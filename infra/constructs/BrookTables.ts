@@ -1,7 +1,7 @@
 import { ProjectionType, Table } from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
-import { CONFIG_ENV } from '../../functions/config.js';
-import { TABLE_LAYOUTS, type TableLayout, type TableName } from '../../functions/storage/tables.js';
+import { CONFIG_ENV } from '../../functions/layout/env.js';
+import { TABLE_LAYOUTS, type TableLayout, type TableName } from '../../functions/layout/tables.js';
 import { keyAttribute, tableProps, type TableStageSettings } from './defaults.js';
 
 /** The environment variable that carries each table's name to the handlers. */

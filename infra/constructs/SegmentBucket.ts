@@ -1,6 +1,6 @@
 import { Bucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { CONFIG_ENV } from '../../functions/config.js';
+import { CONFIG_ENV } from '../../functions/layout/env.js';
 import { accessLogBucketProps, bucketProps, type AccessLogBucketStageSettings, type BucketStageSettings } from './defaults.js';
 
 export type SegmentBucketProps = BucketStageSettings & AccessLogBucketStageSettings;

@@ -9,8 +9,8 @@ import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { OutputFormat, type BundlingOptions, type NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { RetentionDays, type LogGroupProps } from 'aws-cdk-lib/aws-logs';
 import { BlockPublicAccess, BucketEncryption, type BucketProps, type LifecycleRule } from 'aws-cdk-lib/aws-s3';
-import { BROOK_METRICS_NAMESPACE } from '../../functions/http/metrics.js';
-import type { KeyAttribute, TableLayout } from '../../functions/storage/tables.js';
+import { BROOK_METRICS_NAMESPACE } from '../../functions/layout/metrics.js';
+import type { KeyAttribute, TableLayout } from '../../functions/layout/tables.js';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { LAMBDA_CREDENTIALS_ENTRY, LOCK_FILE, PROJECT_ROOT } from '../paths.js';
 import type { ResolvedSettings } from '../settings.js';
@@ -93,7 +93,7 @@ export function keyAttribute(key: KeyAttribute): Attribute {
   return { name: key.name, type: key.type === 'S' ? AttributeType.STRING : AttributeType.NUMBER };
 }
 
-/** A table from its layout in `functions/storage/tables.ts`: on-demand, encrypted with the AWS managed key or the given one. */
+/** A table from its layout in `functions/layout/tables.ts`: on-demand, encrypted with the AWS managed key or the given one. */
 export function tableProps(layout: TableLayout, stage: TableStageSettings): TableProps {
   return {
     partitionKey: keyAttribute(layout.partitionKey),

@@ -1,7 +1,7 @@
 import type { IGrantable } from 'aws-cdk-lib/aws-iam';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
-import type { TableName } from '../../functions/storage/tables.js';
+import type { TableName } from '../../functions/layout/tables.js';
 import { tableAccess, type DataAccess, type FunctionAccess } from '../functionAccess.js';
 
 /** Turns a row of `FUNCTION_ACCESS` into `grant*` calls on the tables and the bucket. */

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
-import { matchRoute, routeKey } from '../../functions/http/routes.js';
+import { matchRoute, routeKey } from '../../functions/layout/routes.js';
 
 export interface ApiRequest {
   method: string;

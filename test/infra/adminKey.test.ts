@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TABLE_LAYOUTS, type TableName } from '../../functions/storage/tables.js';
+import { TABLE_LAYOUTS, type TableName } from '../../functions/layout/tables.js';
 import { actionsOf, logicalId, refersTo, STAGE_NAMES, statementsOfRole, synth, synthWith } from './synth.js';
 
 describe('Construct: AdminKeyBootstrap', () => {

@@ -1,7 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { ROUTES, routeKey } from '../../functions/http/routes.js';
+import { ROUTES, routeKey } from '../../functions/layout/routes.js';
 import { getStageConfig } from '../../infra/config.js';
 import { logicalId, STAGE_NAMES, synth, synthWith, type Synthesized } from './synth.js';
 

@@ -1,8 +1,8 @@
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { CONFIG_ENV } from '../../functions/config.js';
-import { FUNCTION_NAMES, type FunctionName } from '../../functions/http/routes.js';
-import { TABLE_LAYOUTS, type TableName } from '../../functions/storage/tables.js';
+import { CONFIG_ENV } from '../../functions/layout/env.js';
+import { FUNCTION_NAMES, type FunctionName } from '../../functions/layout/routes.js';
+import { TABLE_LAYOUTS, type TableName } from '../../functions/layout/tables.js';
 import { getStageConfig } from '../../infra/config.js';
 import { FUNCTION_ACCESS, FUNCTION_TIMEOUT_SECONDS, tableAccess } from '../../infra/functionAccess.js';
 import { actionsOf, logicalId, refersTo, STAGE_NAMES, statementsOfRole, synth, type Synthesized } from './synth.js';

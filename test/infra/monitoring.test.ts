@@ -1,8 +1,8 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { BROOK_METRICS } from '../../functions/http/metrics.js';
-import { FUNCTION_NAMES } from '../../functions/http/routes.js';
-import { TABLE_LAYOUTS } from '../../functions/storage/tables.js';
+import { BROOK_METRICS } from '../../functions/layout/metrics.js';
+import { FUNCTION_NAMES } from '../../functions/layout/routes.js';
+import { TABLE_LAYOUTS } from '../../functions/layout/tables.js';
 import { logicalId, MONITORED_STAGES, synth, synthWith, type CfnResourceJson, type Synthesized } from './synth.js';
 
 const TABLE_COUNT = Object.keys(TABLE_LAYOUTS).length;

@@ -1,8 +1,8 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { FUNCTION_NAMES } from '../../functions/http/routes.js';
-import { TABLE_LAYOUTS, type TableName } from '../../functions/storage/tables.js';
+import { FUNCTION_NAMES } from '../../functions/layout/routes.js';
+import { TABLE_LAYOUTS, type TableName } from '../../functions/layout/tables.js';
 import { getStageConfig } from '../../infra/config.js';
 import { ACCESS_LOG_PREFIX } from '../../infra/constructs/SegmentBucket.js';
 import { COMPACTOR_ACCESS, FUNCTION_ACCESS } from '../../infra/functionAccess.js';

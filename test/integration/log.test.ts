@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createDocumentClient } from '../../functions/storage/clients.js';
-import { logPartitionKey } from '../../functions/log/partitionHead.js';
+import { logPartitionKey } from '../../functions/layout/tables.js';
 import { partitionForKey } from '../../protocol/partitioner.js';
 import { encodeBatch, RECORD_BATCH_CONTENT_TYPE } from '../../protocol/recordBatch.js';
 import { brookUnderTest, type BrookUnderTest } from '../helpers/brookHandlers.js';

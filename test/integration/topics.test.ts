@@ -7,7 +7,7 @@ import { createDocumentClient } from '../../functions/storage/clients.js';
 import { TopicRegistry } from '../../functions/topics/TopicRegistry.js';
 import { topicRoutes } from '../../functions/topics/topicRoutes.js';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
-import { HEAD_SORT_KEY, logPartitionKey } from '../../functions/log/partitionHead.js';
+import { HEAD_SORT_KEY, logPartitionKey } from '../../functions/layout/tables.js';
 import { invoke, type ApiRequest } from '../helpers/apiEvent.js';
 import { createTestConfig } from '../helpers/testConfig.js';
 
