@@ -8,11 +8,11 @@
 import { UpdateCommand, type NativeAttributeValue } from '@aws-sdk/lib-dynamodb';
 import { BrookError, type ErrorCode } from '../../protocol/errors.js';
 import type { GroupOffset, OffsetReset, ResetOffsetsRequest } from '../../protocol/types.js';
-import { readHeadsOf, readPartitionHeads } from '../log/partitionHead.js';
 import type { PartitionLog } from '../log/PartitionLog.js';
 import { failedItem, withConflictRetries } from '../storage/conflicts.js';
 import { isConditionalCheckFailed } from '../storage/errors.js';
 import { mapLimit } from '../storage/mapLimit.js';
+import { readHeadsOf, readPartitionHeads } from '../storage/partitionHeads.js';
 import type { Topic } from '../topics/TopicRegistry.js';
 import { partitionKey, type GroupPlan } from './assignment.js';
 import { GROUP_BUSY, groupNotEmpty, groupNotFound, translateGroupError } from './groupErrors.js';
