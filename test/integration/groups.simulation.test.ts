@@ -339,7 +339,7 @@ describe('consumer groups: simulation', () => {
     expect(stats.probesWithOwner).toBeGreaterThan(stats.probes / 2);
     // The grown topic's new partitions were picked up.
     expect(committed.has(partitionKey(full(GROWTH.topic), GROWTH.partitions - 1))).toBe(true);
-  }, 120_000);
+  }, 300_000);
 });
 
 async function readMeta(): Promise<MetaItem | undefined> {
