@@ -11,7 +11,8 @@ import { batchWriteAll, queryAll } from '../storage/bulk.js';
 import type { LogItem } from './logItem.js';
 import type { Logger } from './logger.js';
 import { LogObjects } from './LogObjects.js';
-import { logPartitionKey, readHeadsOf } from './partitionHead.js';
+import { logPartitionKey } from '../layout/tables.js';
+import { readHeadsOf } from '../storage/partitionHeads.js';
 
 /** The steps of rolling batches into a segment, in order; tests inject a crash after any of them. */
 export type CompactionStep = 'segment-written' | 'pointer-written' | 'batches-deleted' | 'start-advanced';

@@ -14,7 +14,7 @@ import { CompactionStore, type CompactionStep } from './CompactionStore.js';
 import { compactKeys } from './keyCompaction.js';
 import type { Logger } from './logger.js';
 import { deleteOrphans } from './orphanSweep.js';
-import { HEAD_SORT_KEY, logPartitionKey } from './partitionHead.js';
+import { HEAD_SORT_KEY, logPartitionKey } from '../layout/tables.js';
 import { applyRetention } from './retention.js';
 import { rollBatches, type TieringSettings } from './tiering.js';
 import { purgeTopic } from './topicPurge.js';

@@ -14,7 +14,7 @@ import { MAX_INLINE_BATCH_BYTES, type BrookConfig } from '../config.js';
 import { createS3Client } from '../storage/s3Client.js';
 import { decodeBatch, recordSize, withBaseOffset, type BatchHeader, type StoredRecord } from '../../protocol/recordBatch.js';
 import { isConditionalCheckFailed, translateStorageError } from '../storage/errors.js';
-import { HEAD_SORT_KEY, logPartitionKey } from './partitionHead.js';
+import { HEAD_SORT_KEY, logPartitionKey } from '../layout/tables.js';
 import type { LogItem } from './logItem.js';
 import { LogGapError, LogObjects } from './LogObjects.js';
 import { batchObjectKey } from './objectKeys.js';

@@ -10,7 +10,7 @@ import { queryAll } from '../storage/bulk.js';
 import type { Topic } from '../topics/TopicRegistry.js';
 import type { CompactionStore } from './CompactionStore.js';
 import { partitionBatchesPrefix } from './objectKeys.js';
-import { logPartitionKey } from './partitionHead.js';
+import { logPartitionKey } from '../layout/tables.js';
 
 /**
  * How old an unreferenced batch object must be before a sweep deletes it:

@@ -12,7 +12,7 @@ import { isConditionalCheckFailed } from '../storage/errors.js';
 import type { Topic } from '../topics/TopicRegistry.js';
 import type { CompactionStore } from './CompactionStore.js';
 import { sizeOf, type LogItem } from './logItem.js';
-import { HEAD_SORT_KEY } from './partitionHead.js';
+import { HEAD_SORT_KEY } from '../layout/tables.js';
 
 /** Removes whole segments and batches past the topic's retention and moves the log start offset; returns the offsets removed. */
 export async function applyRetention(store: CompactionStore, topic: Pick<Topic, 'topicId' | 'config'>, partition: number): Promise<number> {

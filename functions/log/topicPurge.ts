@@ -11,7 +11,7 @@ import type { DeletedTopicItem } from '../topics/TopicRegistry.js';
 import type { CompactionStore } from './CompactionStore.js';
 import type { LogItem } from './logItem.js';
 import { topicPrefixes } from './objectKeys.js';
-import { logPartitionKey } from './partitionHead.js';
+import { logPartitionKey } from '../layout/tables.js';
 
 /** Removes every log item and S3 object of a deleted topic, then its marker. */
 export async function purgeTopic(store: CompactionStore, marker: DeletedTopicItem): Promise<void> {
