@@ -3,6 +3,7 @@
  * unit-tested on their own (test/unit/cliParse.test.ts). Each throws a
  * `UsageError` whose message names the option and what it expects.
  */
+import { OPERATIONS, RESOURCE_PATTERN, type Operation, type Permission } from '../protocol/permissions.js';
 import type { AlterTopicRequest, ResetOffsetsRequest, ResetTarget, TopicConfig } from '../sdk/index.js';
 import { UsageError } from './errors.js';
 
@@ -173,15 +174,6 @@ export function describeTarget(target: ResetTarget): string {
 
 // ---- keys: --allow ---------------------------------------------------------------------------
 
-export const OPERATIONS = ['read', 'write', 'describe', 'admin'] as const;
-export type Operation = (typeof OPERATIONS)[number];
-
-export interface Permission {
-  resource: string;
-  operations: Operation[];
-}
-
-const RESOURCE = /^(?:cluster|(?:topic|group):[A-Za-z0-9._-]*\*?)$/;
 
 /**
  * `--allow topic:orders=read,write --allow group:app-*=read --allow cluster=admin`
@@ -197,7 +189,7 @@ export function parseAllow(raws: readonly string[]): Permission[] {
     if (at < 0 || resource === '' || operations.every((op) => op === '')) {
       throw new UsageError(`--allow must be resource=operation[,operation] (e.g. topic:orders=read,write), got "${raw}"`);
     }
-    if (!RESOURCE.test(resource) || resource === 'topic:' || resource === 'group:') {
+    if (!RESOURCE_PATTERN.test(resource)) {
       throw new UsageError(
         `--allow "${raw}": the resource must be topic:<name>, topic:<prefix>*, group:<name>, group:<prefix>* or cluster`,
       );

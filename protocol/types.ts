@@ -2,6 +2,7 @@
  * Wire types of the Brook HTTP API v1, shared by the server, the SDK and the CLI.
  * Field names are the contract's (docs/http.md); do not rename.
  */
+import type { Permission } from './permissions.js';
 
 export type CleanupPolicy = 'delete' | 'compact';
 
@@ -45,13 +46,7 @@ export interface AlterTopicRequest {
   config?: { [K in keyof TopicConfig]?: TopicConfig[K] | null };
 }
 
-export type Operation = 'read' | 'write' | 'describe' | 'admin';
-
-export interface Permission {
-  /** `topic:<name>`, `topic:<prefix>*`, `group:<name>`, `group:<prefix>*` or `cluster`. */
-  resource: string;
-  operations: Operation[];
-}
+export type { Operation, Permission } from './permissions.js';
 
 /** `POST /v1/keys` body. */
 export interface CreateKeyRequest {

@@ -8,21 +8,17 @@ import {
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import { BrookError } from '../../protocol/errors.js';
+import type { Permission } from '../../protocol/permissions.js';
+import type { ApiKey } from '../../protocol/types.js';
 import { DEFAULT_KEY_CACHE_TTL_MS } from '../config.js';
-import type { ApiKey, Permission } from '../../protocol/types.js';
-import { isConditionalCheckFailed, translateStorageError } from '../storage/errors.js';
+import type { KeyAuthenticator, Principal } from '../http/middleware.js';
 import { KEYS_BY_ID_INDEX } from '../layout/tables.js';
+import { isConditionalCheckFailed, translateStorageError } from '../storage/errors.js';
 import { isIamPrincipal, normalizeIamPrincipal } from './iam.js';
 import { ADMIN_PERMISSIONS } from './permissions.js';
 import { hashesEqual, hashSecret, KEY_ID_PATTERN, newKeyId, newSecret } from './secrets.js';
 
-/** Who is calling, once their key (or IAM identity) has been checked. Never holds the secret. */
-export interface Principal {
-  /** The key used; undefined for an IAM caller, whose rights may come from several keys. */
-  keyId?: string;
-  principal: string;
-  permissions: Permission[];
-}
+export type { Principal };
 
 /** One key: `pk` is the SHA-256 of its secret. */
 interface KeyItem {
@@ -82,7 +78,7 @@ const sharedCache = shared.cache;
  *   holding that key's `{permissions, expiresAt?}`: an IAM caller's rights
  *   are one `GetItem`. It has no `keyId`, so it stays out of the index.
  */
-export class ApiKeyStore {
+export class ApiKeyStore implements KeyAuthenticator {
   private readonly cacheTtlMs: number;
   private readonly now: () => number;
 

@@ -3,10 +3,8 @@ import { BrookError } from '../../protocol/errors.js';
 import { defineRoute, type RouteSpec } from '../http/httpHandler.js';
 import { noContent, ok } from '../http/response.js';
 import type { ApiKeyStore } from './ApiKeyStore.js';
-import { ALL_OPERATIONS } from './permissions.js';
+import { OPERATIONS, RESOURCE_PATTERN } from '../../protocol/permissions.js';
 
-/** `cluster`, `topic:<name>`, `topic:<prefix>*`, `group:<name>` or `group:<prefix>*` (names by the rules of docs/http.md, Conventions). */
-export const RESOURCE_PATTERN = /^(?:cluster|topic:(?:[A-Za-z0-9._-]{1,249}|[A-Za-z0-9._-]{0,248}\*)|group:(?:[A-Za-z0-9._-]{1,255}|[A-Za-z0-9._-]{0,254}\*))$/;
 /** Limits of one key. */
 export const KEY_LIMITS = { maxPrincipalLength: 1024, maxPermissions: 100 } as const;
 /** The last millisecond of the year 9999: later expiry dates are refused as nonsense. */
@@ -23,10 +21,10 @@ export const createKeyBodySchema = z.strictObject({
       z.strictObject({
         resource: z.string().regex(RESOURCE_PATTERN, 'cluster, topic:<name>, topic:<prefix>*, group:<name> or group:<prefix>*'),
         operations: z
-          .array(z.enum(ALL_OPERATIONS as [string, ...string[]]))
+          .array(z.enum(OPERATIONS))
           .min(1, 'at least one operation')
-          .max(ALL_OPERATIONS.length * 4)
-          .transform((operations) => [...new Set(operations)] as (typeof ALL_OPERATIONS)[number][]),
+          .max(OPERATIONS.length * 4)
+          .transform((operations) => [...new Set(operations)]),
       }),
     )
     .max(KEY_LIMITS.maxPermissions),

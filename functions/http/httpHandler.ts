@@ -2,12 +2,10 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import type { z } from 'zod';
 import { BrookError } from '../../protocol/errors.js';
-import type { Operation } from '../../protocol/types.js';
-import type { Principal } from '../auth/ApiKeyStore.js';
-import { isAllowed, type Resource } from '../auth/permissions.js';
+import { isAllowed, type Operation, type Resource } from '../../protocol/permissions.js';
 import { defaultLogger, type Logger } from './logger.js';
 import { flushMetrics } from './metrics.js';
-import { authenticate, httpEnvelope, parseJsonBody, type BrookInternal, type KeyAuthenticator } from './middleware.js';
+import { authenticate, httpEnvelope, parseJsonBody, type BrookInternal, type KeyAuthenticator, type Principal } from './middleware.js';
 import { toHttpResponse, type HttpResponse, type HttpResult } from './response.js';
 import { alwaysInvalidRequest, parseWith, type InvalidCodeFor } from './validation.js';
 

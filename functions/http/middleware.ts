@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { BrookError } from '../../protocol/errors.js';
-import type { ApiKeyStore, Principal } from '../auth/ApiKeyStore.js';
+import type { Permission } from '../../protocol/permissions.js';
 import { translateStorageError } from '../storage/errors.js';
 import type { Logger } from './logger.js';
 import { toHttpResponse, type HttpResponse } from './response.js';
@@ -71,8 +71,21 @@ function errorForLog(error: unknown): Record<string, unknown> {
   return { name: error.name, message: error.message, stack: error.stack };
 }
 
-/** What authentication needs: API keys, and (for stages with `auth: 'iam'`) IAM callers' grants. */
-export type KeyAuthenticator = Pick<ApiKeyStore, 'authenticate'> & Partial<Pick<ApiKeyStore, 'authenticateIam'>>;
+/** Who is calling, once their key (or IAM identity) has been checked. Never holds the secret. */
+export interface Principal {
+  /** The key used; undefined for an IAM caller, whose rights may come from several keys. */
+  keyId?: string;
+  principal: string;
+  permissions: Permission[];
+}
+
+/** What authentication needs (the API key store has it): API keys, and (for stages with `auth: 'iam'`) IAM callers' grants. */
+export interface KeyAuthenticator {
+  /** The principal of a live key with this secret, or undefined. */
+  authenticate(secret: string): Promise<Principal | undefined>;
+  /** The rights granted to an IAM caller's ARN, or undefined when it has none. */
+  authenticateIam?(callerArn: string): Promise<Principal | undefined>;
+}
 
 /** The caller's ARN when API Gateway's IAM authorizer checked a SigV4 signature (payload 2.0 shape). */
 export function iamCallerArn(event: APIGatewayProxyEventV2): string | undefined {

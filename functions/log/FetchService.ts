@@ -1,11 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BrookError, type ErrorBody } from '../../protocol/errors.js';
 import { recordSize } from '../../protocol/recordBatch.js';
-import type { Topic } from '../topics/TopicRegistry.js';
+import { checkPartition, type Topic } from '../topics/TopicRegistry.js';
 import type { AppendNotifier } from './appendNotifier.js';
 import { logPartitionKey } from '../layout/tables.js';
 import { checkInRange, type PartitionHead, type PartitionLog } from './PartitionLog.js';
-import { checkPartition } from './ProduceService.js';
 import { toJsonRecord, type Encoding, type JsonStoredRecord } from './recordJson.js';
 
 export const MAX_WAIT_MS = 20_000;

@@ -1,4 +1,5 @@
 import { BrookError, type ErrorBody } from '../../protocol/errors.js';
+import { PARTITION_NUMBER_PATTERN } from '../../protocol/names.js';
 import { partitionForKey } from '../../protocol/partitioner.js';
 import {
   decodeBatch,
@@ -9,7 +10,7 @@ import {
   type BatchHeader,
   type ProducerRecord,
 } from '../../protocol/recordBatch.js';
-import type { Topic } from '../topics/TopicRegistry.js';
+import { checkPartition, type Topic } from '../topics/TopicRegistry.js';
 import type { PartitionLog } from './PartitionLog.js';
 import type { ProducerBatch } from './producerState.js';
 import type { ProducerRegistry } from './ProducerRegistry.js';
@@ -191,17 +192,11 @@ export class ProduceService {
     const result = new Map<number, number>();
     for (const [key, offset] of Object.entries(expected ?? {})) {
       const partition = Number(key);
-      if (!/^(0|[1-9][0-9]*)$/.test(key)) throw new BrookError('INVALID_REQUEST', `expectedOffsets key "${key}" is not a partition`);
+      if (!PARTITION_NUMBER_PATTERN.test(key)) throw new BrookError('INVALID_REQUEST', `expectedOffsets key "${key}" is not a partition`);
       checkPartition(topic, partition);
       if (byPartition.has(partition)) result.set(partition, offset);
     }
     return result;
-  }
-}
-
-function checkPartition(topic: Topic, partition: number): void {
-  if (!Number.isInteger(partition) || partition < 0 || partition >= topic.partitions) {
-    throw new BrookError('PARTITION_NOT_FOUND', `topic "${topic.name}" has no partition ${partition} (it has ${topic.partitions})`);
   }
 }
 
@@ -236,5 +231,3 @@ function finish(
   }
   return { status: 207, results };
 }
-
-export { checkPartition };

@@ -1,17 +1,17 @@
 import * as z from 'zod';
 import { BrookError, type ErrorCode } from '../../protocol/errors.js';
-import { isValidTopicName } from '../../protocol/names.js';
+import { isValidTopicName, PARTITION_NUMBER_PATTERN } from '../../protocol/names.js';
 import { RECORD_BATCH_CONTENT_TYPE } from '../../protocol/recordBatch.js';
 import { defineRoute, type RouteInput, type RouteSpec } from '../http/httpHandler.js';
 import { countFetched, countProduced } from '../http/metrics.js';
 import { header } from '../http/middleware.js';
 import { ok } from '../http/response.js';
+import { partitionParam, topicParam } from '../http/params.js';
 import { parseWith } from '../http/validation.js';
-import { topicParam } from '../topics/topicRoutes.js';
-import type { Topic, TopicRegistry } from '../topics/TopicRegistry.js';
+import { checkPartition, topicNotFound, type Topic, type TopicRegistry } from '../topics/TopicRegistry.js';
 import { MAX_WAIT_MS, type FetchService, type PartitionFetch } from './FetchService.js';
 import type { PartitionLog } from './PartitionLog.js';
-import { checkPartition, type ProduceService } from './ProduceService.js';
+import type { ProduceService } from './ProduceService.js';
 import { isValidProducerId, MAX_PRODUCER_EPOCH, type ProducerRegistry } from './ProducerRegistry.js';
 import { encodingSchema, fromJsonRecord, jsonRecordSchema } from './recordJson.js';
 
@@ -42,7 +42,7 @@ const produceBodySchema = z.strictObject({
     .strictObject({
       id: z.string().refine(isValidProducerId, 'a producer id from POST /v1/producers'),
       epoch: z.int().min(0).max(MAX_PRODUCER_EPOCH),
-      sequences: z.record(z.string().regex(/^(0|[1-9][0-9]*)$/, 'a partition number'), z.int().min(0).max(MAX_SEQUENCE)),
+      sequences: z.record(z.string().regex(PARTITION_NUMBER_PATTERN, 'a partition number'), z.int().min(0).max(MAX_SEQUENCE)),
     })
     .optional(),
   expectedOffsets: z.record(z.string(), z.int().min(0)).optional(),
@@ -102,14 +102,8 @@ const offsetsQuery = z.object({
   at: z.union([z.enum(['earliest', 'latest']), queryInt(0, Number.MAX_SAFE_INTEGER)]).optional(),
 });
 
-/** `{p}` in a path: a partition number. */
-function partitionParam(params: Readonly<Record<string, string>>): number {
-  const raw = params.partition ?? '';
-  if (!/^(0|[1-9][0-9]{0,5})$/.test(raw)) throw new BrookError('INVALID_REQUEST', `"${raw.slice(0, 20)}" is not a partition number`);
-  return Number(raw);
-}
-
-async function readableTopic(topics: TopicRegistry, input: RouteInput<unknown, unknown>, operation: 'read' | 'write'): Promise<Topic> {
+/** The `{topic}` of the path, once the caller is allowed `operation` on it (403 first, then 404). */
+async function authorizedTopic(topics: TopicRegistry, input: RouteInput<unknown, unknown>, operation: 'read' | 'write'): Promise<Topic> {
   const name = topicParam(input.params);
   input.authorize({ type: 'topic', name }, operation);
   return topics.get(name);
@@ -125,7 +119,7 @@ export function produceRoutes(deps: { topics: TopicRegistry; produce: ProduceSer
         if (contentType === RECORD_BATCH_CONTENT_TYPE) {
           const query = input.query as z.infer<typeof binaryProduceQuery>;
           if (query.partition === undefined) throw new BrookError('INVALID_REQUEST', 'a binary batch needs ?partition=N');
-          const topic = await readableTopic(deps.topics, input, 'write');
+          const topic = await authorizedTopic(deps.topics, input, 'write');
           const body = input.event.body ?? '';
           const bytes = new Uint8Array(Buffer.from(body, input.event.isBase64Encoded ? 'base64' : 'latin1'));
           const outcome = await deps.produce.produceBatch(topic, query.partition, bytes, query.expectedOffset);
@@ -170,7 +164,7 @@ export function fetchRoutes(deps: { topics: TopicRegistry; fetch: FetchService; 
       invalidQueryCode: fetchQueryErrorCode,
       async handle(input) {
         const query = input.query as z.infer<typeof fetchQuery>;
-        const topic = await readableTopic(deps.topics, input, 'read');
+        const topic = await authorizedTopic(deps.topics, input, 'read');
         const partition = partitionParam(input.params);
         const result = await deps.fetch.fetchOne(
           {
@@ -214,7 +208,7 @@ export function fetchRoutes(deps: { topics: TopicRegistry; fetch: FetchService; 
           partitions.map(({ partition }) =>
             found.get(name)
               ? fetched[next++]!
-              : { topic: name, partition, error: new BrookError('TOPIC_NOT_FOUND', `topic "${name}" does not exist`).toJSON().error },
+              : { topic: name, partition, error: topicNotFound(name).toJSON().error },
           ),
         );
         countFetched(results);
@@ -225,7 +219,7 @@ export function fetchRoutes(deps: { topics: TopicRegistry; fetch: FetchService; 
       query: offsetsQuery,
       async handle(input) {
         const query = input.query as z.infer<typeof offsetsQuery>;
-        const topic = await readableTopic(deps.topics, input, 'read');
+        const topic = await authorizedTopic(deps.topics, input, 'read');
         const partition = partitionParam(input.params);
         checkPartition(topic, partition);
         const at = query.at ?? 'latest';

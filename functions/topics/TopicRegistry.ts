@@ -28,6 +28,18 @@ export interface Topic {
   version: number;
 }
 
+/** 404 TOPIC_NOT_FOUND: the one way to say a topic does not exist. */
+export function topicNotFound(name: string): BrookError {
+  return new BrookError('TOPIC_NOT_FOUND', `topic "${name}" does not exist`);
+}
+
+/** Throws 404 PARTITION_NOT_FOUND unless `topic` has partition `partition`. */
+export function checkPartition(topic: Pick<Topic, 'name' | 'partitions'>, partition: number): void {
+  if (!Number.isInteger(partition) || partition < 0 || partition >= topic.partitions) {
+    throw new BrookError('PARTITION_NOT_FOUND', `topic "${topic.name}" has no partition ${partition} (it has ${topic.partitions})`);
+  }
+}
+
 interface TopicItem extends Topic {
   pk: string;
 }
@@ -89,7 +101,7 @@ export class TopicRegistry {
   /** The topic named `name`, or 404 TOPIC_NOT_FOUND. */
   async get(name: string): Promise<Topic> {
     const topic = await this.find(name);
-    if (!topic) throw new BrookError('TOPIC_NOT_FOUND', `topic "${name}" does not exist`);
+    if (!topic) throw topicNotFound(name);
     return topic;
   }
 
@@ -213,7 +225,7 @@ export class TopicRegistry {
       );
     } catch (error) {
       if (isTransactionConditionFailure(error)) {
-        throw new BrookError('TOPIC_NOT_FOUND', `topic "${name}" does not exist`);
+        throw topicNotFound(name);
       }
       throw translateStorageError(error);
     }

@@ -1,16 +1,8 @@
-import { BrookError } from '../../protocol/errors.js';
-import { isValidTopicName } from '../../protocol/names.js';
 import { defineRoute, type RouteSpec } from '../http/httpHandler.js';
+import { topicParam } from '../http/params.js';
 import { noContent, ok } from '../http/response.js';
 import { alterTopicSchema, createTopicSchema, topicBodyErrorCode } from './topicConfig.js';
 import type { TopicRegistry } from './TopicRegistry.js';
-
-/** The `{topic}` path parameter, checked against the name rule (400 INVALID_TOPIC). */
-export function topicParam(params: Readonly<Record<string, string>>): string {
-  const name = params.topic;
-  if (!isValidTopicName(name)) throw new BrookError('INVALID_TOPIC', `invalid topic name "${String(name).slice(0, 300)}"`);
-  return name;
-}
 
 /** `/v1/topics` routes (docs/http.md, Topics): parse, check rights, call the registry. */
 export function topicRoutes(topics: TopicRegistry): Record<string, RouteSpec<unknown, unknown>> {

@@ -6,8 +6,9 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import * as z from 'zod';
 import type { ApiKeyStore, Principal } from '../../functions/auth/ApiKeyStore.js';
-import { createKeyBodySchema, KEY_LIMITS, keyRoutes, MAX_EXPIRES_AT, RESOURCE_PATTERN } from '../../functions/auth/keyRoutes.js';
-import { ADMIN_PERMISSIONS, ALL_OPERATIONS } from '../../functions/auth/permissions.js';
+import { createKeyBodySchema, KEY_LIMITS, keyRoutes, MAX_EXPIRES_AT } from '../../functions/auth/keyRoutes.js';
+import { ADMIN_PERMISSIONS } from '../../functions/auth/permissions.js';
+import { OPERATIONS, RESOURCE_PATTERN } from '../../protocol/permissions.js';
 import { KEY_ID_PATTERN } from '../../functions/auth/secrets.js';
 import { SESSION_TIMEOUT, type GroupCoordinator, type JoinInput, type ResetInput } from '../../functions/groups/GroupCoordinator.js';
 import { commitBodySchema, groupRoutes, heartbeatBodySchema, joinBodySchema, resetBodySchema } from '../../functions/groups/groupRoutes.js';
@@ -594,7 +595,7 @@ describe('docs/openapi.yaml', () => {
   it('states the key rules as the key routes do', () => {
     const schemas = doc.components.schemas;
     expect(schemas.Permission.properties.resource.pattern).toBe(RESOURCE_PATTERN.source);
-    expect(schemas.Operation.enum).toEqual([...ALL_OPERATIONS]);
+    expect(schemas.Operation.enum).toEqual([...OPERATIONS]);
     expect(schemas.KeyId.pattern).toBe(KEY_ID_PATTERN.source);
     const create = schemas.CreateKeyRequest.properties;
     expect(create.expiresAt.maximum).toBe(MAX_EXPIRES_AT);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ADMIN_PERMISSIONS, isAllowed } from '../../functions/auth/permissions.js';
+import { ADMIN_PERMISSIONS } from '../../functions/auth/permissions.js';
 import { hashesEqual, hashSecret, newKeyId, newSecret } from '../../functions/auth/secrets.js';
-import type { Permission } from '../../protocol/types.js';
+import { isAllowed, type Permission } from '../../protocol/permissions.js';
 
 describe('auth: permissions', () => {
   const orders: Permission[] = [{ resource: 'topic:orders', operations: ['read'] }];
