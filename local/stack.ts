@@ -6,10 +6,9 @@
  */
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { ApiKeyStore } from '../functions/auth/ApiKeyStore.js';
 import { newSecret } from '../functions/auth/secrets.js';
 import type { BrookConfig } from '../functions/config.js';
-import { createDocumentClient } from '../functions/storage/clients.js';
+import { apiKeyStore, brookWiring } from '../functions/wiring.js';
 import { startDynamoDbLocal, startS3Emulator, type RunningEmulator } from './emulators.js';
 import { applyHandlerEnvironment, startLocalServer, type LocalServerOptions } from './server.js';
 import { ensureBucket, ensureTables, localConfig } from './setup.js';
@@ -164,11 +163,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     const adminKeyFile = join(dataDir, 'admin-key');
     const adminKey = await resolveAdminKey(options.apiKey, adminKeyFile);
-    const doc = createDocumentClient(config);
+    const wiring = brookWiring(config);
     try {
-      await new ApiKeyStore(doc, config.tables.keys).ensureAdminKey(adminKey.secret);
+      await apiKeyStore(wiring).ensureAdminKey(adminKey.secret);
     } finally {
-      doc.destroy();
+      wiring.doc.destroy();
     }
 
     const server = await startLocalServer({

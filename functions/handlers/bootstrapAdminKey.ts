@@ -1,10 +1,9 @@
 import { DeleteParameterCommand, GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { CdkCustomResourceResponse, CloudFormationCustomResourceEvent } from 'aws-lambda';
-import { ApiKeyStore } from '../auth/ApiKeyStore.js';
 import { newSecret } from '../auth/secrets.js';
 import { loadConfig } from '../config.js';
 import { defaultLogger, type Logger } from '../http/logger.js';
-import { createDocumentClient } from '../storage/clients.js';
+import { apiKeyStore, brookWiring } from '../wiring.js';
 
 /** What the stack passes to the custom resource (`infra/constructs/AdminKeyBootstrap.ts`). */
 export interface AdminKeyProperties {
@@ -134,7 +133,7 @@ function ssmParameter(ssm: SSMClient): AdminKeyParameter {
 
 function defaultDependencies(): BootstrapDependencies {
   const config = loadConfig();
-  const keys = new ApiKeyStore(createDocumentClient(config), config.tables.keys);
+  const keys = apiKeyStore(brookWiring(config));
   return {
     parameter: ssmParameter(new SSMClient({ region: config.region })),
     ensureAdminKey: (secret, principal) => keys.ensureAdminKey(secret, principal),

@@ -2,24 +2,15 @@ import type { Context, DynamoDBStreamEvent } from 'aws-lambda';
 import { loadConfig } from '../config.js';
 import { createLogger } from '../http/logger.js';
 import { defaultMetrics } from '../http/metrics.js';
-import { Compactor, type CompactionReport } from '../log/Compactor.js';
+import type { CompactionReport } from '../log/Compactor.js';
 import { changedPartitionKeys } from '../log/compactionTrigger.js';
-import { createDocumentClient } from '../storage/clients.js';
-import { createS3Client } from '../storage/s3Client.js';
+import { brookWiring, createCompactor } from '../wiring.js';
 
-const config = loadConfig();
 // A logger of its own: in the local stack the HTTP handlers share the process,
 // and their request keys (requestId, topic, ...) must not show on its lines.
 const logger = createLogger();
 const metrics = defaultMetrics();
-const compactor = new Compactor({
-  doc: createDocumentClient(config),
-  s3: createS3Client(config),
-  tables: config.tables,
-  bucket: config.bucket,
-  minAgeMs: config.compactMinAgeMs,
-  logger,
-});
+const compactor = createCompactor(brookWiring(loadConfig()), logger);
 
 /**
  * The compactor. Invoked by the log table's stream with the partitions whose

@@ -1,15 +1,5 @@
-import { ApiKeyStore } from '../auth/ApiKeyStore.js';
 import { loadConfig } from '../config.js';
-import { createHttpHandler } from '../http/httpHandler.js';
-import { createDocumentClient } from '../storage/clients.js';
-import { TopicRegistry } from '../topics/TopicRegistry.js';
-import { topicRoutes } from '../topics/topicRoutes.js';
-
-const config = loadConfig();
-const doc = createDocumentClient(config);
+import { brookWiring, topicsApi } from '../wiring.js';
 
 /** `/v1/topics` routes: create, list, describe, alter, delete. */
-export const handler = createHttpHandler({
-  routes: topicRoutes(new TopicRegistry(doc, config.tables)),
-  keys: new ApiKeyStore(doc, config.tables.keys, { cacheTtlMs: config.keyCacheTtlMs }),
-});
+export const handler = topicsApi(brookWiring(loadConfig()));

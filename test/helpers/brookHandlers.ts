@@ -1,22 +1,26 @@
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
-import { ApiKeyStore } from '../../functions/auth/ApiKeyStore.js';
-import { keyRoutes } from '../../functions/auth/keyRoutes.js';
+import type { ApiKeyStore } from '../../functions/auth/ApiKeyStore.js';
 import type { BrookConfig } from '../../functions/config.js';
-import { GroupCoordinator, type GroupCoordinatorOptions } from '../../functions/groups/GroupCoordinator.js';
-import { groupRoutes } from '../../functions/groups/groupRoutes.js';
-import { createHttpHandler, type BrookHttpHandler } from '../../functions/http/httpHandler.js';
+import type { GroupCoordinator } from '../../functions/groups/GroupCoordinator.js';
+import type { BrookHttpHandler } from '../../functions/http/httpHandler.js';
 import { silentLogger } from '../../functions/http/logger.js';
 import { routeKey, ROUTES } from '../../functions/http/routes.js';
 import { AppendNotifier } from '../../functions/log/appendNotifier.js';
-import { FetchService } from '../../functions/log/FetchService.js';
-import { fetchRoutes, produceRoutes } from '../../functions/log/logRoutes.js';
-import { partitionLogFor, type PartitionLog, type PartitionLogOptions } from '../../functions/log/PartitionLog.js';
-import { ProduceService, type BatchCompression } from '../../functions/log/ProduceService.js';
-import { ProducerRegistry } from '../../functions/log/ProducerRegistry.js';
-import { createDocumentClient } from '../../functions/storage/clients.js';
-import { TopicRegistry } from '../../functions/topics/TopicRegistry.js';
-import { topicRoutes } from '../../functions/topics/topicRoutes.js';
-import { RECORD_BATCH_CONTENT_TYPE } from '../../protocol/recordBatch.js';
+import type { PartitionLog } from '../../functions/log/PartitionLog.js';
+import type { TopicRegistry } from '../../functions/topics/TopicRegistry.js';
+import {
+  apiKeyStore,
+  brookWiring,
+  fetchApi,
+  groupCoordinator,
+  groupsApi,
+  keysApi,
+  partitionLog,
+  produceApi,
+  topicRegistry,
+  topicsApi,
+  type WiringOptions,
+} from '../../functions/wiring.js';
 import { invoke, type ApiRequest, type ApiResponse } from './apiEvent.js';
 
 export const TEST_ADMIN_KEY = 'integration-admin-key';
@@ -33,38 +37,24 @@ export interface BrookUnderTest {
 }
 
 /**
- * The real handlers (one middy stack each, as deployed) over one test config,
- * joined by a dispatcher that picks the function by route key, as API
- * Gateway does.
+ * The real handlers (one middy stack each, as deployed, built by
+ * functions/wiring.ts) over one test config, joined by a dispatcher that
+ * picks the function by route key, as API Gateway does. They share their
+ * parts, and an append notifier of their own.
  */
 export async function brookUnderTest(
   config: BrookConfig,
-  options: {
-    compression?: BatchCompression;
-    log?: Partial<PartitionLogOptions>;
-    /** The group coordinator's clock and topic cache (a fake clock makes leases expire at once). */
-    groups?: Pick<GroupCoordinatorOptions, 'now' | 'topicMetadataMaxAgeMs'>;
-  } = {},
+  options: Pick<WiringOptions, 'compression' | 'log' | 'groups'> = {},
 ): Promise<BrookUnderTest> {
-  const doc = createDocumentClient(config);
-  const keys = new ApiKeyStore(doc, config.tables.keys, { cacheTtlMs: config.keyCacheTtlMs });
+  const wiring = brookWiring(config, { ...options, notifier: new AppendNotifier(), logger: silentLogger });
+  const keys = apiKeyStore(wiring);
   await keys.ensureAdminKey(TEST_ADMIN_KEY);
-  const notifier = new AppendNotifier();
-  const log = partitionLogFor(config, doc, { onAppend: (key, hw) => notifier.notify(key, hw), ...options.log });
-  const topics = new TopicRegistry(doc, config.tables);
-  const producers = new ProducerRegistry(doc, config.tables.topics);
-  const groups = new GroupCoordinator({ doc, tables: config.tables, log, topics, ...options.groups });
-  const common = { keys, logger: silentLogger };
   const handlers: Record<string, BrookHttpHandler> = {
-    topics: createHttpHandler({ ...common, routes: topicRoutes(topics) }),
-    produce: createHttpHandler({
-      ...common,
-      routes: produceRoutes({ topics, producers, produce: new ProduceService({ log, producers, ...(options.compression ? { compression: options.compression } : {}) }) }),
-      binaryContentTypes: [RECORD_BATCH_CONTENT_TYPE],
-    }),
-    fetch: createHttpHandler({ ...common, routes: fetchRoutes({ topics, log, fetch: new FetchService(log, notifier) }) }),
-    groups: createHttpHandler({ ...common, routes: groupRoutes(groups) }),
-    keys: createHttpHandler({ ...common, routes: keyRoutes(keys) }),
+    topics: topicsApi(wiring),
+    produce: produceApi(wiring),
+    fetch: fetchApi(wiring),
+    groups: groupsApi(wiring),
+    keys: keysApi(wiring),
   };
   const byRouteKey = new Map(ROUTES.map((route) => [routeKey(route), handlers[route.function]]));
   const handler: BrookHttpHandler = (event: APIGatewayProxyEventV2, context: Context) => {
@@ -74,9 +64,9 @@ export async function brookUnderTest(
   };
   return {
     config,
-    log,
-    topics,
-    groups,
+    log: partitionLog(wiring),
+    topics: topicRegistry(wiring),
+    groups: groupCoordinator(wiring),
     keys,
     handler,
     call: (request) => invoke(handler, { apiKey: TEST_ADMIN_KEY, ...request }),

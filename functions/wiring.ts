@@ -1,0 +1,166 @@
+/**
+ * The composition root: Brook's clients, stores, services and HTTP handlers,
+ * built from one `BrookConfig`. The Lambda entries (`functions/handlers/*.ts`)
+ * call it once at cold start, the local stack to register its admin key, and
+ * the integration tests to run the same handlers over a test config; options
+ * there only swap what a test must control (a clock, a notifier, a logger).
+ *
+ * Each part has a builder of its own, and a wiring builds each part once, so
+ * handlers that share a process (the local stack, a test) share its parts,
+ * and a handler's bundle holds only the parts, and the SDK clients, it uses.
+ */
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ApiKeyStore } from './auth/ApiKeyStore.js';
+import { keyRoutes } from './auth/keyRoutes.js';
+import type { BrookConfig } from './config.js';
+import { GroupCoordinator, type GroupCoordinatorOptions } from './groups/GroupCoordinator.js';
+import { groupRoutes } from './groups/groupRoutes.js';
+import { createHttpHandler, type BrookHttpHandler, type HttpHandlerOptions } from './http/httpHandler.js';
+import type { Logger } from './http/logger.js';
+import { processAppendNotifier, type AppendNotifier } from './log/appendNotifier.js';
+import { Compactor } from './log/Compactor.js';
+import { FetchService } from './log/FetchService.js';
+import { fetchRoutes, produceRoutes } from './log/logRoutes.js';
+import { partitionLogFor, type PartitionLog, type PartitionLogOptions } from './log/PartitionLog.js';
+import { ProduceService, type BatchCompression } from './log/ProduceService.js';
+import { ProducerRegistry } from './log/ProducerRegistry.js';
+import { createDocumentClient } from './storage/clients.js';
+import { createS3Client } from './storage/s3Client.js';
+import { TopicRegistry } from './topics/TopicRegistry.js';
+import { topicRoutes } from './topics/topicRoutes.js';
+import { RECORD_BATCH_CONTENT_TYPE } from '../protocol/recordBatch.js';
+
+export interface WiringOptions {
+  /** Wakes long-polling fetches at each append made in this process. @default processAppendNotifier */
+  readonly notifier?: AppendNotifier;
+  /** Overrides of the partition log's options (a test's clock or append timeout). */
+  readonly log?: Partial<PartitionLogOptions>;
+  /** How produced batches are stored. @default ProduceService's */
+  readonly compression?: BatchCompression;
+  /** The group coordinator's clock and topic cache (a fake clock makes leases expire at once). */
+  readonly groups?: Pick<GroupCoordinatorOptions, 'now' | 'topicMetadataMaxAgeMs'>;
+  /** The HTTP handlers' logger. @default defaultLogger() (Powertools) */
+  readonly logger?: Logger;
+}
+
+/** The parts a wiring has built so far; each is built once. */
+interface Built {
+  keys?: ApiKeyStore;
+  topics?: TopicRegistry;
+  producers?: ProducerRegistry;
+  log?: PartitionLog;
+  groups?: GroupCoordinator;
+}
+
+/** One config's clients and the parts built from them. */
+export interface Wiring {
+  readonly config: BrookConfig;
+  /** The DynamoDB client every part of this wiring shares. */
+  readonly doc: DynamoDBDocumentClient;
+  readonly options: WiringOptions;
+  readonly built: Built;
+}
+
+export function brookWiring(config: BrookConfig, options: WiringOptions = {}): Wiring {
+  return { config, doc: createDocumentClient(config), options, built: {} };
+}
+
+// ---------------------------------------------------------------------------
+// Parts
+// ---------------------------------------------------------------------------
+
+/** The key store: checks callers' keys (cached for `keyCacheTtlMs`) and manages keys. */
+export function apiKeyStore(wiring: Wiring): ApiKeyStore {
+  const { config, doc } = wiring;
+  return (wiring.built.keys ??= new ApiKeyStore(doc, config.tables.keys, { cacheTtlMs: config.keyCacheTtlMs }));
+}
+
+export function topicRegistry(wiring: Wiring): TopicRegistry {
+  return (wiring.built.topics ??= new TopicRegistry(wiring.doc, wiring.config.tables));
+}
+
+export function producerRegistry(wiring: Wiring): ProducerRegistry {
+  return (wiring.built.producers ??= new ProducerRegistry(wiring.doc, wiring.config.tables.topics));
+}
+
+/** Where appends made in this process are announced to its long-polling fetches. */
+function appendNotifier(wiring: Wiring): AppendNotifier {
+  return wiring.options.notifier ?? processAppendNotifier;
+}
+
+/** The partition log; each append it commits wakes this process's long-polling fetches. */
+export function partitionLog(wiring: Wiring): PartitionLog {
+  const notifier = appendNotifier(wiring);
+  return (wiring.built.log ??= partitionLogFor(wiring.config, wiring.doc, {
+    onAppend: (partitionKey, highWatermark) => notifier.notify(partitionKey, highWatermark),
+    ...wiring.options.log,
+  }));
+}
+
+/** The group coordinator. It only reads the log: high watermarks for lag, offsets by time for a reset. */
+export function groupCoordinator(wiring: Wiring): GroupCoordinator {
+  const { config, doc } = wiring;
+  return (wiring.built.groups ??= new GroupCoordinator({
+    doc,
+    tables: config.tables,
+    log: partitionLog(wiring),
+    topics: topicRegistry(wiring),
+    ...wiring.options.groups,
+  }));
+}
+
+/** A new compactor over this wiring's tables and bucket, logging to `logger`. */
+export function createCompactor(wiring: Wiring, logger: Logger): Compactor {
+  const { config, doc } = wiring;
+  return new Compactor({
+    doc,
+    s3: createS3Client(config),
+    tables: config.tables,
+    bucket: config.bucket,
+    minAgeMs: config.compactMinAgeMs,
+    logger,
+  });
+}
+
+// ---------------------------------------------------------------------------
+// HTTP handlers: one middy stack per Lambda of the API
+// ---------------------------------------------------------------------------
+
+/** An API handler: the routes behind the wiring's key store and logger. */
+function apiHandler(wiring: Wiring, options: Omit<HttpHandlerOptions, 'keys' | 'logger'>): BrookHttpHandler {
+  return createHttpHandler({ ...options, keys: apiKeyStore(wiring), logger: wiring.options.logger });
+}
+
+/** `/v1/topics` routes: create, list, describe, alter, delete. */
+export function topicsApi(wiring: Wiring): BrookHttpHandler {
+  return apiHandler(wiring, { routes: topicRoutes(topicRegistry(wiring)) });
+}
+
+/** `POST /v1/topics/{topic}/records` (JSON or binary batch) and `POST /v1/producers`. */
+export function produceApi(wiring: Wiring): BrookHttpHandler {
+  const log = partitionLog(wiring);
+  const producers = producerRegistry(wiring);
+  const { compression } = wiring.options;
+  const produce = new ProduceService({ log, producers, ...(compression ? { compression } : {}) });
+  return apiHandler(wiring, {
+    routes: produceRoutes({ topics: topicRegistry(wiring), produce, producers }),
+    binaryContentTypes: [RECORD_BATCH_CONTENT_TYPE],
+  });
+}
+
+/** Fetch one partition, `POST /v1/fetch` for many, and offsets by time. */
+export function fetchApi(wiring: Wiring): BrookHttpHandler {
+  const log = partitionLog(wiring);
+  const fetch = new FetchService(log, appendNotifier(wiring));
+  return apiHandler(wiring, { routes: fetchRoutes({ topics: topicRegistry(wiring), fetch, log }) });
+}
+
+/** `/v1/groups` routes: join, heartbeat, leave, commit, offsets, reset, list, describe, delete. */
+export function groupsApi(wiring: Wiring): BrookHttpHandler {
+  return apiHandler(wiring, { routes: groupRoutes(groupCoordinator(wiring)) });
+}
+
+/** `/v1/keys` routes: create, list, revoke. The same store checks the caller's key and manages keys. */
+export function keysApi(wiring: Wiring): BrookHttpHandler {
+  return apiHandler(wiring, { routes: keyRoutes(apiKeyStore(wiring)) });
+}
