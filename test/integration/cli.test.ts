@@ -12,12 +12,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getFreePort } from '../../local/emulators.js';
-import { startLocalStack, type LocalStack } from '../../local/stack.js';
 import { partitionForKey } from '../../protocol/partitioner.js';
 import { build } from '../../scripts/build.js';
+import { localStackForTests, type LocalStackForTests } from '../helpers/localStack.js';
 
-let stack: LocalStack;
-let dataDir: string;
+let stack: LocalStackForTests;
 let distDir: string;
 
 interface Run {
@@ -29,7 +28,7 @@ interface Run {
 }
 
 function childEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, BROOK_URL: stack.url, BROOK_DATA_DIR: dataDir, NO_COLOR: '1', ...extra };
+  const env: NodeJS.ProcessEnv = { ...process.env, BROOK_URL: stack.url, BROOK_DATA_DIR: stack.dataDir, NO_COLOR: '1', ...extra };
   if (!('BROOK_API_KEY' in extra)) delete env.BROOK_API_KEY;
   return env;
 }
@@ -66,14 +65,14 @@ function expectOneLineFailure(run: Run, exitCode: number, pattern: RegExp): void
 }
 
 beforeAll(async () => {
-  [dataDir, distDir] = await Promise.all([mkdtemp(join(tmpdir(), 'brook-cli-')), mkdtemp(join(tmpdir(), 'brook-cli-dist-'))]);
+  distDir = await mkdtemp(join(tmpdir(), 'brook-cli-dist-'));
   // No apiKey: the stack generates one and saves it to <dataDir>/admin-key, where the CLI looks.
-  [stack] = await Promise.all([startLocalStack({ port: 0, dataDir, compactIntervalMs: 0 }), build(distDir)]);
+  [stack] = await Promise.all([localStackForTests({ prefix: 'brook-cli-' }), build(distDir)]);
 });
 
 afterAll(async () => {
   await stack?.stop();
-  await Promise.all([dataDir, distDir].filter(Boolean).map((dir) => rm(dir, { recursive: true, force: true })));
+  if (distDir) await rm(distDir, { recursive: true, force: true });
 });
 
 describe('brook topics', () => {

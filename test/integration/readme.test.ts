@@ -9,11 +9,11 @@
  * that is not 2xx, so an error answer or an unset variable turns this red.
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLocalStack, type LocalStack } from '../../local/stack.js';
+import { localStackForTests, type LocalStackForTests } from '../helpers/localStack.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -32,7 +32,7 @@ interface Run {
   stderr: string;
 }
 
-let stack: LocalStack;
+let stack: LocalStackForTests;
 let workDir: string;
 let readme: string;
 let env: NodeJS.ProcessEnv;
@@ -67,17 +67,14 @@ function runShell(blocks: string[]): Promise<Run> {
 beforeAll(async () => {
   readme = await readFile(join(REPO_ROOT, 'README.md'), 'utf8');
   // Inside the repository, so that `npx brook` and `brook/sdk` resolve as they do for a user of this checkout.
-  workDir = await mkdtemp(join(REPO_ROOT, '.readme-'));
-  // No key given: the stack generates one and saves it to .brook/admin-key, where the README reads it.
-  stack = await startLocalStack({ port: 0, dataDir: join(workDir, '.brook'), compactIntervalMs: 0 });
+  // No key given: the stack generates one and saves it to <workDir>/.brook/admin-key, where the README reads it.
+  stack = await localStackForTests({ prefix: '.readme-', parentDir: REPO_ROOT, dataDirName: '.brook' });
+  workDir = stack.dir;
   env = { ...process.env, BROOK_PORT: String(new URL(stack.url).port), NO_COLOR: '1' };
   for (const name of ['BROOK_URL', 'BROOK_API_KEY', 'BROOK_DATA_DIR']) delete env[name];
 }, 60_000);
 
-afterAll(async () => {
-  await stack?.stop();
-  if (workDir) await rm(workDir, { recursive: true, force: true });
-});
+afterAll(() => stack?.stop());
 
 describe('README.md, run as written', () => {
   it('the quickstart with curl, the rest of the API and consumer groups: every answer 2xx, every variable set', async () => {

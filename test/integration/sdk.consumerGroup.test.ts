@@ -3,31 +3,23 @@
  * across a member that dies without a word, exactly-once hand-over in clean
  * rebalances when commits happen on revoke, and the rebalance hooks.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLocalStack, type LocalStack } from '../../local/stack.js';
 import { Brook, type Consumer, type EachMessagePayload, type FetchLike, type TopicPartitions } from '../../sdk/index.js';
+import { localStackForTests, type LocalStackForTests } from '../helpers/localStack.js';
 
 const FAST_RETRY = { maxRetries: 2, initialMs: 5, maxMs: 20 };
 const SESSION_TIMEOUT_MS = 6_000; // the contract's minimum
 
-let stack: LocalStack;
-let dataDir: string;
+let stack: LocalStackForTests;
 let brook: Brook;
 
 beforeAll(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'brook-sdk-group-'));
-  stack = await startLocalStack({ port: 0, dataDir, apiKey: `sdk-group-${randomUUID()}`, compactIntervalMs: 0 });
+  stack = await localStackForTests({ prefix: 'brook-sdk-group-', apiKey: `sdk-group-${randomUUID()}` });
   brook = new Brook({ url: stack.url, apiKey: stack.adminKey, retry: FAST_RETRY });
 });
 
-afterAll(async () => {
-  await stack?.stop();
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
-});
+afterAll(() => stack?.stop());
 
 const names = (label: string) => ({ topic: `cg-${label}-${randomUUID().slice(0, 8)}`, groupId: `g-${randomUUID().slice(0, 8)}` });
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -4,21 +4,17 @@
  * producer's retries, and typed errors.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLocalStack, type LocalStack } from '../../local/stack.js';
 import { partitionForKey } from '../../protocol/partitioner.js';
 import { Brook, BrookError, json, text, type FetchLike } from '../../sdk/index.js';
 import { decodeRecord, type WireRecord } from '../../sdk/messages.js';
+import { localStackForTests, type LocalStackForTests } from '../helpers/localStack.js';
 
 const FAST_RETRY = { maxRetries: 3, initialMs: 5, maxMs: 20 };
 
-let stack: LocalStack;
-let dataDir: string;
+let stack: LocalStackForTests;
 let brook: Brook;
 
 const topicName = (label: string) => `sdk-${label}-${randomUUID().slice(0, 8)}`;
@@ -33,15 +29,11 @@ async function readPartition(topic: string, partition: number): Promise<{ record
 }
 
 beforeAll(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'brook-sdk-'));
-  stack = await startLocalStack({ port: 0, dataDir, apiKey: `sdk-test-${randomUUID()}`, compactIntervalMs: 0 });
+  stack = await localStackForTests({ prefix: 'brook-sdk-', apiKey: `sdk-test-${randomUUID()}` });
   brook = new Brook({ url: stack.url, apiKey: stack.adminKey, retry: FAST_RETRY });
 });
 
-afterAll(async () => {
-  await stack?.stop();
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
-});
+afterAll(() => stack?.stop());
 
 describe('Class: Brook', () => {
   it('takes its url and key from BROOK_URL and BROOK_API_KEY', async () => {
