@@ -1,6 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { TABLE_LAYOUTS, type TableName } from '../../functions/layout/tables.js';
-import { actionsOf, logicalId, refersTo, STAGE_NAMES, statementsOfRole, synth, synthWith } from './synth.js';
+import { actionsOf, logicalId, refersTo, STAGE_NAMES, statementsOfRole, synth, synthWith, SYNTH_TIMEOUT_MS } from './synth.js';
+
+// Tests here synthesize stacks not cached yet (other stages, changed settings): see SYNTH_TIMEOUT_MS.
+vi.setConfig({ testTimeout: SYNTH_TIMEOUT_MS });
 
 describe('Construct: AdminKeyBootstrap', () => {
   const synthesized = synth('dev');

@@ -1,9 +1,12 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ROUTES, routeKey } from '../../functions/layout/routes.js';
 import { getStageConfig } from '../../infra/config.js';
-import { logicalId, STAGE_NAMES, synth, synthWith, type Synthesized } from './synth.js';
+import { logicalId, STAGE_NAMES, synth, synthWith, type Synthesized, SYNTH_TIMEOUT_MS } from './synth.js';
+
+// Tests here synthesize stacks not cached yet (other stages, changed settings): see SYNTH_TIMEOUT_MS.
+vi.setConfig({ testTimeout: SYNTH_TIMEOUT_MS });
 
 /** The logical id of the function a route key is integrated with. */
 function integratedFunctionId(synthesized: Synthesized, key: string): string {

@@ -3,10 +3,13 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { buildApp } from '../../infra/app.js';
 import { PROJECT_ROOT } from '../../infra/paths.js';
-import { NO_BUNDLING, STAGE_NAMES } from './synth.js';
+import { NO_BUNDLING, STAGE_NAMES, SYNTH_TIMEOUT_MS } from './synth.js';
+
+// Tests here synthesize stacks not cached yet (other stages, changed settings): see SYNTH_TIMEOUT_MS.
+vi.setConfig({ testTimeout: SYNTH_TIMEOUT_MS });
 
 const run = promisify(execFile);
 const outDirs: string[] = [];

@@ -1,9 +1,12 @@
 import { Match } from 'aws-cdk-lib/assertions';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { BROOK_METRICS } from '../../functions/layout/metrics.js';
 import { FUNCTION_NAMES } from '../../functions/layout/routes.js';
 import { TABLE_LAYOUTS } from '../../functions/layout/tables.js';
-import { logicalId, MONITORED_STAGES, synth, synthWith, type CfnResourceJson, type Synthesized } from './synth.js';
+import { logicalId, MONITORED_STAGES, synth, synthWith, type CfnResourceJson, type Synthesized, SYNTH_TIMEOUT_MS } from './synth.js';
+
+// Tests here synthesize stacks not cached yet (other stages, changed settings): see SYNTH_TIMEOUT_MS.
+vi.setConfig({ testTimeout: SYNTH_TIMEOUT_MS });
 
 const TABLE_COUNT = Object.keys(TABLE_LAYOUTS).length;
 /** Errors and throttles per function (the HTTP ones and the compactor), API 5xx and 429, compactor lag, one per table. */

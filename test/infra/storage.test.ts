@@ -1,12 +1,15 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { FUNCTION_NAMES } from '../../functions/layout/routes.js';
 import { TABLE_LAYOUTS, type TableName } from '../../functions/layout/tables.js';
 import { getStageConfig } from '../../infra/config.js';
 import { ACCESS_LOG_PREFIX } from '../../infra/constructs/SegmentBucket.js';
 import { COMPACTOR_ACCESS, FUNCTION_ACCESS } from '../../infra/functionAccess.js';
-import { actionsOf, logicalId, refersTo, STAGE_NAMES, statementsOfRole, synth, type StageName } from './synth.js';
+import { actionsOf, logicalId, refersTo, STAGE_NAMES, statementsOfRole, synth, type StageName, SYNTH_TIMEOUT_MS } from './synth.js';
+
+// Tests here synthesize stacks not cached yet (other stages, changed settings): see SYNTH_TIMEOUT_MS.
+vi.setConfig({ testTimeout: SYNTH_TIMEOUT_MS });
 
 const TABLE_NAMES = Object.keys(TABLE_LAYOUTS) as TableName[];
 
