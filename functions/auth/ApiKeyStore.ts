@@ -3,7 +3,6 @@ import {
   GetCommand,
   PutCommand,
   QueryCommand,
-  ScanCommand,
   TransactWriteCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
@@ -13,6 +12,7 @@ import type { ApiKey } from '../../protocol/types.js';
 import { DEFAULT_KEY_CACHE_TTL_MS } from '../config.js';
 import type { KeyAuthenticator, Principal } from '../http/middleware.js';
 import { KEYS_BY_ID_INDEX } from '../layout/tables.js';
+import { scanAll } from '../storage/bulk.js';
 import { isConditionalCheckFailed, translateStorageError } from '../storage/errors.js';
 import { isIamPrincipal, normalizeIamPrincipal } from './iam.js';
 import { ADMIN_PERMISSIONS } from './permissions.js';
@@ -164,26 +164,14 @@ export class ApiKeyStore implements KeyAuthenticator {
 
   /** Every key, oldest first: ids, principals, permissions and dates, never a secret nor a hash. */
   async listKeys(): Promise<ApiKey[]> {
-    const keys: ApiKey[] = [];
-    let start: Record<string, unknown> | undefined;
-    try {
-      do {
-        const page = await this.doc.send(
-          new ScanCommand({
-            TableName: this.tableName,
-            ConsistentRead: true,
-            FilterExpression: 'attribute_exists(keyId)',
-            ProjectionExpression: 'keyId, principal, #permissions, createdAt, expiresAt',
-            ExpressionAttributeNames: { '#permissions': 'permissions' },
-            ...(start ? { ExclusiveStartKey: start } : {}),
-          }),
-        );
-        for (const item of page.Items ?? []) keys.push(toApiKey(item as KeyItem));
-        start = page.LastEvaluatedKey;
-      } while (start);
-    } catch (error) {
-      throw translateStorageError(error);
-    }
+    const items = await scanAll<KeyItem>(this.doc, {
+      TableName: this.tableName,
+      ConsistentRead: true,
+      FilterExpression: 'attribute_exists(keyId)',
+      ProjectionExpression: 'keyId, principal, #permissions, createdAt, expiresAt',
+      ExpressionAttributeNames: { '#permissions': 'permissions' },
+    });
+    const keys = items.map(toApiKey);
     return keys.sort((a, b) => a.createdAt - b.createdAt || a.keyId.localeCompare(b.keyId));
   }
 
@@ -303,25 +291,16 @@ export class ApiKeyStore implements KeyAuthenticator {
       );
       const found = indexed.Items?.[0] as KeyItem | undefined;
       if (found) return found;
-      let start: Record<string, unknown> | undefined;
-      do {
-        const page = await this.doc.send(
-          new ScanCommand({
-            TableName: this.tableName,
-            ConsistentRead: true,
-            FilterExpression: 'keyId = :keyId',
-            ExpressionAttributeValues: { ':keyId': keyId },
-            ...(start ? { ExclusiveStartKey: start } : {}),
-          }),
-        );
-        const item = page.Items?.[0] as KeyItem | undefined;
-        if (item) return item;
-        start = page.LastEvaluatedKey;
-      } while (start);
-      return undefined;
     } catch (error) {
       throw translateStorageError(error);
     }
+    const [item] = await scanAll<KeyItem>(this.doc, {
+      TableName: this.tableName,
+      ConsistentRead: true,
+      FilterExpression: 'keyId = :keyId',
+      ExpressionAttributeValues: { ':keyId': keyId },
+    });
+    return item;
   }
 
   private async readGrants(principal: string): Promise<Grant[]> {

@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import {
   GetCommand,
   PutCommand,
-  ScanCommand,
   TransactWriteCommand,
   UpdateCommand,
   type DynamoDBDocumentClient,
@@ -10,6 +9,7 @@ import {
 import { BrookError } from '../../protocol/errors.js';
 import type { TopicConfig, TopicDescription, TopicSummary } from '../../protocol/types.js';
 import { readPartitionHeads } from '../storage/partitionHeads.js';
+import { scanAll } from '../storage/bulk.js';
 import { isConditionalCheckFailed, translateStorageError } from '../storage/errors.js';
 import { DEFAULT_TOPIC_CONFIG, mergeTopicConfig, type AlterTopicInput, type CreateTopicInput } from './topicConfig.js';
 
@@ -118,27 +118,15 @@ export class TopicRegistry {
 
   /** Every topic, sorted by name. */
   async list(): Promise<TopicSummary[]> {
-    const topics: TopicSummary[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    try {
-      do {
-        const page = await this.doc.send(
-          new ScanCommand({
-            TableName: this.tables.topics,
-            ProjectionExpression: 'pk, #name, #partitions',
-            FilterExpression: 'attribute_exists(#name) AND NOT begins_with(pk, :deleted)',
-            ExpressionAttributeNames: { '#name': 'name', '#partitions': 'partitions' },
-            ExpressionAttributeValues: { ':deleted': DELETED_TOPIC_PREFIX },
-            ConsistentRead: true,
-            ExclusiveStartKey: startKey,
-          }),
-        );
-        for (const item of page.Items ?? []) topics.push({ name: item.name as string, partitions: item.partitions as number });
-        startKey = page.LastEvaluatedKey;
-      } while (startKey);
-    } catch (error) {
-      throw translateStorageError(error);
-    }
+    const items = await scanAll<TopicSummary>(this.doc, {
+      TableName: this.tables.topics,
+      ProjectionExpression: '#name, #partitions',
+      FilterExpression: 'attribute_exists(#name) AND NOT begins_with(pk, :deleted)',
+      ExpressionAttributeNames: { '#name': 'name', '#partitions': 'partitions' },
+      ExpressionAttributeValues: { ':deleted': DELETED_TOPIC_PREFIX },
+      ConsistentRead: true,
+    });
+    const topics = items.map(({ name, partitions }) => ({ name, partitions }));
     return topics.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
