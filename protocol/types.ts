@@ -2,6 +2,7 @@
  * Wire types of the Brook HTTP API v1, shared by the server, the SDK and the CLI.
  * Field names are the contract's (docs/http.md); do not rename.
  */
+import type { ErrorBody } from './errors.js';
 import type { Permission } from './permissions.js';
 
 export type CleanupPolicy = 'delete' | 'compact';
@@ -47,6 +48,91 @@ export interface AlterTopicRequest {
 }
 
 export type { Operation, Permission } from './permissions.js';
+
+// ---- produce and fetch (docs/http.md, Produce and Fetch; OpenAPI schemas of the same names) ----
+
+/** How record bytes travel in JSON: `utf8` as text, `base64` exact. @default 'utf8' */
+export type Encoding = 'utf8' | 'base64';
+
+/** One record of a JSON produce request; every field is optional. */
+export interface ProduceRecord {
+  /** In the request's `encoding`; absent or `null` for none. */
+  key?: string | null;
+  /** Absent or `null` is a tombstone; with `utf8`, a non-string is stored as its JSON text. */
+  value?: unknown;
+  headers?: Record<string, string>;
+  partition?: number;
+  /** Epoch ms. @default the time the request is received */
+  timestamp?: number;
+}
+
+/** An idempotent producer's part of a produce request. */
+export interface ProducerClaim {
+  id: string;
+  epoch: number;
+  /** Partition number -> sequence of the first record this request sends there. */
+  sequences: Record<string, number>;
+}
+
+/** `POST /v1/topics/{topic}/records` JSON body. */
+export interface ProduceRequest {
+  encoding?: Encoding;
+  records: ProduceRecord[];
+  producer?: ProducerClaim;
+  /** Partition number -> the high watermark the partition must have. */
+  expectedOffsets?: Record<string, number>;
+}
+
+/** Where one input record went: its offset, or (in a 207) its partition's error. */
+export type ProduceResult = { partition: number; offset: number } | { partition: number; error: ErrorBody['error'] };
+
+export interface ProduceResponse {
+  /** One entry per input record, in request order. */
+  results: ProduceResult[];
+}
+
+/** A record as a fetch returns it (OpenAPI `StoredRecord`). */
+export interface FetchedRecord {
+  offset: number;
+  timestamp: number;
+  key: string | null;
+  value: string | null;
+  headers: Record<string, string>;
+  /**
+   * Present only when this record's bytes are not in the fetch's encoding:
+   * `base64` on a `utf8` fetch, for a record whose key, value or a header
+   * value is not valid UTF-8. Then its key, value and every header value
+   * are base64.
+   */
+  encoding?: 'base64';
+}
+
+/** One partition's records and offsets: the answer of a one-partition fetch, and an entry of a multi-fetch. */
+export interface FetchResponse {
+  topic: string;
+  partition: number;
+  records: FetchedRecord[];
+  nextOffset: number;
+  highWatermark: number;
+  logStartOffset: number;
+}
+
+/** `POST /v1/fetch` body. */
+export interface MultiFetchRequest {
+  topics: { topic: string; partitions: { partition: number; offset?: number }[] }[];
+  maxBytes?: number;
+  maxRecordsPerPartition?: number;
+  waitMs?: number;
+  encoding?: Encoding;
+}
+
+/** One requested partition's answer, or its own error. */
+export type MultiFetchResult = FetchResponse | { topic: string; partition: number; error: ErrorBody['error'] };
+
+export interface MultiFetchResponse {
+  /** One entry per requested partition, in request order. */
+  results: MultiFetchResult[];
+}
 
 /** `POST /v1/keys` body. */
 export interface CreateKeyRequest {

@@ -11,7 +11,8 @@
  * ```
  */
 import type { BrookError } from '../protocol/errors.js';
-import { toMessage, type KafkaMessage, type WireRecord } from './messages.js';
+import type { MultiFetchRequest, MultiFetchResponse } from '../protocol/types.js';
+import { toMessage, type KafkaMessage } from './messages.js';
 import { errorFromResponse, type HttpTransport } from './http.js';
 import { retry, type RetryOptions } from './retry.js';
 
@@ -43,10 +44,6 @@ export type PartitionFetch =
     }
   | { topic: string; partition: number; error: BrookError };
 
-type WireResult =
-  | { topic: string; partition: number; records: WireRecord[]; nextOffset: number; highWatermark: number; logStartOffset: number }
-  | { topic: string; partition: number; error: Record<string, unknown> };
-
 export class Reader {
   readonly #http: HttpTransport;
   readonly #retry: RetryOptions;
@@ -67,7 +64,7 @@ export class Reader {
       byTopic.set(topic, [...(byTopic.get(topic) ?? []), offset === undefined ? { partition } : { partition, offset }]);
     }
     const waitMs = options.waitMs ?? 0;
-    const body = {
+    const body: MultiFetchRequest = {
       topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })),
       waitMs,
       encoding: 'base64',
@@ -75,7 +72,7 @@ export class Reader {
       ...(options.maxRecordsPerPartition !== undefined ? { maxRecordsPerPartition: options.maxRecordsPerPartition } : {}),
     };
     const results = await retry(
-      async () => (await this.#http.request<{ results: WireResult[] }>('POST', '/v1/fetch', { json: body, extraTimeoutMs: waitMs })).body.results,
+      async () => (await this.#http.request<MultiFetchResponse>('POST', '/v1/fetch', { json: body, extraTimeoutMs: waitMs })).body.results,
       this.#retry,
     );
     return results.map((result): PartitionFetch => {

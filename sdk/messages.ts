@@ -3,6 +3,7 @@
  * for `encoding: base64`), and the messages the consumer and the reader hand
  * to apps: exact bytes as Buffers.
  */
+import type { Encoding, FetchedRecord } from '../protocol/types.js';
 
 export interface KafkaMessage {
   offset: number;
@@ -12,27 +13,18 @@ export interface KafkaMessage {
   headers: Record<string, Buffer>;
 }
 
-/** A fetched record on the wire. */
-export interface WireRecord {
-  offset: number;
-  timestamp: number;
-  key: string | null;
-  value: string | null;
-  headers: Record<string, string>;
-  /**
-   * Set when this record's bytes are not in the fetch's encoding: a `utf8`
-   * fetch answers a record that is not valid UTF-8 with `"encoding": "base64"`
-   * (its key, value and every header value are then base64).
-   */
-  encoding?: 'utf8' | 'base64';
-}
+/**
+ * A fetched record on the wire: the contract's `FetchedRecord`, read
+ * tolerantly (a record's own `encoding` is honoured whichever it names).
+ */
+export type WireRecord = Omit<FetchedRecord, 'encoding'> & { encoding?: Encoding };
 
 /**
  * Decodes a fetched record's key, value and headers into Buffers, exactly:
  * each field is in the record's own `encoding` when it has one, else in the
  * fetch's (`fetchEncoding`).
  */
-export function decodeRecord(record: WireRecord, fetchEncoding: 'utf8' | 'base64'): KafkaMessage {
+export function decodeRecord(record: WireRecord, fetchEncoding: Encoding): KafkaMessage {
   const encoding = record.encoding ?? fetchEncoding;
   const bytes = (text: string) => Buffer.from(text, encoding);
   const headers: Record<string, Buffer> = {};

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { BrookError } from '../../protocol/errors.js';
+import { MAX_REQUEST_BYTES } from '../../protocol/limits.js';
 import type { Permission } from '../../protocol/permissions.js';
 import { translateStorageError } from '../storage/errors.js';
 import type { Logger } from './logger.js';
@@ -15,9 +16,6 @@ export interface BrookInternal extends Record<string, unknown> {
 }
 
 type Middleware = MiddlewareObj<APIGatewayProxyEventV2, HttpResponse, Error, import('aws-lambda').Context, BrookInternal>;
-
-/** The largest request body accepted (docs/http.md, Conventions, "Size"): 6 MB, Lambda's own payload limit. */
-export const MAX_REQUEST_BYTES = 6 * 1024 * 1024;
 
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 

@@ -1,13 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BrookError, type ErrorBody } from '../../protocol/errors.js';
+import { BrookError } from '../../protocol/errors.js';
+import { MAX_WAIT_MS } from '../../protocol/limits.js';
 import { recordSize } from '../../protocol/recordBatch.js';
+import type { Encoding, FetchResponse, MultiFetchResult } from '../../protocol/types.js';
 import { checkPartition, type Topic } from '../topics/TopicRegistry.js';
 import type { AppendNotifier } from './appendNotifier.js';
 import { logPartitionKey } from '../layout/tables.js';
 import { checkInRange, type PartitionHead, type PartitionLog } from './PartitionLog.js';
-import { toJsonRecord, type Encoding, type JsonStoredRecord } from './recordJson.js';
-
-export const MAX_WAIT_MS = 20_000;
+import { toJsonRecord } from './recordJson.js';
 
 /** Poll HEAD at these intervals while waiting for data: soon at first, then rarely, so a wait never hammers DynamoDB. */
 export const LONG_POLL_INTERVALS_MS = [10, 20, 40, 80, 160, 250] as const;
@@ -19,17 +19,6 @@ export interface PartitionFetch {
   offset?: number;
   maxRecords: number;
 }
-
-export interface FetchedPartition {
-  topic: string;
-  partition: number;
-  records: JsonStoredRecord[];
-  nextOffset: number;
-  highWatermark: number;
-  logStartOffset: number;
-}
-
-export type FetchResultEntry = FetchedPartition | { topic: string; partition: number; error: ErrorBody['error'] };
 
 export interface FetchOptions {
   maxBytes: number;
@@ -49,13 +38,13 @@ export class FetchService {
   ) {}
 
   /** One partition; errors are thrown. */
-  async fetchOne(request: PartitionFetch, options: FetchOptions): Promise<FetchedPartition> {
+  async fetchOne(request: PartitionFetch, options: FetchOptions): Promise<FetchResponse> {
     const [result] = await this.fetchMany([request], options, true);
-    return result as FetchedPartition;
+    return result as FetchResponse;
   }
 
   /** Many partitions; a partition's error is its entry, the others still answer. */
-  async fetchMany(requests: PartitionFetch[], options: FetchOptions, throwErrors = false): Promise<FetchResultEntry[]> {
+  async fetchMany(requests: PartitionFetch[], options: FetchOptions, throwErrors = false): Promise<MultiFetchResult[]> {
     const deadline = Date.now() + Math.min(options.waitMs, MAX_WAIT_MS);
     const heads = await this.readHeads(requests, throwErrors);
     let waited = 0;
@@ -67,7 +56,7 @@ export class FetchService {
     }
 
     let budget = options.maxBytes;
-    const results: FetchResultEntry[] = [];
+    const results: MultiFetchResult[] = [];
     for (const [i, request] of requests.entries()) {
       const head = heads[i]!;
       if (head instanceof BrookError) {
@@ -136,6 +125,6 @@ function anyData(requests: PartitionFetch[], heads: (PartitionHead | BrookError)
   });
 }
 
-function errorEntry(request: PartitionFetch, error: BrookError): FetchResultEntry {
+function errorEntry(request: PartitionFetch, error: BrookError): MultiFetchResult {
   return { topic: request.topic.name, partition: request.partition, error: error.toJSON().error };
 }

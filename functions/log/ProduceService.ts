@@ -1,4 +1,4 @@
-import { BrookError, type ErrorBody } from '../../protocol/errors.js';
+import { BrookError } from '../../protocol/errors.js';
 import { PARTITION_NUMBER_PATTERN } from '../../protocol/names.js';
 import { partitionForKey } from '../../protocol/partitioner.js';
 import {
@@ -10,18 +10,11 @@ import {
   type BatchHeader,
   type ProducerRecord,
 } from '../../protocol/recordBatch.js';
+import type { ProduceResult, ProducerClaim } from '../../protocol/types.js';
 import { checkPartition, type Topic } from '../topics/TopicRegistry.js';
 import type { PartitionLog } from './PartitionLog.js';
 import type { ProducerBatch } from './producerState.js';
 import type { ProducerRegistry } from './ProducerRegistry.js';
-
-/** An idempotent producer's part of a produce request. */
-export interface ProducerClaim {
-  id: string;
-  epoch: number;
-  /** Partition -> sequence of the first record this request sends there. */
-  sequences: Record<string, number>;
-}
 
 export interface RecordToProduce {
   record: ProducerRecord;
@@ -29,12 +22,10 @@ export interface RecordToProduce {
   partition?: number;
 }
 
-export type ProduceResultEntry = { partition: number; offset: number } | { partition: number; error: ErrorBody['error'] };
-
 export interface ProduceOutcome {
   /** 200 when every partition succeeded, 207 when some did. */
   status: 200 | 207;
-  results: ProduceResultEntry[];
+  results: ProduceResult[];
 }
 
 export type BatchCompression = 'none' | 'gzip' | 'auto';
@@ -102,7 +93,7 @@ export class ProduceService {
     );
 
     const nextInPartition = new Map<number, number>();
-    const results: ProduceResultEntry[] = partitions.map((partition) => {
+    const results: ProduceResult[] = partitions.map((partition) => {
       const outcome = outcomes.get(partition)!;
       if ('error' in outcome) return { partition, error: outcome.error.toJSON().error };
       const index = nextInPartition.get(partition) ?? 0;
@@ -215,7 +206,7 @@ function checkRecord(topic: Topic, record: ProducerRecord): void {
 }
 
 function finish(
-  results: ProduceResultEntry[],
+  results: ProduceResult[],
   outcomes: Map<number, { baseOffset: number } | { error: BrookError }>,
 ): ProduceOutcome {
   // In partition order, so the error answered when all fail does not depend on which append finished first.

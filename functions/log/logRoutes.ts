@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { BrookError, type ErrorCode } from '../../protocol/errors.js';
+import { FETCH_LIMITS, MAX_WAIT_MS } from '../../protocol/limits.js';
 import { isValidTopicName, PARTITION_NUMBER_PATTERN } from '../../protocol/names.js';
 import { RECORD_BATCH_CONTENT_TYPE } from '../../protocol/recordBatch.js';
 import { defineRoute, type RouteInput, type RouteSpec } from '../http/httpHandler.js';
@@ -9,20 +10,11 @@ import { ok } from '../http/response.js';
 import { partitionParam, topicParam } from '../http/params.js';
 import { parseWith } from '../http/validation.js';
 import { checkPartition, topicNotFound, type Topic, type TopicRegistry } from '../topics/TopicRegistry.js';
-import { MAX_WAIT_MS, type FetchService, type PartitionFetch } from './FetchService.js';
+import type { FetchService, PartitionFetch } from './FetchService.js';
 import type { PartitionLog } from './PartitionLog.js';
 import type { ProduceService } from './ProduceService.js';
 import { isValidProducerId, MAX_PRODUCER_EPOCH, type ProducerRegistry } from './ProducerRegistry.js';
 import { encodingSchema, fromJsonRecord, jsonRecordSchema } from './recordJson.js';
-
-/** Fetch limits (docs/http.md, Fetch). A response must fit Lambda's 6 MB, so bytes are capped at 4 MiB. */
-export const FETCH_LIMITS = {
-  defaultMaxRecords: 500,
-  maxMaxRecords: 10_000,
-  defaultMaxBytes: 1_048_576,
-  defaultMultiMaxBytes: 4_194_304,
-  maxMaxBytes: 4_194_304,
-} as const;
 
 const MAX_SEQUENCE = 2 ** 31 - 1;
 

@@ -2,10 +2,9 @@ import { isUtf8 } from 'node:buffer';
 import * as z from 'zod';
 import { BrookError } from '../../protocol/errors.js';
 import type { ProducerRecord, RecordHeader, StoredRecord } from '../../protocol/recordBatch.js';
+import type { Encoding, FetchedRecord, ProduceRecord } from '../../protocol/types.js';
 
-export type Encoding = 'utf8' | 'base64';
-
-export const encodingSchema = z.enum(['utf8', 'base64']);
+export const encodingSchema = z.enum(['utf8', 'base64']) satisfies z.ZodType<Encoding>;
 
 /** A record as a JSON produce request carries it (docs/http.md, Produce). */
 export const jsonRecordSchema = z.strictObject({
@@ -14,9 +13,7 @@ export const jsonRecordSchema = z.strictObject({
   headers: z.record(z.string(), z.string()).optional(),
   partition: z.int().min(0).optional(),
   timestamp: z.int().min(0).optional(),
-});
-
-export type JsonRecord = z.infer<typeof jsonRecordSchema>;
+}) satisfies z.ZodType<ProduceRecord>;
 
 // Standard base64 with padding: a single character class scans fast on long values.
 const BASE64_CHARS = /^[A-Za-z0-9+/]*={0,2}$/;
@@ -35,7 +32,7 @@ function toBytes(text: string, encoding: Encoding, where: string): Uint8Array {
  * stored as its JSON text; with `base64`, every key, value and header value
  * must be a base64 string. A null or absent value is a tombstone.
  */
-export function fromJsonRecord(record: JsonRecord, index: number, encoding: Encoding, now: number): ProducerRecord {
+export function fromJsonRecord(record: ProduceRecord, index: number, encoding: Encoding, now: number): ProducerRecord {
   const where = `records.${index}`;
   let value: Uint8Array | null = null;
   if (record.value !== undefined && record.value !== null) {
@@ -59,22 +56,6 @@ function fromBytes(bytes: Uint8Array, encoding: Encoding): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString(encoding);
 }
 
-/** A stored record as a fetch returns it. */
-export interface JsonStoredRecord {
-  offset: number;
-  timestamp: number;
-  key: string | null;
-  value: string | null;
-  headers: Record<string, string>;
-  /**
-   * Present only when this record's bytes are not in the fetch's encoding:
-   * `base64` on a `utf8` fetch, for a record whose key, value or a header
-   * value is not valid UTF-8. Then its key, value and every header value
-   * are base64.
-   */
-  encoding?: 'base64';
-}
-
 /** Whether every byte string of the record (key, value, header values) is valid UTF-8. */
 export function isUtf8Record(record: Pick<StoredRecord, 'key' | 'value' | 'headers'>): boolean {
   return (
@@ -89,7 +70,7 @@ export function isUtf8Record(record: Pick<StoredRecord, 'key' | 'value' | 'heade
  * bytes are not all valid UTF-8 is not decoded lossily: it comes back whole
  * in base64, marked `"encoding": "base64"`.
  */
-export function toJsonRecord(record: StoredRecord, encoding: Encoding): JsonStoredRecord {
+export function toJsonRecord(record: StoredRecord, encoding: Encoding): FetchedRecord {
   const own: Encoding = encoding === 'utf8' && !isUtf8Record(record) ? 'base64' : encoding;
   const headers: Record<string, string> = {};
   for (const header of record.headers) headers[header.name] = fromBytes(header.value, own);

@@ -6,7 +6,7 @@ import { handler as fallbackHandler } from '../../functions/handlers/fallback.js
 import { handler as healthHandler } from '../../functions/handlers/health.js';
 import { createHttpHandler, defineRoute } from '../../functions/http/httpHandler.js';
 import { silentLogger } from '../../functions/http/logger.js';
-import { MAX_REQUEST_BYTES } from '../../functions/http/middleware.js';
+import { MAX_REQUEST_BYTES } from '../../protocol/limits.js';
 import { ok } from '../../functions/http/response.js';
 import { BrookError } from '../../protocol/errors.js';
 import { apiEvent, invoke, lambdaContext } from '../helpers/apiEvent.js';

@@ -8,6 +8,7 @@ import * as z from 'zod';
 import type { ApiKeyStore, Principal } from '../../functions/auth/ApiKeyStore.js';
 import { createKeyBodySchema, KEY_LIMITS, keyRoutes, MAX_EXPIRES_AT } from '../../functions/auth/keyRoutes.js';
 import { ADMIN_PERMISSIONS } from '../../functions/auth/permissions.js';
+import { FETCH_LIMITS, MAX_WAIT_MS } from '../../protocol/limits.js';
 import { OPERATIONS, RESOURCE_PATTERN } from '../../protocol/permissions.js';
 import { KEY_ID_PATTERN } from '../../functions/auth/secrets.js';
 import { SESSION_TIMEOUT, type GroupCoordinator, type JoinInput, type ResetInput } from '../../functions/groups/GroupCoordinator.js';
@@ -16,8 +17,8 @@ import { handler as fallbackHandler } from '../../functions/handlers/fallback.js
 import { createHttpHandler, type RouteSpec } from '../../functions/http/httpHandler.js';
 import { silentLogger } from '../../functions/http/logger.js';
 import { ROUTES, routeKey } from '../../functions/http/routes.js';
-import { FetchService, MAX_WAIT_MS } from '../../functions/log/FetchService.js';
-import { FETCH_LIMITS, fetchRoutes, produceRoutes } from '../../functions/log/logRoutes.js';
+import { FetchService } from '../../functions/log/FetchService.js';
+import { fetchRoutes, produceRoutes } from '../../functions/log/logRoutes.js';
 import { toJsonRecord } from '../../functions/log/recordJson.js';
 import type { PartitionLog } from '../../functions/log/PartitionLog.js';
 import { ProduceService } from '../../functions/log/ProduceService.js';
