@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createHttpHandler, defineRoute } from '../../functions/http/httpHandler.js';
 import { defaultLogger, type Logger } from '../../functions/http/logger.js';
 import { invoke, lambdaContext } from '../helpers/apiEvent.js';
+import { jsonLinesWritten } from '../helpers/logLines.js';
 
 vi.mock('../../functions/log/Compactor.js', () => ({
   Compactor: class {
@@ -23,26 +24,6 @@ vi.mock('../../functions/log/Compactor.js', () => ({
   },
 }));
 
-/** Every JSON line written to stdout and stderr while `run` runs. */
-async function logLines(run: () => Promise<unknown>): Promise<Record<string, any>[]> {
-  const written: string[] = [];
-  const capture = (chunk: string | Uint8Array) => {
-    written.push(String(chunk));
-    return true;
-  };
-  const spies = [vi.spyOn(process.stdout, 'write').mockImplementation(capture), vi.spyOn(process.stderr, 'write').mockImplementation(capture)];
-  try {
-    await run();
-  } finally {
-    for (const spy of spies) spy.mockRestore();
-  }
-  return written
-    .join('')
-    .split('\n')
-    .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line) as Record<string, any>)
-    .filter((line) => !line._aws); // metrics (EMF), if any
-}
 
 beforeAll(() => {
   for (const [name, value] of Object.entries({
@@ -77,7 +58,7 @@ describe('Handler: compactor logging', () => {
     const { handler: compactor } = await import('../../functions/handlers/compactor.js');
 
     // Act
-    const lines = await logLines(async () => {
+    const lines = await jsonLinesWritten(async () => {
       await invoke(http, { method: 'GET', path: '/v1/topics/orders/partitions/3/records', headers: { 'x-request-id': 'req-leak' } });
       await compactor();
       await compactor(undefined, { ...lambdaContext(), awsRequestId: 'compactor-run-2' });

@@ -4,26 +4,8 @@ import { defaultLogger, type Logger } from '../../functions/http/logger.js';
 import { countFetched, countMetric, countProduced, metricsEnabled, powertoolsMetrics } from '../../functions/http/metrics.js';
 import { noContent } from '../../functions/http/response.js';
 import { invoke } from '../helpers/apiEvent.js';
+import { jsonLinesWritten } from '../helpers/logLines.js';
 
-/** Every line written to stdout and stderr while `run` runs, parsed as JSON where it is JSON. */
-async function stdoutLines(run: () => Promise<unknown>): Promise<Record<string, any>[]> {
-  const written: string[] = [];
-  const capture = (chunk: string | Uint8Array) => {
-    written.push(String(chunk));
-    return true;
-  };
-  const spies = [vi.spyOn(process.stdout, 'write').mockImplementation(capture), vi.spyOn(process.stderr, 'write').mockImplementation(capture)];
-  try {
-    await run();
-  } finally {
-    for (const spy of spies) spy.mockRestore();
-  }
-  return written
-    .join('')
-    .split('\n')
-    .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line) as Record<string, any>);
-}
 
 const emfLines = (lines: Record<string, any>[]) => lines.filter((line) => line._aws?.CloudWatchMetrics);
 
@@ -90,7 +72,7 @@ describe('Middleware: flushMetrics (in createHttpHandler)', () => {
 
   it('flushes once per invocation, and prints nothing when nothing was counted', async () => {
     // Act
-    const lines = await stdoutLines(async () => {
+    const lines = await jsonLinesWritten(async () => {
       await invoke(handler, { method: 'POST', path: '/v1/groups/billing/offsets' });
       await invoke(handler, { method: 'GET', path: '/v1/health' });
     });
@@ -104,7 +86,7 @@ describe('Middleware: flushMetrics (in createHttpHandler)', () => {
   it('flushes what was counted before an error too', async () => {
     // Act
     let status = 0;
-    const lines = await stdoutLines(async () => {
+    const lines = await jsonLinesWritten(async () => {
       status = (await invoke(handler, { method: 'GET', path: '/v1/topics/orders/partitions/0/records' })).status;
     });
 
@@ -114,7 +96,7 @@ describe('Middleware: flushMetrics (in createHttpHandler)', () => {
   });
 
   it('counts appended records only, and the request bytes', async () => {
-    const lines = await stdoutLines(async () => {
+    const lines = await jsonLinesWritten(async () => {
       countProduced([{ partition: 0, offset: 4 }, { partition: 1, error: { code: 'X' } }, { partition: 2, offset: 9 }], 512);
       await invoke(handler, { method: 'GET', path: '/v1/health' });
     });
@@ -166,7 +148,7 @@ describe('Logger keys per request', () => {
     });
 
     // Act
-    const lines = await stdoutLines(async () => {
+    const lines = await jsonLinesWritten(async () => {
       await invoke(handler, { method: 'GET', path: '/v1/topics/orders/partitions/3/records', headers: { 'x-request-id': 'req-7' } });
       await invoke(handler, { method: 'POST', path: '/v1/groups/billing/offsets', headers: { 'x-request-id': 'req-8' } });
     });
