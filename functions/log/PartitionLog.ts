@@ -7,18 +7,20 @@ import {
   UpdateCommand,
   type DynamoDBDocumentClient,
   type NativeAttributeValue,
-  type QueryCommandOutput,
 } from '@aws-sdk/lib-dynamodb';
 import { BrookError } from '../../protocol/errors.js';
 import { MAX_INLINE_BATCH_BYTES, type BrookConfig } from '../config.js';
 import { createS3Client } from '../storage/s3Client.js';
-import { decodeBatch, recordSize, withBaseOffset, type BatchHeader, type StoredRecord } from '../../protocol/recordBatch.js';
+import { withBaseOffset, type BatchHeader } from '../../protocol/recordBatch.js';
 import { isConditionalCheckFailed, translateStorageError } from '../storage/errors.js';
 import { HEAD_SORT_KEY, logPartitionKey } from '../layout/tables.js';
 import type { LogItem } from './logItem.js';
 import { LogGapError, LogObjects } from './LogObjects.js';
+import { checkInRange, LogReader, type PartitionHead, type ReadLimits, type ReadResult } from './LogReader.js';
+
+/** The read side's types live with the reader; callers of the log find them here too. */
+export { checkInRange, type PartitionHead, type ReadLimits, type ReadResult } from './LogReader.js';
 import { batchObjectKey } from './objectKeys.js';
-import { decodeSegmentIndex, entryAtOrBefore, splitBatches } from './segment.js';
 import {
   checkSequence,
   fromStoredTable,
@@ -37,11 +39,6 @@ interface HeadAttributes {
   producers: ProducerTable;
 }
 
-export interface PartitionHead {
-  highWatermark: number;
-  logStartOffset: number;
-}
-
 export interface AppendInput {
   /** One encoded batch; its base offset field is set at append. */
   batch: Uint8Array;
@@ -56,16 +53,6 @@ export interface AppendResult {
   baseOffset: number;
   /** True when this was a retry of a batch already appended: nothing was written. */
   duplicate: boolean;
-}
-
-export interface ReadLimits {
-  maxRecords: number;
-  maxBytes: number;
-}
-
-export interface ReadResult extends PartitionHead {
-  records: StoredRecord[];
-  nextOffset: number;
 }
 
 export interface PartitionLogOptions {
@@ -85,9 +72,6 @@ export interface PartitionLogOptions {
   onAppend?: (partitionKey: string, highWatermark: number) => void;
 }
 
-const READ_PAGE_ITEMS = 25;
-/** Stored batches of key-compacted topics may have offset gaps. */
-const GAPS = { allowGaps: true } as const;
 /** Placed-but-uncommitted batches learnt per read while contending for an offset. */
 const CHAIN_READ_LIMIT = 100;
 /** Batch objects a log keeps in memory. */
@@ -111,6 +95,7 @@ export class PartitionLog {
   private readonly onAppend: ((partitionKey: string, highWatermark: number) => void) | undefined;
   private readonly appendTimeoutMs: number;
   private readonly objects: LogObjects;
+  private readonly reader: LogReader;
 
   constructor(options: PartitionLogOptions) {
     this.doc = options.doc;
@@ -121,6 +106,7 @@ export class PartitionLog {
     this.appendTimeoutMs = options.appendTimeoutMs ?? 15_000;
     // Objects are immutable; keep the newest few for consumers reading the same batches.
     this.objects = new LogObjects({ s3: options.s3, bucket: options.bucket, cachedObjects: OBJECT_CACHE_SIZE });
+    this.reader = new LogReader(this.doc, this.logTable, this.objects);
   }
 
   /** High watermark and log start offset, strongly consistent. */
@@ -218,13 +204,13 @@ export class PartitionLog {
     if (offset === head.highWatermark || limits.maxRecords <= 0) return empty;
     try {
       try {
-        return await this.readCommitted(pk, offset, limits, head, false);
+        return await this.reader.readCommitted(pk, offset, limits, head, false);
       } catch (error) {
         if (!(error instanceof LogGapError)) throw error;
       }
       try {
         // An eventually consistent read may lag a just-committed batch: read again, consistently.
-        return await this.readCommitted(pk, offset, limits, head, true);
+        return await this.reader.readCommitted(pk, offset, limits, head, true);
       } catch (error) {
         if (!(error instanceof LogGapError)) throw error;
         // Retention moved the log start past `offset` while this read was under way.
@@ -238,120 +224,12 @@ export class PartitionLog {
 
   /** The first offset whose record timestamp is at least `timestamp`; the high watermark when there is none. */
   async offsetForTimestamp(topicId: string, partition: number, timestamp: number): Promise<number> {
-    const pk = logPartitionKey(topicId, partition);
     const head = await this.head(topicId, partition);
     try {
-      // Binary search over batches on their running maximum timestamp, which never decreases with the offset.
-      let low = head.logStartOffset;
-      let high = head.highWatermark;
-      let found: LogItem | undefined;
-      while (low < high) {
-        const item = await this.itemCovering(pk, Math.floor((low + high) / 2), true);
-        if (!item) break;
-        if (item.m >= timestamp) {
-          found = item;
-          high = item.sk;
-        } else {
-          low = item.sk + item.c;
-        }
-      }
-      if (!found) return head.highWatermark;
-      let records: StoredRecord[];
-      if (found.s) {
-        // In a segment: the index's running maximum finds the batch; read from there (a key-compacted
-        // segment may have dropped the record that set the maximum, so the answer can be in a later batch).
-        const index = decodeSegmentIndex(found.sk, found.x!);
-        const entry = Math.max(0, index.findIndex((e) => e.maxTimestamp >= timestamp));
-        records = splitBatches(await this.objects.read(found.s, index[entry]!.position, found.z!)).flatMap((b) => decodeBatch(b, GAPS).records);
-      } else {
-        records = decodeBatch(await this.objects.batchBytes(found), GAPS).records;
-      }
-      const record = records.find((r) => r.offset >= head.logStartOffset && r.timestamp >= timestamp);
-      return record?.offset ?? found.sk + found.c;
+      return await this.reader.offsetForTimestamp(logPartitionKey(topicId, partition), timestamp, head);
     } catch (error) {
       throw translateStorageError(error);
     }
-  }
-
-  private async readCommitted(pk: string, offset: number, limits: ReadLimits, head: PartitionHead, consistent: boolean): Promise<ReadResult> {
-    const records: StoredRecord[] = [];
-    let bytes = 0;
-    let expected = offset;
-    /** Takes the records of `item` from `expected` on; whether to go on with the next item. */
-    const take = async (item: LogItem): Promise<boolean> => {
-      for (const record of await this.recordsOf(item, expected, limits.maxBytes - bytes)) {
-        if (record.offset < expected) continue;
-        if (record.offset >= head.highWatermark) return false;
-        const size = recordSize(record);
-        if (records.length >= limits.maxRecords || (records.length > 0 && bytes + size > limits.maxBytes)) return false;
-        records.push(record);
-        bytes += size;
-        expected = record.offset + 1;
-      }
-      // A key-compacted segment may end in offsets whose records were compacted away.
-      expected = Math.max(expected, item.sk + item.c);
-      return expected < head.highWatermark;
-    };
-
-    const first = await this.itemCovering(pk, offset, consistent);
-    if (!first || first.sk + first.c <= offset) throw new LogGapError();
-    let more = await take(first);
-    let startKey: Record<string, unknown> | undefined = { pk, sk: first.sk };
-    while (more && startKey) {
-      const page: QueryCommandOutput = await this.doc.send(
-        new QueryCommand({
-          TableName: this.logTable,
-          KeyConditionExpression: 'pk = :pk AND sk < :hw',
-          ExpressionAttributeValues: { ':pk': pk, ':hw': head.highWatermark },
-          ExclusiveStartKey: startKey,
-          Limit: READ_PAGE_ITEMS,
-          ConsistentRead: consistent,
-        }),
-      );
-      const items = (page.Items ?? []) as LogItem[];
-      for (const item of items) {
-        // Batches a segment already covers (the compactor deletes them right after writing it).
-        if (item.sk + item.c <= expected) continue;
-        if (item.sk !== expected) throw new LogGapError();
-        more = await take(item);
-        if (!more) break;
-      }
-      startKey = page.LastEvaluatedKey;
-      if (more && !startKey && expected < head.highWatermark) throw new LogGapError();
-    }
-    return { ...head, records, nextOffset: expected };
-  }
-
-  /**
-   * The records of a log item from `from` on: all of a batch, or, for a
-   * segment, the batches from the one holding `from` up to about `maxBytes`
-   * more, read with one ranged GET.
-   */
-  private async recordsOf(item: LogItem, from: number, maxBytes: number): Promise<StoredRecord[]> {
-    if (!item.s) return decodeBatch(await this.objects.batchBytes(item), GAPS).records;
-    const index = decodeSegmentIndex(item.sk, item.x!);
-    const firstEntry = entryAtOrBefore(index, from);
-    let lastEntry = firstEntry;
-    while (lastEntry + 1 < index.length && index[lastEntry + 1]!.position - index[firstEntry]!.position < Math.max(maxBytes, 1)) lastEntry++;
-    const start = index[firstEntry]!.position;
-    const end = lastEntry + 1 < index.length ? index[lastEntry + 1]!.position : item.z!;
-    const bytes = await this.objects.read(item.s, start, end);
-    return splitBatches(bytes).flatMap((batch) => decodeBatch(batch, GAPS).records);
-  }
-
-  /** The batch item whose offsets include `offset` (or the last one before it). */
-  private async itemCovering(pk: string, offset: number, consistent: boolean): Promise<LogItem | undefined> {
-    const result = await this.doc.send(
-      new QueryCommand({
-        TableName: this.logTable,
-        KeyConditionExpression: 'pk = :pk AND sk BETWEEN :zero AND :offset',
-        ExpressionAttributeValues: { ':pk': pk, ':zero': 0, ':offset': offset },
-        ScanIndexForward: false,
-        Limit: 1,
-        ConsistentRead: consistent,
-      }),
-    );
-    return result.Items?.[0] as LogItem | undefined;
   }
 
   private async putBatchObject(topicId: string, partition: number, batch: Uint8Array): Promise<string> {
@@ -475,15 +353,6 @@ function unmarshallItem(item: Record<string, NativeAttributeValue>): Record<stri
   return unmarshall(item as Parameters<typeof unmarshall>[0]);
 }
 
-export function checkInRange(offset: number, head: PartitionHead): void {
-  if (offset < head.logStartOffset || offset > head.highWatermark) {
-    throw new BrookError(
-      'OFFSET_OUT_OF_RANGE',
-      `offset ${offset} is outside the log [${head.logStartOffset}, ${head.highWatermark}]`,
-      { logStartOffset: head.logStartOffset, highWatermark: head.highWatermark },
-    );
-  }
-}
 
 
 /** The partition log of a deployment: its log table and bucket, from `config`. */

@@ -1,0 +1,169 @@
+/**
+ * The read side of a partition log: records from an offset up to the high
+ * watermark, whether they sit in batch items, batch objects in S3 or
+ * segments (docs/design.md, "Reads"), and offsets by time. It reads only
+ * below the HEAD it is given, so it never sees an uncommitted batch; a gap
+ * where a record should be is a `LogGapError` for the caller to resolve
+ * (read again consistently, or check the log start).
+ */
+import { QueryCommand, type DynamoDBDocumentClient, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
+import { BrookError } from '../../protocol/errors.js';
+import { decodeBatch, recordSize, type StoredRecord } from '../../protocol/recordBatch.js';
+import type { LogItem } from './logItem.js';
+import { LogGapError, type LogObjects } from './LogObjects.js';
+import { decodeSegmentIndex, entryAtOrBefore, splitBatches } from './segment.js';
+
+export interface PartitionHead {
+  highWatermark: number;
+  logStartOffset: number;
+}
+
+export interface ReadLimits {
+  maxRecords: number;
+  maxBytes: number;
+}
+
+export interface ReadResult extends PartitionHead {
+  records: StoredRecord[];
+  nextOffset: number;
+}
+
+const READ_PAGE_ITEMS = 25;
+/** Stored batches of key-compacted topics may have offset gaps. */
+const GAPS = { allowGaps: true } as const;
+
+/** `416 OFFSET_OUT_OF_RANGE` unless `offset` lies in `[logStartOffset, highWatermark]`. */
+export function checkInRange(offset: number, head: PartitionHead): void {
+  if (offset < head.logStartOffset || offset > head.highWatermark) {
+    throw new BrookError(
+      'OFFSET_OUT_OF_RANGE',
+      `offset ${offset} is outside the log [${head.logStartOffset}, ${head.highWatermark}]`,
+      { logStartOffset: head.logStartOffset, highWatermark: head.highWatermark },
+    );
+  }
+}
+
+export class LogReader {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly logTable: string,
+    private readonly objects: LogObjects,
+  ) {}
+
+  /**
+   * Records of partition `pk` from `offset` on, in order, below `head`'s high
+   * watermark, within `limits` (at least one record if any). `consistent`
+   * reads see a batch committed a moment ago.
+   */
+  async readCommitted(pk: string, offset: number, limits: ReadLimits, head: PartitionHead, consistent: boolean): Promise<ReadResult> {
+    const records: StoredRecord[] = [];
+    let bytes = 0;
+    let expected = offset;
+    /** Takes the records of `item` from `expected` on; whether to go on with the next item. */
+    const take = async (item: LogItem): Promise<boolean> => {
+      for (const record of await this.recordsOf(item, expected, limits.maxBytes - bytes)) {
+        if (record.offset < expected) continue;
+        if (record.offset >= head.highWatermark) return false;
+        const size = recordSize(record);
+        if (records.length >= limits.maxRecords || (records.length > 0 && bytes + size > limits.maxBytes)) return false;
+        records.push(record);
+        bytes += size;
+        expected = record.offset + 1;
+      }
+      // A key-compacted segment may end in offsets whose records were compacted away.
+      expected = Math.max(expected, item.sk + item.c);
+      return expected < head.highWatermark;
+    };
+
+    const first = await this.itemCovering(pk, offset, consistent);
+    if (!first || first.sk + first.c <= offset) throw new LogGapError();
+    let more = await take(first);
+    let startKey: Record<string, unknown> | undefined = { pk, sk: first.sk };
+    while (more && startKey) {
+      const page: QueryCommandOutput = await this.doc.send(
+        new QueryCommand({
+          TableName: this.logTable,
+          KeyConditionExpression: 'pk = :pk AND sk < :hw',
+          ExpressionAttributeValues: { ':pk': pk, ':hw': head.highWatermark },
+          ExclusiveStartKey: startKey,
+          Limit: READ_PAGE_ITEMS,
+          ConsistentRead: consistent,
+        }),
+      );
+      const items = (page.Items ?? []) as LogItem[];
+      for (const item of items) {
+        // Batches a segment already covers (the compactor deletes them right after writing it).
+        if (item.sk + item.c <= expected) continue;
+        if (item.sk !== expected) throw new LogGapError();
+        more = await take(item);
+        if (!more) break;
+      }
+      startKey = page.LastEvaluatedKey;
+      if (more && !startKey && expected < head.highWatermark) throw new LogGapError();
+    }
+    return { ...head, records, nextOffset: expected };
+  }
+
+  /**
+   * The records of a log item from `from` on: all of a batch, or, for a
+   * segment, the batches from the one holding `from` up to about `maxBytes`
+   * more, read with one ranged GET.
+   */
+  private async recordsOf(item: LogItem, from: number, maxBytes: number): Promise<StoredRecord[]> {
+    if (!item.s) return decodeBatch(await this.objects.batchBytes(item), GAPS).records;
+    const index = decodeSegmentIndex(item.sk, item.x!);
+    const firstEntry = entryAtOrBefore(index, from);
+    let lastEntry = firstEntry;
+    while (lastEntry + 1 < index.length && index[lastEntry + 1]!.position - index[firstEntry]!.position < Math.max(maxBytes, 1)) lastEntry++;
+    const start = index[firstEntry]!.position;
+    const end = lastEntry + 1 < index.length ? index[lastEntry + 1]!.position : item.z!;
+    const bytes = await this.objects.read(item.s, start, end);
+    return splitBatches(bytes).flatMap((batch) => decodeBatch(batch, GAPS).records);
+  }
+
+  /** The batch item whose offsets include `offset` (or the last one before it). */
+  private async itemCovering(pk: string, offset: number, consistent: boolean): Promise<LogItem | undefined> {
+    const result = await this.doc.send(
+      new QueryCommand({
+        TableName: this.logTable,
+        KeyConditionExpression: 'pk = :pk AND sk BETWEEN :zero AND :offset',
+        ExpressionAttributeValues: { ':pk': pk, ':zero': 0, ':offset': offset },
+        ScanIndexForward: false,
+        Limit: 1,
+        ConsistentRead: consistent,
+      }),
+    );
+    return result.Items?.[0] as LogItem | undefined;
+  }
+
+  /** The first offset whose record timestamp is at least `timestamp`; the high watermark when there is none. */
+  async offsetForTimestamp(pk: string, timestamp: number, head: PartitionHead): Promise<number> {
+    // Binary search over batches on their running maximum timestamp, which never decreases with the offset.
+    let low = head.logStartOffset;
+    let high = head.highWatermark;
+    let found: LogItem | undefined;
+    while (low < high) {
+      const item = await this.itemCovering(pk, Math.floor((low + high) / 2), true);
+      if (!item) break;
+      if (item.m >= timestamp) {
+        found = item;
+        high = item.sk;
+      } else {
+        low = item.sk + item.c;
+      }
+    }
+    if (!found) return head.highWatermark;
+    let records: StoredRecord[];
+    if (found.s) {
+      // In a segment: the index's running maximum finds the batch; read from there (a key-compacted
+      // segment may have dropped the record that set the maximum, so the answer can be in a later batch).
+      const index = decodeSegmentIndex(found.sk, found.x!);
+      const entry = Math.max(0, index.findIndex((e) => e.maxTimestamp >= timestamp));
+      records = splitBatches(await this.objects.read(found.s, index[entry]!.position, found.z!)).flatMap((b) => decodeBatch(b, GAPS).records);
+    } else {
+      records = decodeBatch(await this.objects.batchBytes(found), GAPS).records;
+    }
+    const record = records.find((r) => r.offset >= head.logStartOffset && r.timestamp >= timestamp);
+    return record?.offset ?? found.sk + found.c;
+  }
+}
