@@ -10,12 +10,11 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { configToEnv, type BrookConfig } from '../functions/config.js';
-import { matchRoute, routeKey, type FunctionName } from '../functions/http/routes.js';
+import { matchRoute, routeKey, type FunctionName } from '../functions/layout/routes.js';
 import { BrookError, type ErrorCode } from '../protocol/errors.js';
+import { MAX_REQUEST_BYTES } from '../protocol/limits.js';
 import { S3_EMULATOR_CREDENTIALS } from '../functions/storage/s3Client.js';
 
-/** API Gateway's payload limit (and Lambda's): 6 MB. */
-export const MAX_REQUEST_BYTES = 6 * 1024 * 1024;
 /** API Gateway's integration timeout for HTTP APIs. */
 export const DEFAULT_TIMEOUT_MS = 30_000;
 /** An oversize body is read and dropped (so the client sees the 413) up to this much more, then the connection is cut. */

@@ -18,7 +18,7 @@ import {
 import { CreateBucketCommand, HeadBucketCommand } from '@aws-sdk/client-s3';
 import { DEFAULT_COMPACT_MIN_AGE_MS, DEFAULT_INLINE_BATCH_MAX_BYTES, LOCAL_KEY_CACHE_TTL_MS, type BrookConfig } from '../functions/config.js';
 import { createS3Client } from '../functions/storage/s3Client.js';
-import { TABLE_LAYOUTS, type TableLayout, type TableName } from '../functions/storage/tables.js';
+import { TABLE_LAYOUTS, type TableLayout, type TableName } from '../functions/layout/tables.js';
 import { DYNAMODB_LOCAL_CREDENTIALS } from './emulators.js';
 
 const TABLE_NAMES = Object.keys(TABLE_LAYOUTS) as TableName[];

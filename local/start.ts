@@ -16,7 +16,7 @@
  * environment, the banner and the signals.
  */
 import { relative } from 'node:path';
-import { FUNCTION_NAMES } from '../functions/http/routes.js';
+import { FUNCTION_NAMES } from '../functions/layout/routes.js';
 import { importHandler } from './server.js';
 import { startLocalStack, type LocalStack } from './stack.js';
 

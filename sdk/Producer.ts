@@ -38,8 +38,8 @@ import {
   type ProducerRecord as BatchRecord,
   type RecordHeader,
 } from '../protocol/recordBatch.js';
-import type { TopicDescription } from '../protocol/types.js';
-import { segment, type HttpTransport } from './http.js';
+import type { ProduceResponse, TopicDescription } from '../protocol/types.js';
+import { errorFromResponse, segment, type HttpTransport } from './http.js';
 import { isRetriable, retry, type RetryOptions } from './retry.js';
 
 export type Bytes = string | Uint8Array;
@@ -385,7 +385,7 @@ export class Producer {
     const path = `/v1/topics/${segment(topic)}/records`;
     const post = async (body: Uint8Array, shouldRetry: (error: unknown) => boolean) => {
       const response = await retry(
-        () => this.#http.request<{ results: { partition: number; offset: number }[] }>('POST', path, {
+        () => this.#http.request<ProduceResponse>('POST', path, {
           query: { partition, expectedOffset },
           body,
           contentType: RECORD_BATCH_CONTENT_TYPE,
@@ -393,7 +393,11 @@ export class Producer {
         this.#retry,
         shouldRetry,
       );
-      return response.body.results.map((result) => result.offset);
+      // A binary produce writes one partition: it fails as a whole (an error status), never per record.
+      return response.body.results.map((result) => {
+        if ('error' in result) throw errorFromResponse(response.status, { error: result.error }, response.requestId);
+        return result.offset;
+      });
     };
 
     if (!this.#idempotent) {

@@ -11,6 +11,7 @@ import { BrookError } from '../../protocol/errors.js';
 import type { TopicPartitions } from '../../protocol/types.js';
 import { conflictBackoff, isRetriableConflict, withConflictRetries } from '../storage/conflicts.js';
 import { isConditionalCheckFailed } from '../storage/errors.js';
+import { topicNotFound } from '../topics/TopicRegistry.js';
 import { consumable, memberIsRebalancing, toAssignment } from './assignment.js';
 import { GROUP_BUSY, memberNotFound, translateGroupError } from './groupErrors.js';
 import { memberSortKey, ttlFor, type MemberItem } from './groupItems.js';
@@ -66,7 +67,7 @@ export class GroupMembership {
     const topicNames = [...new Set(input.topics)].sort();
     const found = await this.store.freshTopics(topicNames);
     for (const name of topicNames) {
-      if (!found.get(name)) throw new BrookError('TOPIC_NOT_FOUND', `topic "${name}" does not exist`);
+      if (!found.get(name)) throw topicNotFound(name);
     }
     for (let attempt = 1; ; attempt++) {
       const snapshot = await this.store.read(group, 'members');

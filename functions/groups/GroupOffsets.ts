@@ -13,7 +13,7 @@ import { failedItem, withConflictRetries } from '../storage/conflicts.js';
 import { isConditionalCheckFailed } from '../storage/errors.js';
 import { mapLimit } from '../storage/mapLimit.js';
 import { readHeadsOf, readPartitionHeads } from '../storage/partitionHeads.js';
-import type { Topic } from '../topics/TopicRegistry.js';
+import { checkPartition, topicNotFound, type Topic } from '../topics/TopicRegistry.js';
 import { partitionKey, type GroupPlan } from './assignment.js';
 import { GROUP_BUSY, groupNotEmpty, groupNotFound, translateGroupError } from './groupErrors.js';
 import { memberSortKey, META_SORT_KEY, offsetSortKey, planFromMeta, type MemberItem, type MetaItem, type OffsetItem } from './groupItems.js';
@@ -137,13 +137,9 @@ export class GroupOffsets {
 
   async resetOffsets(group: string, input: ResetInput): Promise<ResetEntry[]> {
     const topic = await this.store.topics.find(input.topic);
-    if (!topic) throw new BrookError('TOPIC_NOT_FOUND', `topic "${input.topic}" does not exist`);
+    if (!topic) throw topicNotFound(input.topic);
     const partitions = [...new Set(input.partitions ?? Array.from({ length: topic.partitions }, (_, p) => p))].sort((a, b) => a - b);
-    for (const partition of partitions) {
-      if (partition >= topic.partitions) {
-        throw new BrookError('PARTITION_NOT_FOUND', `topic "${topic.name}" has no partition ${partition} (it has ${topic.partitions})`);
-      }
-    }
+    for (const partition of partitions) checkPartition(topic, partition);
     const snapshot = await this.store.read(group, 'all');
     const now = this.store.now();
     if (liveMembers(snapshot, now).length > 0) throw groupNotEmpty(group);
@@ -272,13 +268,10 @@ export class GroupOffsets {
     const topics = new Map<string, Topic>();
     for (const name of [...new Set(entries.map((entry) => entry.topic))]) {
       const topic = await this.store.topics.find(name);
-      if (!topic) throw new BrookError('TOPIC_NOT_FOUND', `topic "${name}" does not exist`);
+      if (!topic) throw topicNotFound(name);
       topics.set(name, topic);
     }
-    for (const { topic, partition } of entries) {
-      const count = topics.get(topic)!.partitions;
-      if (partition >= count) throw new BrookError('PARTITION_NOT_FOUND', `topic "${topic}" has no partition ${partition} (it has ${count})`);
-    }
+    for (const { topic, partition } of entries) checkPartition(topics.get(topic)!, partition);
     return topics;
   }
 

@@ -4,7 +4,7 @@
  * filtered to HEAD items in infra; this check repeats it, so that any other
  * record is ignored rather than misread.
  */
-import { HEAD_SORT_KEY } from './partitionHead.js';
+import { HEAD_SORT_KEY } from '../layout/tables.js';
 
 interface StreamRecordLike {
   dynamodb?: { Keys?: Record<string, { S?: string; N?: string } | undefined> };

@@ -8,17 +8,14 @@
  * auto-commits when due. A handler that throws stops that partition's batch:
  * its messages are fetched again on the next round (at least once).
  */
-import { toMessage, type WireRecord } from '../messages.js';
+import type { MultiFetchRequest, MultiFetchResponse, MultiFetchResult } from '../../protocol/types.js';
+import { toMessage } from '../messages.js';
 import { isRetriable } from '../retry.js';
 import { isFatal, sleep, type ConsumerContext } from './context.js';
 import type { Membership } from './Membership.js';
 import type { OffsetManager } from './OffsetManager.js';
 import { tp, toTopicPartitions, untp } from './partitionKeys.js';
 import type { RunOptions } from './types.js';
-
-type FetchResult =
-  | { topic: string; partition: number; records: WireRecord[]; nextOffset: number; highWatermark: number; logStartOffset: number }
-  | { topic: string; partition: number; error: { code: string; message: string } };
 
 type Hook = 'onPartitionsAssigned' | 'onPartitionsRevoked' | 'onPartitionsLost';
 
@@ -140,17 +137,18 @@ export class Runner {
       }
       const wake = new AbortController();
       this.#wake = wake;
-      let results: FetchResult[];
+      const body: MultiFetchRequest = {
+        topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })),
+        waitMs: maxWaitTimeMs,
+        encoding: 'base64',
+        ...(options.maxBytes !== undefined ? { maxBytes: options.maxBytes } : {}),
+        ...(options.maxRecordsPerPartition !== undefined ? { maxRecordsPerPartition: options.maxRecordsPerPartition } : {}),
+      };
+      let results: MultiFetchResult[];
       try {
         results = (
-          await this.#context.http.request<{ results: FetchResult[] }>('POST', '/v1/fetch', {
-            json: {
-              topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })),
-              waitMs: maxWaitTimeMs,
-              encoding: 'base64',
-              ...(options.maxBytes !== undefined ? { maxBytes: options.maxBytes } : {}),
-              ...(options.maxRecordsPerPartition !== undefined ? { maxRecordsPerPartition: options.maxRecordsPerPartition } : {}),
-            },
+          await this.#context.http.request<MultiFetchResponse>('POST', '/v1/fetch', {
+            json: body,
             extraTimeoutMs: maxWaitTimeMs,
             signal: wake.signal,
           })
@@ -172,7 +170,7 @@ export class Runner {
     }
   }
 
-  async #process(result: FetchResult, handlers: RunOptions): Promise<void> {
+  async #process(result: MultiFetchResult, handlers: RunOptions): Promise<void> {
     const key = tp(result.topic, result.partition);
     if ('error' in result) {
       if (result.error.code === 'OFFSET_OUT_OF_RANGE' && this.#membership.assigned.has(key)) await this.#offsets.reset(result.topic, result.partition);

@@ -4,7 +4,7 @@ import type { BrookConfig } from '../../functions/config.js';
 import type { GroupCoordinator } from '../../functions/groups/GroupCoordinator.js';
 import type { BrookHttpHandler } from '../../functions/http/httpHandler.js';
 import { silentLogger } from '../../functions/http/logger.js';
-import { routeKey, ROUTES } from '../../functions/http/routes.js';
+import { routeKey, ROUTES } from '../../functions/layout/routes.js';
 import { AppendNotifier } from '../../functions/log/appendNotifier.js';
 import type { PartitionLog } from '../../functions/log/PartitionLog.js';
 import type { TopicRegistry } from '../../functions/topics/TopicRegistry.js';

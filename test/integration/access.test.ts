@@ -9,7 +9,7 @@
  */
 import { ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { routeKey, ROUTES } from '../../functions/http/routes.js';
+import { routeKey, ROUTES } from '../../functions/layout/routes.js';
 import { createDocumentClient } from '../../functions/storage/clients.js';
 import type { Operation, Permission } from '../../protocol/types.js';
 import type { ApiRequest } from '../helpers/apiEvent.js';

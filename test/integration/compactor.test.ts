@@ -4,7 +4,7 @@ import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { BrookConfig } from '../../functions/config.js';
 import { Compactor, ORPHAN_MIN_AGE_MS, type CompactionStep, type CompactorOptions } from '../../functions/log/Compactor.js';
-import { logPartitionKey } from '../../functions/log/partitionHead.js';
+import { logPartitionKey } from '../../functions/layout/tables.js';
 import { createDocumentClient } from '../../functions/storage/clients.js';
 import { requestCounts, resetRequestCounts } from '../../functions/storage/requestMeter.js';
 import { createS3Client } from '../../functions/storage/s3Client.js';

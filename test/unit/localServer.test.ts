@@ -3,15 +3,9 @@ import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { BrookConfig } from '../../functions/config.js';
 import { handler as fallbackHandler } from '../../functions/handlers/fallback.js';
-import type { FunctionName } from '../../functions/http/routes.js';
-import {
-  buildEvent,
-  isTextContentType,
-  MAX_REQUEST_BYTES,
-  startLocalServer,
-  type LambdaHandler,
-  type LocalServer,
-} from '../../local/server.js';
+import type { FunctionName } from '../../functions/layout/routes.js';
+import { buildEvent, isTextContentType, startLocalServer, type LambdaHandler, type LocalServer } from '../../local/server.js';
+import { MAX_REQUEST_BYTES } from '../../protocol/limits.js';
 
 // No emulator is involved: the handlers here are fakes, and nothing reads the config.
 const CONFIG: BrookConfig = {

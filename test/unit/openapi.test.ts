@@ -16,7 +16,7 @@ import { commitBodySchema, groupRoutes, heartbeatBodySchema, joinBodySchema, res
 import { handler as fallbackHandler } from '../../functions/handlers/fallback.js';
 import { createHttpHandler, type RouteSpec } from '../../functions/http/httpHandler.js';
 import { silentLogger } from '../../functions/http/logger.js';
-import { ROUTES, routeKey } from '../../functions/http/routes.js';
+import { ROUTES, routeKey } from '../../functions/layout/routes.js';
 import { FetchService } from '../../functions/log/FetchService.js';
 import { fetchRoutes, produceRoutes } from '../../functions/log/logRoutes.js';
 import { toJsonRecord } from '../../functions/log/recordJson.js';
