@@ -4,261 +4,30 @@
  * route (`functions/handlers/<name>.ts`, the same code the cloud runs), and
  * writes its result back, as API Gateway would.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { configToEnv, type BrookConfig } from '../functions/config.js';
-import { matchRoute, routeKey, type FunctionName } from '../functions/layout/routes.js';
+import type { BrookConfig } from '../functions/config.js';
 import { BrookError, type ErrorCode } from '../protocol/errors.js';
 import { MAX_REQUEST_BYTES } from '../protocol/limits.js';
-import { S3_EMULATOR_CREDENTIALS } from '../functions/storage/s3Client.js';
+import { buildEvent, newRequestId, splitTarget } from './apiGatewayEvent.js';
+import { applyHandlerEnvironment, createLambdaContext, importHandler, type HandlerLoader, type LambdaHandler, type LambdaResult } from './lambdaRuntime.js';
+
+export { buildEvent, isTextContentType, newRequestId, type BuiltEvent, type RawRequest } from './apiGatewayEvent.js';
+export {
+  applyHandlerEnvironment,
+  createLambdaContext,
+  handlerPath,
+  importHandler,
+  type HandlerLoader,
+  type LambdaHandler,
+  type LambdaResult,
+} from './lambdaRuntime.js';
 
 /** API Gateway's integration timeout for HTTP APIs. */
 export const DEFAULT_TIMEOUT_MS = 30_000;
 /** An oversize body is read and dropped (so the client sees the 413) up to this much more, then the connection is cut. */
 const OVERSIZE_DRAIN_BYTES = 64 * 1024 * 1024;
-const ACCOUNT_ID = '000000000000';
-const API_ID = 'local';
-
-export type LambdaResult = APIGatewayProxyStructuredResultV2 | string | Record<string, unknown> | null | undefined;
-export type LambdaHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<LambdaResult> | LambdaResult;
-export type HandlerLoader = (name: FunctionName) => Promise<LambdaHandler>;
-
-// ---------------------------------------------------------------------------
-// Request -> event
-// ---------------------------------------------------------------------------
-
-/** What `buildEvent` needs from a request (an `IncomingMessage` has all of it). */
-export interface RawRequest {
-  readonly method: string;
-  /** The request target as received: `/v1/topics/a%2Fb?x=1`. */
-  readonly url: string;
-  /** Header names and values, alternating, as received (`IncomingMessage.rawHeaders`). */
-  readonly rawHeaders: readonly string[];
-  readonly body: Buffer;
-  /** @default '127.0.0.1' */
-  readonly sourceIp?: string;
-  /** @default 'HTTP/1.1' */
-  readonly protocol?: string;
-  /** @default a new id */
-  readonly requestId?: string;
-  /** @default Date.now() */
-  readonly now?: number;
-}
-
-export interface BuiltEvent {
-  readonly event: APIGatewayProxyEventV2;
-  /** The function API Gateway would invoke: the route's, or `fallback` for `$default`. */
-  readonly functionName: FunctionName;
-}
-
-/** A new API Gateway-style request id. */
-export function newRequestId(): string {
-  return randomBytes(12).toString('base64url');
-}
-
-/** Content types API Gateway passes as text; any other body arrives base64-encoded. */
-export function isTextContentType(contentType: string | undefined): boolean {
-  if (!contentType) return false;
-  const type = contentType.split(';')[0]!.trim().toLowerCase();
-  return (
-    type.startsWith('text/') ||
-    type === 'application/json' ||
-    type.endsWith('+json') ||
-    type === 'application/xml' ||
-    type.endsWith('+xml') ||
-    type === 'application/javascript'
-  );
-}
-
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-
-/** `21/Nov/2025:23:38:00 +0000`, API Gateway's `requestContext.time`. */
-function formatRequestTime(epochMs: number): string {
-  const d = new Date(epochMs);
-  const two = (n: number) => String(n).padStart(2, '0');
-  return (
-    `${two(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:` +
-    `${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())} +0000`
-  );
-}
-
-function splitTarget(url: string): { rawPath: string; rawQueryString: string } {
-  let target = url;
-  if (!target.startsWith('/')) {
-    // absolute-form (`http://host/path?q`), as sent to proxies
-    try {
-      const parsed = new URL(target);
-      target = `${parsed.pathname}${parsed.search}`;
-    } catch {
-      target = `/${target}`;
-    }
-  }
-  const hash = target.indexOf('#');
-  if (hash >= 0) target = target.slice(0, hash);
-  const question = target.indexOf('?');
-  return question < 0
-    ? { rawPath: target, rawQueryString: '' }
-    : { rawPath: target.slice(0, question), rawQueryString: target.slice(question + 1) };
-}
-
-/**
- * The payload 2.0 event API Gateway would send for `request`: header names
- * lower-cased and repeated headers joined with commas, cookies in `cookies`,
- * repeated query parameters joined with commas, path parameters URL-decoded,
- * the body as text for JSON/text content types and base64 otherwise.
- */
-export function buildEvent(request: RawRequest): BuiltEvent {
-  const method = request.method.toUpperCase();
-  const { rawPath, rawQueryString } = splitTarget(request.url);
-  const now = request.now ?? Date.now();
-  const requestId = request.requestId ?? newRequestId();
-
-  const headers: Record<string, string> = {};
-  const cookies: string[] = [];
-  for (let i = 0; i + 1 < request.rawHeaders.length; i += 2) {
-    const name = request.rawHeaders[i]!.toLowerCase();
-    const value = request.rawHeaders[i + 1]!;
-    if (name === 'cookie') {
-      cookies.push(...value.split(';').map((c) => c.trim()).filter((c) => c !== ''));
-      continue;
-    }
-    headers[name] = headers[name] === undefined ? value : `${headers[name]},${value}`;
-  }
-
-  const query: Record<string, string> = {};
-  for (const [key, value] of new URLSearchParams(rawQueryString)) {
-    query[key] = query[key] === undefined ? value : `${query[key]},${value}`;
-  }
-
-  const { match } = matchRoute(method, rawPath);
-  const key = match ? routeKey(match.route) : '$default';
-  const functionName: FunctionName = match ? match.route.function : 'fallback';
-
-  const host = headers['host'] ?? '127.0.0.1';
-  const domainName = host.replace(/:\d+$/, '');
-  const text = isTextContentType(headers['content-type']);
-
-  const event: APIGatewayProxyEventV2 = {
-    version: '2.0',
-    routeKey: key,
-    rawPath,
-    rawQueryString,
-    ...(cookies.length > 0 ? { cookies } : {}),
-    headers,
-    ...(Object.keys(query).length > 0 ? { queryStringParameters: query } : {}),
-    requestContext: {
-      accountId: ACCOUNT_ID,
-      apiId: API_ID,
-      domainName,
-      domainPrefix: domainName.split('.')[0]!,
-      http: {
-        method,
-        path: rawPath,
-        protocol: request.protocol ?? 'HTTP/1.1',
-        sourceIp: request.sourceIp ?? '127.0.0.1',
-        userAgent: headers['user-agent'] ?? '',
-      },
-      requestId,
-      routeKey: key,
-      stage: '$default',
-      time: formatRequestTime(now),
-      timeEpoch: now,
-    },
-    ...(match && Object.keys(match.pathParameters).length > 0 ? { pathParameters: match.pathParameters } : {}),
-    ...(request.body.length > 0 ? { body: request.body.toString(text ? 'utf8' : 'base64') } : {}),
-    isBase64Encoded: request.body.length > 0 && !text,
-  };
-  return { event, functionName };
-}
-
-// ---------------------------------------------------------------------------
-// Lambda side: context, handler loading
-// ---------------------------------------------------------------------------
-
-/** A Lambda `Context` for one invocation, with `timeoutMs` to run. */
-export function createLambdaContext(functionName: FunctionName, region: string, timeoutMs: number): Context {
-  const deadline = Date.now() + timeoutMs;
-  const name = `brook-local-${functionName}`;
-  const day = new Date().toISOString().slice(0, 10).replaceAll('-', '/');
-  const unsupported = (what: string) => () => {
-    throw new Error(`context.${what}() is not supported by the local server: return a result instead`);
-  };
-  return {
-    callbackWaitsForEmptyEventLoop: true,
-    functionName: name,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:${region}:${ACCOUNT_ID}:function:${name}`,
-    memoryLimitInMB: '1024',
-    awsRequestId: randomUUID(),
-    logGroupName: `/aws/lambda/${name}`,
-    logStreamName: `${day}/[$LATEST]${randomBytes(16).toString('hex')}`,
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: unsupported('done'),
-    fail: unsupported('fail'),
-    succeed: unsupported('succeed'),
-  };
-}
-
-const HANDLERS_DIR = fileURLToPath(new URL('../functions/handlers/', import.meta.url));
-
-/** The path of a function's Lambda entry. */
-export function handlerPath(name: FunctionName): string {
-  return `${HANDLERS_DIR}${name}.ts`;
-}
-
-/** Handler modules are imported once per process (a warm Lambda), after the environment is set. */
-const loadedHandlers = new Map<FunctionName, Promise<LambdaHandler>>();
-let handlerEnvironment: string | undefined;
-
-/** Imports `functions/handlers/<name>.ts` once and returns its `handler` export. */
-export const importHandler: HandlerLoader = (name) => {
-  let loading = loadedHandlers.get(name);
-  if (!loading) {
-    loading = import(/* @vite-ignore */ handlerPath(name)).then((module: { handler?: unknown }) => {
-      if (typeof module.handler !== 'function') {
-        throw new Error(`${handlerPath(name)} does not export a function named "handler"`);
-      }
-      return module.handler as LambdaHandler;
-    });
-    // A failed import is not kept: the file may be fixed while the server runs.
-    loading.catch(() => loadedHandlers.delete(name));
-    loadedHandlers.set(name, loading);
-  }
-  return loading;
-};
-
-/**
- * Sets what a deployment's Lambda environment would hold: the config
- * variables, and (with an S3 endpoint) the emulator's credentials, so that no
- * SDK client in this process can reach a real AWS account with a developer's
- * own credentials.
- */
-export function applyHandlerEnvironment(config: BrookConfig): void {
-  const env: Record<string, string> = { ...configToEnv(config) };
-  if (config.s3Endpoint) {
-    env.AWS_ACCESS_KEY_ID = S3_EMULATOR_CREDENTIALS.accessKeyId;
-    env.AWS_SECRET_ACCESS_KEY = S3_EMULATOR_CREDENTIALS.secretAccessKey;
-    delete process.env.AWS_SESSION_TOKEN;
-    delete process.env.AWS_PROFILE;
-  }
-  env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ?? 'true';
-  const signature = JSON.stringify(configToEnv(config));
-  if (loadedHandlers.size > 0 && handlerEnvironment !== undefined && handlerEnvironment !== signature) {
-    throw new Error(
-      'the handlers in this process were already loaded with another configuration ' +
-        '(handlers read it once, at cold start): run one local server configuration per process',
-    );
-  }
-  handlerEnvironment = signature;
-  Object.assign(process.env, env);
-}
-
-// ---------------------------------------------------------------------------
-// Server
-// ---------------------------------------------------------------------------
 
 export interface LocalServerOptions {
   readonly config: BrookConfig;
