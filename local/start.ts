@@ -68,17 +68,14 @@ function endpointOption(option: 'dynamoDbEndpoint' | 's3Endpoint', variable: str
 }
 
 /**
- * Loads every handler now (as warm Lambdas would be), then stops the
- * TypeScript loader's compiler service (a child process of esbuild's): with
- * nothing left to compile, the only processes under this one are the
- * emulator's, and they are watched. The service restarts by itself if a
- * later import needs it.
+ * Loads every handler now, as warm Lambdas would be: the first requests do
+ * not wait for compiling. (The TypeScript loader's compiler helper, an
+ * esbuild process, may run under this one for a while; it ends with it.)
  */
 async function warmUp(): Promise<void> {
   await Promise.all([...FUNCTION_NAMES.map((name) => importHandler(name)), import('../functions/handlers/compactor.js')]);
-  const esbuild = await import('esbuild').catch(() => undefined);
-  esbuild?.stop();
 }
+
 
 function display(path: string): string {
   const rel = relative(process.cwd(), path);
@@ -126,6 +123,7 @@ async function main(): Promise<void> {
       ...endpointOption('dynamoDbEndpoint', 'BROOK_DYNAMODB_ENDPOINT'),
       ...endpointOption('s3Endpoint', 'BROOK_S3_ENDPOINT'),
       onFailure: (reason) => {
+        if (signalled) return;
         console.error(`${reason}: stopping the local stack`);
         exitCode = 1;
         shutdown('failure');
