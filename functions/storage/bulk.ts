@@ -48,40 +48,30 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
   return result;
 }
 
-/** Every item a query matches, across all its pages. */
-export async function queryAll<T = Item>(doc: DynamoDBDocumentClient, input: QueryCommandInput): Promise<T[]> {
-  const items: T[] = [];
+/** Everything `take` finds on every page of a paginator, in order; storage errors translated. */
+async function collect<Page, T>(pages: AsyncIterable<Page>, take: (page: Page) => readonly T[] | undefined): Promise<T[]> {
+  const all: T[] = [];
   try {
-    for await (const page of paginateQuery({ client: doc }, input)) items.push(...((page.Items ?? []) as T[]));
+    for await (const page of pages) all.push(...(take(page) ?? []));
   } catch (error) {
     throw translateStorageError(error);
   }
-  return items;
+  return all;
+}
+
+/** Every item a query matches, across all its pages. */
+export function queryAll<T = Item>(doc: DynamoDBDocumentClient, input: QueryCommandInput): Promise<T[]> {
+  return collect(paginateQuery({ client: doc }, input), (page) => page.Items as T[] | undefined);
 }
 
 /** Every item a scan finds, across all its pages. */
-export async function scanAll<T = Item>(doc: DynamoDBDocumentClient, input: ScanCommandInput): Promise<T[]> {
-  const items: T[] = [];
-  try {
-    for await (const page of paginateScan({ client: doc }, input)) items.push(...((page.Items ?? []) as T[]));
-  } catch (error) {
-    throw translateStorageError(error);
-  }
-  return items;
+export function scanAll<T = Item>(doc: DynamoDBDocumentClient, input: ScanCommandInput): Promise<T[]> {
+  return collect(paginateScan({ client: doc }, input), (page) => page.Items as T[] | undefined);
 }
 
 /** Every object under a prefix, across all pages of ListObjectsV2. */
-export async function listAllObjects(
-  s3: S3Client,
-  input: Pick<ListObjectsV2CommandInput, 'Bucket' | 'Prefix' | 'MaxKeys'>,
-): Promise<_Object[]> {
-  const objects: _Object[] = [];
-  try {
-    for await (const page of paginateListObjectsV2({ client: s3 }, input)) objects.push(...(page.Contents ?? []));
-  } catch (error) {
-    throw translateStorageError(error);
-  }
-  return objects;
+export function listAllObjects(s3: S3Client, input: Pick<ListObjectsV2CommandInput, 'Bucket' | 'Prefix' | 'MaxKeys'>): Promise<_Object[]> {
+  return collect(paginateListObjectsV2({ client: s3 }, input), (page) => page.Contents);
 }
 
 /** Reads items by key from one table (any number of keys), in no particular order; missing items are left out. */
