@@ -13,8 +13,6 @@ import { getFreePort, type RunningEmulator } from './emulator.js';
 export interface DynamoDbLocalEmulator extends RunningEmulator {
   /** The Java process id (for checks that nothing is left behind). */
   readonly pid: number;
-  /** The process id of the watchdog that kills Java when this process dies (POSIX). */
-  readonly watchdogPid?: number;
   readonly ended: Promise<string>;
 }
 
@@ -209,7 +207,7 @@ async function startDynamoDbLocalOnce(
     client.destroy();
   }
 
-  return { endpoint, pid: child.pid!, ...(watchdog?.pid !== undefined ? { watchdogPid: watchdog.pid } : {}), stop, ended };
+  return { endpoint, pid: child.pid!, stop, ended };
 }
 
 function describeJavaFailure(output: string, dbPath: string | undefined): string {
