@@ -4,7 +4,18 @@
  * `UsageError` whose message names the option and what it expects.
  */
 import { OPERATIONS, RESOURCE_PATTERN, type Operation, type Permission } from '../protocol/permissions.js';
-import type { AlterTopicRequest, ResetOffsetsRequest, ResetTarget, TopicConfig } from '../sdk/index.js';
+import type {
+  AlterSubscriptionRequest,
+  AlterTopicRequest,
+  CreateSubscriptionRequest,
+  Encoding,
+  ResetOffsetsRequest,
+  ResetSubscriptionRequest,
+  ResetTarget,
+  SubscriptionSettings,
+  SubscriptionStart,
+  TopicConfig,
+} from '../sdk/index.js';
 import { UsageError } from './errors.js';
 
 /** An integer option: `--partitions 3`. */
@@ -245,4 +256,110 @@ export function planResets(
     }
   }
   return [...byTopic].map(([topic, partitions]) => ({ topic, ...(partitions ? { partitions } : {}), to, dryRun }));
+}
+
+// ---- subscriptions ---------------------------------------------------------------------------
+
+/** The settings options of `subscriptions create` and `alter`, as commander gives them. */
+export interface SubscriptionSettingOptions {
+  batchSize?: string;
+  batchingWindowMs?: string;
+  maxRetries?: string;
+  maxRecordAgeMs?: string;
+  /** A topic, or `false` for `--no-on-failure` (alter). */
+  onFailure?: string | false;
+}
+
+/**
+ * The settings given, as the contract's fields. Only the lower bounds are
+ * checked here; the server answers `INVALID_REQUEST` with its limits for
+ * the rest (batch size up to 10000, a record age of -1 or at least 60000 ms, ...).
+ */
+export function subscriptionSettings(options: SubscriptionSettingOptions): Partial<SubscriptionSettings> {
+  const settings: Partial<SubscriptionSettings> = {};
+  if (options.batchSize !== undefined) settings.batchSize = parseInteger(options.batchSize, '--batch-size', { min: 1 });
+  if (options.batchingWindowMs !== undefined) settings.maxBatchingWindowMs = parseInteger(options.batchingWindowMs, '--batching-window-ms', { min: 0 });
+  if (options.maxRetries !== undefined) settings.maxRetries = parseInteger(options.maxRetries, '--max-retries', { min: -1 });
+  if (options.maxRecordAgeMs !== undefined) settings.maxRecordAgeMs = parseInteger(options.maxRecordAgeMs, '--max-record-age-ms', { min: -1 });
+  if (options.onFailure === false) settings.onFailure = null;
+  else if (options.onFailure !== undefined) {
+    if (options.onFailure.trim() === '') throw new UsageError('--on-failure must name a topic');
+    settings.onFailure = { topic: options.onFailure.trim() };
+  }
+  return settings;
+}
+
+/** `--start-at earliest|latest|<time>` (ISO 8601 or epoch ms: the first record at or after it). */
+export function parseStartAt(raw: string): SubscriptionStart {
+  const text = raw.trim();
+  if (text === 'earliest' || text === 'latest') return text;
+  if (!/^\d+$/.test(text) && Number.isNaN(Date.parse(text))) {
+    throw new UsageError(`--start-at must be earliest, latest, or a time (ISO 8601 or epoch ms), got "${raw}"`);
+  }
+  return { timestamp: parseDateTime(text, '--start-at') };
+}
+
+export interface CreateSubscriptionOptions extends SubscriptionSettingOptions {
+  topic: string;
+  webhookUrl?: string;
+  functionArn?: string;
+  startAt?: string;
+  encoding?: string;
+}
+
+/** `subscriptions create <name> ...`: exactly one target, a start, an encoding and the settings given. */
+export function createSubscriptionRequest(name: string, options: CreateSubscriptionOptions): CreateSubscriptionRequest {
+  if ((options.webhookUrl === undefined) === (options.functionArn === undefined)) {
+    throw new UsageError(`give exactly one target: --webhook-url <url> or --function-arn <arn> (got ${options.webhookUrl === undefined ? 'none' : 'both'})`);
+  }
+  const target: CreateSubscriptionRequest['target'] =
+    options.webhookUrl !== undefined ? { type: 'http', url: options.webhookUrl } : { type: 'lambda', functionArn: options.functionArn! };
+  let encoding: Encoding | undefined;
+  if (options.encoding !== undefined) {
+    if (options.encoding !== 'utf8' && options.encoding !== 'base64') throw new UsageError(`--encoding must be utf8 or base64, got "${options.encoding}"`);
+    encoding = options.encoding;
+  }
+  const { onFailure, ...settings } = subscriptionSettings(options);
+  return {
+    name,
+    topic: options.topic,
+    target,
+    ...(options.startAt !== undefined ? { startAt: parseStartAt(options.startAt) } : {}),
+    ...(encoding !== undefined ? { encoding } : {}),
+    ...settings,
+    ...(onFailure ? { onFailure } : {}),
+  };
+}
+
+/** `subscriptions alter <name> ...`: the settings given; none is a usage error. */
+export function alterSubscriptionRequest(options: SubscriptionSettingOptions): AlterSubscriptionRequest {
+  const request = subscriptionSettings(options);
+  if (Object.keys(request).length === 0) {
+    throw new UsageError(
+      'nothing to change: give --batch-size, --batching-window-ms, --max-retries, --max-record-age-ms, --on-failure <topic> or --no-on-failure',
+    );
+  }
+  return request;
+}
+
+/** `--partitions 0,2`: distinct partition numbers, sorted. */
+export function parsePartitionList(raw: string, option = '--partitions'): number[] {
+  const partitions = raw.split(',').map((part) => parseInteger(part, `each of ${option}`, { min: 0 }));
+  return [...new Set(partitions)].sort((a, b) => a - b);
+}
+
+/** `subscriptions reset <name>`: exactly one of `--to earliest|latest|<offset>` and `--to-timestamp <time>`, and maybe `--partitions`. */
+export function resetSubscriptionRequest(options: { to?: string; toTimestamp?: string; partitions?: string }): ResetSubscriptionRequest {
+  if ((options.to === undefined) === (options.toTimestamp === undefined)) {
+    throw new UsageError(`give exactly one of --to earliest|latest|<offset> and --to-timestamp <time> (got ${options.to === undefined ? 'none' : 'both'})`);
+  }
+  let to: ResetSubscriptionRequest['to'];
+  if (options.toTimestamp !== undefined) to = { timestamp: parseDateTime(options.toTimestamp, '--to-timestamp') };
+  else {
+    const raw = options.to!.trim();
+    if (raw === 'earliest' || raw === 'latest') to = raw;
+    else if (/^[+-]?\d+$/.test(raw)) to = { offset: parseInteger(raw, '--to', { min: 0 }) };
+    else throw new UsageError(`--to must be earliest, latest or an offset, got "${options.to}" (a time goes to --to-timestamp)`);
+  }
+  return { to, ...(options.partitions !== undefined ? { partitions: parsePartitionList(options.partitions) } : {}) };
 }

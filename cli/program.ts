@@ -8,6 +8,7 @@ import { consumeCommand } from './commands/consume.js';
 import { groupsCommand } from './commands/groups.js';
 import { keysCommand } from './commands/keys.js';
 import { produceCommand } from './commands/produce.js';
+import { subscriptionsCommand } from './commands/subscriptions.js';
 import { topicsCommand } from './commands/topics.js';
 import { examples } from './session.js';
 
@@ -26,7 +27,7 @@ function configure(command: Command): void {
 
 export function buildProgram(): Command {
   const program = new Command('brook')
-    .description('Brook from the command line: topics, produce, consume, consumer groups, benchmarks and API keys')
+    .description('Brook from the command line: topics, produce, consume, consumer groups, subscriptions, benchmarks and API keys')
     .version(VERSION, '-V, --version')
     .addOption(new Option('--url <url>', 'Brook API url (default: the local stack, http://127.0.0.1:<BROOK_PORT or 8080>)').env('BROOK_URL'))
     .addOption(
@@ -37,6 +38,7 @@ export function buildProgram(): Command {
     .addCommand(produceCommand())
     .addCommand(consumeCommand())
     .addCommand(groupsCommand())
+    .addCommand(subscriptionsCommand())
     .addCommand(benchCommand())
     .addCommand(keysCommand())
     .addHelpText(
@@ -46,6 +48,7 @@ export function buildProgram(): Command {
         "printf 'k1:hello\\nk2:world\\n' | brook produce --topic orders --key-separator :",
         'brook consume --topic orders --from-beginning --print-key',
         'brook groups describe billing',
+        'brook subscriptions create orders-hook --topic orders --webhook-url https://example.com/hooks/orders',
         'brook --url https://abc.execute-api.eu-west-1.amazonaws.com --api-key $KEY topics list',
         '',
         'Exit codes: 0 done, 1 the server refused or failed, 2 usage or input error, 3 server unreachable.',

@@ -1,3 +1,4 @@
+import { createPrivateKey } from 'node:crypto';
 import { CONFIG_ENV } from './layout/env.js';
 import type { TableName } from './layout/tables.js';
 
@@ -27,12 +28,33 @@ export interface BrookConfig {
   readonly inlineBatchMaxBytes: number;
   /** The compactor leaves batches younger than this in DynamoDB. @default 300000 */
   readonly compactMinAgeMs: number;
+  /** First retry delay of a failing subscription batch, doubling up to 60 times it. @default 1000 */
+  readonly subscriptionBackoffMs: number;
+  /**
+   * Webhooks may use plain `http` and resolve to loopback, private or
+   * link-local addresses: the local stack only. In AWS stages such targets
+   * are refused (they would reach into the VPC or the metadata service). @default false
+   */
+  readonly allowPrivateTargets: boolean;
+  /**
+   * The private key that opens webhook signing secrets (PKCS#8 DER, base64):
+   * given directly (the local stack, tests) or as the name of the SSM
+   * SecureString that holds it (AWS, the dispatcher only).
+   */
+  readonly secretKey?: { readonly value: string } | { readonly parameterName: string };
+  /** The public key that seals them (SPKI DER, base64). Without it, it is made from `secretKey.value`. */
+  readonly secretPublicKey?: string;
+  /** The state machine that wakes the dispatcher after a delay (AWS). Without it, wake-ups are timers in this process (local stack). */
+  readonly wakeStateMachineArn?: string;
+  /** Local stack only: Lambda targets run in this process, function ARN to `<module path>#<export>`. */
+  readonly localLambdas?: Readonly<Record<string, string>>;
 }
 
 /** DynamoDB's item limit is 400 KB; keys and attributes need some of it. */
 export const MAX_INLINE_BATCH_BYTES = 350_000;
 export const DEFAULT_INLINE_BATCH_MAX_BYTES = 16_384;
 export const DEFAULT_COMPACT_MIN_AGE_MS = 300_000;
+export const DEFAULT_SUBSCRIPTION_BACKOFF_MS = 1_000;
 /**
  * How long a warm Lambda container trusts a key it looked up: 0, so that a
  * revoke works at once everywhere, as docs/http.md promises (1 read unit per request).
@@ -72,6 +94,44 @@ function integer(env: Env, name: string, fallback: number): number {
   return value;
 }
 
+function flag(env: Env, name: string): boolean {
+  const raw = optional(env, name);
+  if (raw === undefined || raw === 'false' || raw === '0') return false;
+  if (raw === 'true' || raw === '1') return true;
+  throw new ConfigError(`environment variable ${name} must be true or false, got "${raw}"`);
+}
+
+function secretKey(env: Env): BrookConfig['secretKey'] | undefined {
+  const value = optional(env, CONFIG_ENV.secretKey);
+  if (value !== undefined) {
+    try {
+      createPrivateKey({ key: Buffer.from(value, 'base64'), format: 'der', type: 'pkcs8' });
+    } catch {
+      throw new ConfigError(`environment variable ${CONFIG_ENV.secretKey} must be a private key (PKCS#8 DER) in base64`);
+    }
+    return { value };
+  }
+  const parameterName = optional(env, CONFIG_ENV.secretKeyParameter);
+  if (parameterName !== undefined) return { parameterName };
+  // Only the functions that seal or open webhook secrets need it; they fail at first use without it.
+  return undefined;
+}
+
+function localLambdas(env: Env): Record<string, string> | undefined {
+  const raw = optional(env, CONFIG_ENV.localLambdas);
+  if (raw === undefined) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new ConfigError(`environment variable ${CONFIG_ENV.localLambdas} must be a JSON object of function ARN to "<module>#<export>"`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed) || Object.values(parsed).some((v) => typeof v !== 'string')) {
+    throw new ConfigError(`environment variable ${CONFIG_ENV.localLambdas} must be a JSON object of function ARN to "<module>#<export>"`);
+  }
+  return parsed as Record<string, string>;
+}
+
 /** Reads and checks the configuration; fails fast with a message naming the variable. */
 export function loadConfig(env: Env = process.env): BrookConfig {
   const dynamoDbEndpoint = optional(env, CONFIG_ENV.dynamoDbEndpoint);
@@ -82,6 +142,7 @@ export function loadConfig(env: Env = process.env): BrookConfig {
       topics: required(env, CONFIG_ENV.topicsTable),
       groups: required(env, CONFIG_ENV.groupsTable),
       keys: required(env, CONFIG_ENV.keysTable),
+      subscriptions: required(env, CONFIG_ENV.subscriptionsTable),
     },
     bucket: required(env, CONFIG_ENV.bucket),
     region: optional(env, 'AWS_REGION') ?? 'us-east-1',
@@ -90,6 +151,12 @@ export function loadConfig(env: Env = process.env): BrookConfig {
     keyCacheTtlMs: integer(env, CONFIG_ENV.keyCacheTtlMs, DEFAULT_KEY_CACHE_TTL_MS),
     inlineBatchMaxBytes: Math.min(integer(env, CONFIG_ENV.inlineBatchMaxBytes, DEFAULT_INLINE_BATCH_MAX_BYTES), MAX_INLINE_BATCH_BYTES),
     compactMinAgeMs: integer(env, CONFIG_ENV.compactMinAgeMs, DEFAULT_COMPACT_MIN_AGE_MS),
+    subscriptionBackoffMs: integer(env, CONFIG_ENV.subscriptionBackoffMs, DEFAULT_SUBSCRIPTION_BACKOFF_MS),
+    allowPrivateTargets: flag(env, CONFIG_ENV.allowPrivateTargets),
+    ...(secretKey(env) ? { secretKey: secretKey(env)! } : {}),
+    ...(optional(env, CONFIG_ENV.secretPublicKey) ? { secretPublicKey: optional(env, CONFIG_ENV.secretPublicKey)! } : {}),
+    ...(optional(env, CONFIG_ENV.wakeStateMachineArn) ? { wakeStateMachineArn: optional(env, CONFIG_ENV.wakeStateMachineArn)! } : {}),
+    ...(localLambdas(env) ? { localLambdas: localLambdas(env)! } : {}),
   };
 }
 
@@ -100,6 +167,7 @@ export function configToEnv(config: BrookConfig): Record<string, string> {
     [CONFIG_ENV.topicsTable]: config.tables.topics,
     [CONFIG_ENV.groupsTable]: config.tables.groups,
     [CONFIG_ENV.keysTable]: config.tables.keys,
+    [CONFIG_ENV.subscriptionsTable]: config.tables.subscriptions,
     [CONFIG_ENV.bucket]: config.bucket,
     AWS_REGION: config.region,
     ...(config.dynamoDbEndpoint ? { [CONFIG_ENV.dynamoDbEndpoint]: config.dynamoDbEndpoint } : {}),
@@ -107,5 +175,12 @@ export function configToEnv(config: BrookConfig): Record<string, string> {
     [CONFIG_ENV.keyCacheTtlMs]: String(config.keyCacheTtlMs),
     [CONFIG_ENV.inlineBatchMaxBytes]: String(config.inlineBatchMaxBytes),
     [CONFIG_ENV.compactMinAgeMs]: String(config.compactMinAgeMs),
+    [CONFIG_ENV.subscriptionBackoffMs]: String(config.subscriptionBackoffMs),
+    [CONFIG_ENV.allowPrivateTargets]: String(config.allowPrivateTargets),
+    ...(config.secretKey && 'value' in config.secretKey ? { [CONFIG_ENV.secretKey]: config.secretKey.value } : {}),
+    ...(config.secretKey && 'parameterName' in config.secretKey ? { [CONFIG_ENV.secretKeyParameter]: config.secretKey.parameterName } : {}),
+    ...(config.secretPublicKey ? { [CONFIG_ENV.secretPublicKey]: config.secretPublicKey } : {}),
+    ...(config.wakeStateMachineArn ? { [CONFIG_ENV.wakeStateMachineArn]: config.wakeStateMachineArn } : {}),
+    ...(config.localLambdas ? { [CONFIG_ENV.localLambdas]: JSON.stringify(config.localLambdas) } : {}),
   };
 }

@@ -26,8 +26,19 @@ import { ProduceService, type BatchCompression } from './log/ProduceService.js';
 import { ProducerRegistry } from './log/ProducerRegistry.js';
 import { createDocumentClient } from './storage/clients.js';
 import { createS3Client } from './storage/s3Client.js';
+import { Dispatcher, type SubscriptionMetrics } from './subscriptions/Dispatcher.js';
+import { awsLambdaInvoker, localLambdaInvoker } from './subscriptions/lambdaTarget.js';
+import { secretOpenerFor } from './subscriptions/secretOpener.js';
+import { secretSealerFor } from './subscriptions/secretSealer.js';
+import { processSubscriptionChanges } from './subscriptions/subscriptionChanges.js';
+import { StateMachineWakeups, TimerWakeups, type Wakeups } from './subscriptions/wakeups.js';
+import { deliverToWebhook } from './subscriptions/webhookTarget.js';
+import { SubscriptionAdmin } from './subscriptions/SubscriptionAdmin.js';
+import { subscriptionRoutes } from './subscriptions/subscriptionRoutes.js';
+import { SubscriptionStore } from './subscriptions/SubscriptionStore.js';
 import { TopicRegistry } from './topics/TopicRegistry.js';
 import { topicRoutes } from './topics/topicRoutes.js';
+import { BrookError } from '../protocol/errors.js';
 import { RECORD_BATCH_CONTENT_TYPE } from '../protocol/recordBatch.js';
 
 export interface WiringOptions {
@@ -50,6 +61,7 @@ interface Built {
   producers?: ProducerRegistry;
   log?: PartitionLog;
   groups?: GroupCoordinator;
+  subscriptions?: SubscriptionStore;
 }
 
 /** One config's clients and the parts built from them. */
@@ -109,6 +121,62 @@ export function groupCoordinator(wiring: Wiring): GroupCoordinator {
   }));
 }
 
+export function subscriptionStore(wiring: Wiring): SubscriptionStore {
+  return (wiring.built.subscriptions ??= new SubscriptionStore(wiring.doc, wiring.config.tables.subscriptions));
+}
+
+/** Options of a dispatcher that a test or the local stack controls. */
+export interface DispatcherWiringOptions {
+  readonly logger: Logger;
+  readonly metrics?: SubscriptionMetrics;
+  /** @default a Step Functions wake-up with `wakeStateMachineArn`, timers in this process without it */
+  readonly wakeups?: Wakeups;
+  readonly now?: () => number;
+  readonly random?: () => number;
+  readonly deliveryTimeoutMs?: number;
+  readonly leaseMs?: number;
+}
+
+/**
+ * A new subscription dispatcher. It parks failed records through the same
+ * produce path as the API, and runs Lambda targets through the Lambda API,
+ * or in this process where `localLambdas` maps them (the local stack).
+ */
+export function createDispatcher(wiring: Wiring, options: DispatcherWiringOptions): Dispatcher {
+  const { config, doc } = wiring;
+  const produce = new ProduceService({ log: partitionLog(wiring), producers: producerRegistry(wiring) });
+  const wakeups =
+    options.wakeups ??
+    (config.wakeStateMachineArn
+      ? new StateMachineWakeups(config.wakeStateMachineArn, config.region)
+      : new TimerWakeups(async (wake) => void (await dispatcher.wake(wake.subscription, wake.partition))));
+  const dispatcher: Dispatcher = new Dispatcher({
+    store: subscriptionStore(wiring),
+    doc,
+    logTable: config.tables.log,
+    log: partitionLog(wiring),
+    topics: topicRegistry(wiring),
+    park: async (topic, records) => {
+      const outcome = await produce.produce(topic, records.map((record) => ({ record })));
+      const failed = outcome.results.find((result) => 'error' in result);
+      if (failed && 'error' in failed) throw new BrookError(failed.error.code, failed.error.message);
+    },
+    webhook: deliverToWebhook,
+    lambda: config.localLambdas ? localLambdaInvoker(config.localLambdas) : awsLambdaInvoker(config.region),
+    opener: secretOpenerFor(config),
+    wakeups,
+    backoffMs: config.subscriptionBackoffMs,
+    allowPrivateTargets: config.allowPrivateTargets,
+    logger: options.logger,
+    ...(options.metrics ? { metrics: options.metrics } : {}),
+    ...(options.now ? { now: options.now } : {}),
+    ...(options.random ? { random: options.random } : {}),
+    ...(options.deliveryTimeoutMs !== undefined ? { deliveryTimeoutMs: options.deliveryTimeoutMs } : {}),
+    ...(options.leaseMs !== undefined ? { leaseMs: options.leaseMs } : {}),
+  });
+  return dispatcher;
+}
+
 /** A new compactor over this wiring's tables and bucket, logging to `logger`. */
 export function createCompactor(wiring: Wiring, logger: Logger): Compactor {
   const { config, doc } = wiring;
@@ -158,6 +226,27 @@ export function fetchApi(wiring: Wiring): BrookHttpHandler {
 /** `/v1/groups` routes: join, heartbeat, leave, commit, offsets, reset, list, describe, delete. */
 export function groupsApi(wiring: Wiring): BrookHttpHandler {
   return apiHandler(wiring, { routes: groupRoutes(groupCoordinator(wiring)) });
+}
+
+/** Subscriptions' settings and positions: what the routes (and the CDK custom resource) change. */
+export function subscriptionAdmin(wiring: Wiring): SubscriptionAdmin {
+  const { config, doc } = wiring;
+  return new SubscriptionAdmin({
+    store: subscriptionStore(wiring),
+    doc,
+    logTable: config.tables.log,
+    topics: topicRegistry(wiring),
+    log: partitionLog(wiring),
+    sealer: secretSealerFor(config),
+    allowPrivateTargets: config.allowPrivateTargets,
+    ...(config.localLambdas ? { localLambdas: config.localLambdas } : {}),
+    onChange: (name) => processSubscriptionChanges.changed(name),
+  });
+}
+
+/** `/v1/subscriptions` routes: create, list, describe, alter, reset, delete. */
+export function subscriptionsApi(wiring: Wiring): BrookHttpHandler {
+  return apiHandler(wiring, { routes: subscriptionRoutes(subscriptionAdmin(wiring)) });
 }
 
 /** `/v1/keys` routes: create, list, revoke. The same store checks the caller's key and manages keys. */

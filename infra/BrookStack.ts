@@ -11,6 +11,7 @@ import type { BrookCompactor } from './constructs/BrookCompactor.js';
 import { BrookEventLog } from './constructs/BrookEventLog.js';
 import type { BrookHttpApi } from './constructs/BrookHttpApi.js';
 import type { BrookMonitoring } from './constructs/BrookMonitoring.js';
+import type { BrookSubscriptions } from './constructs/BrookSubscriptions.js';
 
 export interface BrookStackProps extends StackProps {
   readonly config: StageConfig;
@@ -29,6 +30,7 @@ export class BrookStack extends Stack {
   readonly api: BrookHttpApi;
   readonly adminKey: AdminKeyBootstrap;
   readonly compactor: BrookCompactor;
+  readonly subscriptions: BrookSubscriptions;
   readonly monitoring: BrookMonitoring | undefined;
 
   constructor(scope: Construct, id: string, props: BrookStackProps) {
@@ -43,6 +45,7 @@ export class BrookStack extends Stack {
       api: this.api,
       adminKey: this.adminKey,
       compactor: this.compactor,
+      subscriptions: this.subscriptions,
       monitoring: this.monitoring,
     } = this.brook);
 

@@ -103,7 +103,7 @@ const prod: StageConfig = {
   // Group traffic is heartbeats: cap it so that a crowd of consumers cannot starve produce and fetch of DynamoDB.
   reservedConcurrency: { groups: 50 },
   noncurrentVersionExpirationDays: 30,
-  alarms: { api5xxPer5Minutes: 5, apiThrottlesPer5Minutes: 10, compactorLagHours: 25 },
+  alarms: { api5xxPer5Minutes: 5, apiThrottlesPer5Minutes: 10, compactorLagHours: 25, subscriptionIteratorAgeMinutes: 15 },
 };
 
 export const STAGES: Readonly<Record<string, StageConfig>> = { dev, staging, prod };

@@ -29,6 +29,8 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionName, FunctionAccess>> = {
   fetch: { authenticates: true, tables: { topics: 'read', log: 'read' }, bucket: 'read' },
   // Leases, plans and offsets live in the groups table; lag reads the log, and a reset to a timestamp may read a batch in S3.
   groups: { authenticates: true, tables: { groups: 'readWrite', topics: 'read', log: 'read' }, bucket: 'read' },
+  // Subscriptions' settings and positions; describe reads the log's heads, a reset to a timestamp may read a batch in S3.
+  subscriptions: { authenticates: true, tables: { subscriptions: 'readWrite', topics: 'read', log: 'read' }, bucket: 'read' },
   // Creates, lists and revokes keys: the keys table only.
   keys: { authenticates: true, tables: { keys: 'readWrite' } },
 };
@@ -57,4 +59,29 @@ export const COMPACTOR_ACCESS: FunctionAccess = {
   authenticates: false,
   tables: { log: 'readWrite', topics: 'readWrite' },
   bucket: 'readWrite',
+};
+
+/**
+ * The subscription dispatcher: it moves delivery positions (subscriptions
+ * table), reads the records it delivers from the log and the bucket, and
+ * parks records that exhaust their retries by appending them to the
+ * `onFailure` topic (the log, and the bucket for a large batch). It serves no
+ * request: no keys.
+ */
+export const DISPATCHER_ACCESS: FunctionAccess = {
+  authenticates: false,
+  tables: { subscriptions: 'readWrite', log: 'readWrite', topics: 'read' },
+  bucket: 'readWrite',
+};
+
+/**
+ * The function behind `Custom::BrookSubscription` (`BrookEventLog.subscribe()`):
+ * it writes subscriptions' settings, and reads the topics and the log's heads
+ * (and, for a start at a timestamp, a batch in the bucket) to fix where a new
+ * subscription starts.
+ */
+export const SUBSCRIPTION_RESOURCE_ACCESS: FunctionAccess = {
+  authenticates: false,
+  tables: { subscriptions: 'readWrite', topics: 'read', log: 'read' },
+  bucket: 'read',
 };

@@ -2,7 +2,7 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { FunctionName } from '../functions/layout/routes.js';
 
-/** The functions whose concurrency a deployment may reserve: any HTTP function (the compactor has none: runs at once are safe). */
+/** The functions whose concurrency a deployment may reserve: any HTTP function (the compactor and the dispatcher have none: runs at once are safe). */
 export type ConcurrencyLimitedFunction = FunctionName;
 
 /** What the CloudWatch alarms watch for, and who hears about it. */
@@ -18,6 +18,12 @@ export interface AlarmSettings {
   readonly apiThrottlesPer5Minutes?: number;
   /** Hours without a finished compactor sweep (daily) before the lag alarm fires (24..168). @default 25 */
   readonly compactorLagHours?: number;
+  /**
+   * Minutes the oldest record of a subscription made with `subscribe()` may
+   * wait (its `SubscriptionIteratorAge`) before that subscription's alarm fires.
+   * @default 15
+   */
+  readonly subscriptionIteratorAgeMinutes?: number;
 }
 
 /**
@@ -95,7 +101,7 @@ export interface BrookSettings {
   /**
    * Reserved concurrency per function: caps what one function can do to
    * DynamoDB and keeps account concurrency for the others. Unlisted functions
-   * scale freely. The compactor is never capped (a stream poller per shard, runs at once are safe).
+   * scale freely. The compactor and the dispatcher are never capped (a stream poller per shard, runs at once are safe).
    * @default {} (none reserved)
    */
   readonly reservedConcurrency?: Readonly<Partial<Record<ConcurrencyLimitedFunction, number>>>;
@@ -127,7 +133,7 @@ export const DEFAULT_SETTINGS: ResolvedSettings = {
   auth: 'apiKey',
   monitoring: true,
   reservedConcurrency: {},
-  alarms: { api5xxPer5Minutes: 5, apiThrottlesPer5Minutes: 10, compactorLagHours: 25 },
+  alarms: { api5xxPer5Minutes: 5, apiThrottlesPer5Minutes: 10, compactorLagHours: 25, subscriptionIteratorAgeMinutes: 15 },
 };
 
 /** Fills every missing setting from `DEFAULT_SETTINGS`. */

@@ -16,8 +16,9 @@ import {
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, HeadBucketCommand } from '@aws-sdk/client-s3';
-import { DEFAULT_COMPACT_MIN_AGE_MS, DEFAULT_INLINE_BATCH_MAX_BYTES, LOCAL_KEY_CACHE_TTL_MS, type BrookConfig } from '../functions/config.js';
+import { DEFAULT_COMPACT_MIN_AGE_MS, DEFAULT_SUBSCRIPTION_BACKOFF_MS, DEFAULT_INLINE_BATCH_MAX_BYTES, LOCAL_KEY_CACHE_TTL_MS, type BrookConfig } from '../functions/config.js';
 import { createS3Client } from '../functions/storage/s3Client.js';
+import { newSecretKeyPair } from '../functions/subscriptions/secretSealer.js';
 import { TABLE_LAYOUTS, type TableLayout, type TableName } from '../functions/layout/tables.js';
 import { DYNAMODB_LOCAL_CREDENTIALS } from './emulators.js';
 
@@ -36,6 +37,12 @@ export interface LocalConfigOptions {
   readonly inlineBatchMaxBytes?: number;
   /** @default DEFAULT_COMPACT_MIN_AGE_MS (300000) */
   readonly compactMinAgeMs?: number;
+  /** @default DEFAULT_SUBSCRIPTION_BACKOFF_MS (1000) */
+  readonly subscriptionBackoffMs?: number;
+  /** Opens webhook secrets: a private key, PKCS#8 DER in base64. @default a new key pair (secrets sealed with it die with the process) */
+  readonly secretKey?: string;
+  /** Lambda targets run in process: function ARN to `<module path>#<export>`. */
+  readonly localLambdas?: Readonly<Record<string, string>>;
 }
 
 /** A `BrookConfig` for the emulators, with names derived from `prefix`. */
@@ -53,6 +60,12 @@ export function localConfig(options: LocalConfigOptions): BrookConfig {
     keyCacheTtlMs: options.keyCacheTtlMs ?? LOCAL_KEY_CACHE_TTL_MS,
     inlineBatchMaxBytes: options.inlineBatchMaxBytes ?? DEFAULT_INLINE_BATCH_MAX_BYTES,
     compactMinAgeMs: options.compactMinAgeMs ?? DEFAULT_COMPACT_MIN_AGE_MS,
+    subscriptionBackoffMs: options.subscriptionBackoffMs ?? DEFAULT_SUBSCRIPTION_BACKOFF_MS,
+    // The local stack delivers to webhooks on this machine.
+    allowPrivateTargets: true,
+    secretKey: { value: options.secretKey ?? newSecretKeyPair().privateKey },
+    // Local mode: Lambda targets run in process, and only those mapped here.
+    localLambdas: options.localLambdas ?? {},
   };
 }
 

@@ -4,11 +4,13 @@
  * the local API server in front of the real handlers. `npm start` runs it
  * (`local/start.ts`); tests and scripts can start it with `startLocalStack`.
  */
+import { newSecretKeyPair } from '../functions/subscriptions/secretSealer.js';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { newSecret } from '../functions/auth/secrets.js';
 import type { BrookConfig } from '../functions/config.js';
 import { apiKeyStore, brookWiring } from '../functions/wiring.js';
+import { startLocalDispatch } from './dispatch.js';
 import { startDynamoDbLocal, startS3Emulator, type RunningEmulator } from './emulators.js';
 import { applyHandlerEnvironment, startLocalServer, type LocalServerOptions } from './server.js';
 import { ensureBucket, ensureTables, localConfig } from './setup.js';
@@ -69,6 +71,15 @@ export interface LocalStackOptions {
   readonly dynamoDbEndpoint?: string;
   /** An S3 endpoint already running (`BROOK_S3_ENDPOINT`); no s3rver is started; the bucket is created if missing. @default an s3rver of its own */
   readonly s3Endpoint?: string;
+  /** First retry delay of failing subscription batches (`BROOK_SUBSCRIPTION_BACKOFF_MS`). @default 1000 */
+  readonly subscriptionBackoffMs?: number;
+  /**
+   * Lambda targets of subscriptions, run in this process (`BROOK_LOCAL_LAMBDAS`):
+   * function ARN to `<module path>#<export>`, the path relative to the working directory.
+   */
+  readonly localLambdas?: Readonly<Record<string, string>>;
+  /** How often subscriptions are swept for due deliveries; 0 turns the sweep off (appends still deliver). @default 10000 */
+  readonly subscriptionSweepIntervalMs?: number;
   /**
    * Called once if a part of the stack ends on its own (DynamoDB Local killed
    * or crashed): the stack can no longer serve, and should be stopped.
@@ -107,6 +118,19 @@ async function resolveAdminKey(
   await writeFile(file, `${secret}\n`, { mode: 0o600 });
   await chmod(file, 0o600); // in case it existed (empty) with a wider mode
   return { secret, source: 'generated' };
+}
+
+/** The private key of webhook secrets: kept in `<dataDir>/secret-key`, so secrets survive a restart. */
+async function resolveSecretKey(file: string): Promise<string> {
+  try {
+    const saved = (await readFile(file, 'utf8')).trim();
+    if (saved !== '') return saved;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  const key = newSecretKeyPair().privateKey;
+  await writeFile(file, `${key}\n`, { mode: 0o600 });
+  return key;
 }
 
 /** An endpoint someone else runs: nothing to start or stop. */
@@ -157,6 +181,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ...(options.inlineBatchMaxBytes !== undefined ? { inlineBatchMaxBytes: options.inlineBatchMaxBytes } : {}),
       compactMinAgeMs: options.compactMinAgeMs ?? LOCAL_COMPACT_MIN_AGE_MS,
       ...(options.keyCacheTtlMs !== undefined ? { keyCacheTtlMs: options.keyCacheTtlMs } : {}),
+      ...(options.subscriptionBackoffMs !== undefined ? { subscriptionBackoffMs: options.subscriptionBackoffMs } : {}),
+      ...(options.localLambdas ? { localLambdas: options.localLambdas } : {}),
+      secretKey: await resolveSecretKey(join(dataDir, 'secret-key')),
     });
     await Promise.all([ensureTables(config), ensureBucket(config)]);
     applyHandlerEnvironment(config);
@@ -177,6 +204,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ...(options.onResponse ? { onResponse: options.onResponse } : {}),
     });
     started.push({ endpoint: server.url, stop: () => server.close() });
+
+    // Subscriptions deliver at each append, as the stream triggers the dispatcher in AWS.
+    started.push(startLocalDispatch({ sweepIntervalMs: options.subscriptionSweepIntervalMs ?? 10_000 }));
 
     // The compactor runs on a timer, as the cloud schedule runs it, through the same handler.
     const compactIntervalMs = options.compactIntervalMs ?? LOCAL_COMPACT_INTERVAL_MS;

@@ -7,6 +7,8 @@
  *                            once, printed, and saved to <data dir>/admin-key
  *   BROOK_DYNAMODB_ENDPOINT  a DynamoDB (Local) already running: start none
  *   BROOK_S3_ENDPOINT        an S3 emulator already running: start none
+ *   BROOK_SUBSCRIPTION_BACKOFF_MS  first retry delay of subscriptions (default 1000)
+ *   BROOK_LOCAL_LAMBDAS      Lambda targets run here: {"<function ARN>": "<module>#<export>"}
  *
  * Ctrl-C (SIGINT) or SIGTERM stops the API and both emulators, then exits 0.
  * If an emulator ends on its own (a signal to Java or its watchdog), the
@@ -40,7 +42,21 @@ function inlineBatchOption(raw: string | undefined): { inlineBatchMaxBytes?: num
   return { inlineBatchMaxBytes: bytes };
 }
 
-function msOption(option: 'compactIntervalMs' | 'compactMinAgeMs', variable: string): Record<string, number> {
+function localLambdasOption(raw: string | undefined): { localLambdas?: Record<string, string> } {
+  if (raw === undefined || raw === '') return {};
+  try {
+    const parsed: unknown = JSON.parse(raw);
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed) && Object.values(parsed).every((v) => typeof v === 'string')) {
+      return { localLambdas: parsed as Record<string, string> };
+    }
+  } catch {
+    // reported below
+  }
+  console.error(`BROOK_LOCAL_LAMBDAS must be a JSON object of function ARN to "<module path>#<export>", got "${raw}"`);
+  process.exit(2);
+}
+
+function msOption(option: 'compactIntervalMs' | 'compactMinAgeMs' | 'subscriptionBackoffMs', variable: string): Record<string, number> {
   const raw = process.env[variable];
   if (raw === undefined || raw === '') return {};
   const ms = Number(raw);
@@ -73,7 +89,7 @@ function endpointOption(option: 'dynamoDbEndpoint' | 's3Endpoint', variable: str
  * esbuild process, may run under this one for a while; it ends with it.)
  */
 async function warmUp(): Promise<void> {
-  await Promise.all([...FUNCTION_NAMES.map((name) => importHandler(name)), import('../functions/handlers/compactor.js')]);
+  await Promise.all([...FUNCTION_NAMES.map((name) => importHandler(name)), import('../functions/handlers/compactor.js'), import('../functions/handlers/dispatcher.js')]);
 }
 
 
@@ -120,6 +136,8 @@ async function main(): Promise<void> {
       ...inlineBatchOption(process.env.BROOK_INLINE_BATCH_MAX_BYTES),
       ...msOption('compactIntervalMs', 'BROOK_COMPACT_INTERVAL_MS'),
       ...msOption('compactMinAgeMs', 'BROOK_COMPACT_MIN_AGE_MS'),
+      ...msOption('subscriptionBackoffMs', 'BROOK_SUBSCRIPTION_BACKOFF_MS'),
+      ...localLambdasOption(process.env.BROOK_LOCAL_LAMBDAS),
       ...endpointOption('dynamoDbEndpoint', 'BROOK_DYNAMODB_ENDPOINT'),
       ...endpointOption('s3Endpoint', 'BROOK_S3_ENDPOINT'),
       onFailure: (reason) => {

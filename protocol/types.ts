@@ -226,3 +226,104 @@ export interface OffsetReset {
   before: number | null;
   after: number;
 }
+
+// ---------------------------------------------------------------------------
+// Subscriptions (docs/subscriptions.md)
+// ---------------------------------------------------------------------------
+
+/** Where a subscription delivers: a webhook, or a Lambda function invoked synchronously. */
+export type SubscriptionTarget = { type: 'http'; url: string } | { type: 'lambda'; functionArn: string };
+
+/** Where a new subscription starts in each partition. */
+export type SubscriptionStart = 'earliest' | 'latest' | { timestamp: number };
+
+/** The settings a subscription is created with, and may change with `PATCH`. */
+export interface SubscriptionSettings {
+  /** Records per delivery, 1..10000. @default 100 */
+  batchSize: number;
+  /** How long a partition may wait to fill a batch, 0..300000 ms. @default 0 */
+  maxBatchingWindowMs: number;
+  /** Retries of a failing batch before it is parked or dropped; -1 retries forever. @default 10 */
+  maxRetries: number;
+  /** Records older than this (by timestamp) are parked or dropped instead of retried; -1: no limit. @default -1 */
+  maxRecordAgeMs: number;
+  /** Where records that exhaust their retries are parked. @default none: they are dropped and counted */
+  onFailure: { topic: string } | null;
+}
+
+/** `POST /v1/subscriptions` body. */
+export interface CreateSubscriptionRequest extends Partial<SubscriptionSettings> {
+  name: string;
+  topic: string;
+  target: SubscriptionTarget;
+  startAt?: SubscriptionStart;
+  encoding?: Encoding;
+}
+
+/** `PATCH /v1/subscriptions/{name}` body. */
+export interface AlterSubscriptionRequest extends Partial<SubscriptionSettings> {
+  state?: SubscriptionState;
+}
+
+export type SubscriptionState = 'active' | 'paused';
+
+/** One partition of a subscription: where delivery stands. */
+export interface SubscriptionPartition {
+  partition: number;
+  /** The next offset to deliver. */
+  position: number;
+  highWatermark: number;
+  lag: number;
+  /** Failed attempts of the batch at `position` so far. */
+  attempts: number;
+  lastError?: string;
+  /** Epoch ms of the last successful delivery. */
+  lastDeliveredAt?: number;
+  /** Records parked to `onFailure` so far. */
+  parked: number;
+  /** Records skipped after their retries, without `onFailure`. */
+  dropped: number;
+}
+
+/** A subscription as `GET /v1/subscriptions/{name}` shows it (never the webhook secret). */
+export interface SubscriptionDescription extends SubscriptionSettings {
+  name: string;
+  topic: string;
+  target: SubscriptionTarget;
+  state: SubscriptionState;
+  encoding: Encoding;
+  createdAt: number;
+  partitions: SubscriptionPartition[];
+}
+
+/** The answer of `POST /v1/subscriptions`: a webhook's signing secret is shown this once. */
+export type CreatedSubscription = Omit<SubscriptionDescription, 'target'> & {
+  target: SubscriptionTarget & { secret?: string };
+};
+
+/** `POST /v1/subscriptions/{name}/reset` body. */
+export interface ResetSubscriptionRequest {
+  to: 'earliest' | 'latest' | { timestamp: number } | { offset: number };
+  partitions?: number[];
+}
+
+export interface SubscriptionReset {
+  partition: number;
+  before: number;
+  after: number;
+}
+
+/** The JSON body a target receives: a webhook's POST body, a Lambda function's event. */
+export interface DeliveryBatch {
+  subscription: string;
+  topic: string;
+  partition: number;
+  /** 1 on the first try of this batch, then 2, 3, ... */
+  attempt: number;
+  records: FetchedRecord[];
+}
+
+/** What a target may answer: without failures (or with an empty list) the whole batch is delivered. */
+export interface DeliveryAnswer {
+  batchItemFailures?: { itemIdentifier: string }[];
+}

@@ -1,11 +1,14 @@
 /**
- * The admin client: topics, groups, offsets and API keys, one method per route of
- * docs/http.md. Requests the server answers with a retriable error are retried
- * with backoff (see retry.ts).
+ * The admin client: topics, groups, offsets, subscriptions and API keys, one
+ * method per route of docs/http.md. Requests the server answers with a
+ * retriable error are retried with backoff (see retry.ts).
  */
 import type {
+  AlterSubscriptionRequest,
   AlterTopicRequest,
   ApiKey,
+  CreatedSubscription,
+  CreateSubscriptionRequest,
   CreatedKey,
   CreateKeyRequest,
   CreateTopicRequest,
@@ -15,6 +18,9 @@ import type {
   KeyList,
   OffsetReset,
   ResetOffsetsRequest,
+  ResetSubscriptionRequest,
+  SubscriptionDescription,
+  SubscriptionReset,
   TopicDescription,
   TopicSummary,
 } from '../protocol/types.js';
@@ -23,9 +29,12 @@ import { segment, type HttpTransport, type RequestOptions } from './http.js';
 import { retry, type RetryOptions } from './retry.js';
 
 export type {
+  AlterSubscriptionRequest,
   ApiKey,
   CreatedKey,
+  CreatedSubscription,
   CreateKeyRequest,
+  CreateSubscriptionRequest,
   GroupDescription,
   GroupMember,
   GroupOffset,
@@ -35,9 +44,20 @@ export type {
   Operation,
   Permission,
   ResetOffsetsRequest,
+  ResetSubscriptionRequest,
   ResetTarget,
+  SubscriptionDescription,
+  SubscriptionPartition,
+  SubscriptionReset,
+  SubscriptionSettings,
+  SubscriptionStart,
+  SubscriptionState,
+  SubscriptionTarget,
   TopicPartitions,
 } from '../protocol/types.js';
+
+/** A subscription as `listSubscriptions` answers it: its settings, without the partitions. */
+export type SubscriptionSummary = Omit<SubscriptionDescription, 'partitions'>;
 
 /** `earliest` (log start), `latest` (high watermark) or a timestamp in epoch ms. */
 export type OffsetSpec = 'earliest' | 'latest' | number;
@@ -118,6 +138,63 @@ export class Admin {
   /** `DELETE /v1/groups/{group}`: `GROUP_NOT_EMPTY` while the group has live members. */
   async deleteGroup(group: string): Promise<void> {
     await this.#call('DELETE', `/v1/groups/${segment(group)}`);
+  }
+
+  /**
+   * `POST /v1/subscriptions` (admin on the topic; write on `onFailure.topic`):
+   * push delivery of the topic's records to a webhook or a Lambda function,
+   * from `startAt` (default `latest`). For a webhook, the answer's
+   * `target.secret` signs every delivery (`verifyDelivery`); it is shown this
+   * once and never again: keep it. `SUBSCRIPTION_EXISTS` if the name is taken
+   * (also when a retry follows a lost answer: the secret is then lost, so
+   * delete the subscription and create it again).
+   */
+  createSubscription(request: CreateSubscriptionRequest): Promise<CreatedSubscription> {
+    return this.#call('POST', '/v1/subscriptions', { json: request });
+  }
+
+  /** `GET /v1/subscriptions`: those on topics the key may describe, by name, without secrets or partitions. */
+  async listSubscriptions(): Promise<SubscriptionSummary[]> {
+    return (await this.#call<{ subscriptions: SubscriptionSummary[] }>('GET', '/v1/subscriptions')).subscriptions;
+  }
+
+  /** `GET /v1/subscriptions/{name}`: settings and, per partition, position, lag, attempts and failures; `SUBSCRIPTION_NOT_FOUND` if unknown. */
+  describeSubscription(name: string): Promise<SubscriptionDescription> {
+    return this.#call('GET', `/v1/subscriptions/${segment(name)}`);
+  }
+
+  /**
+   * `PATCH /v1/subscriptions/{name}`: changes the settings given (`state`,
+   * `batchSize`, `maxBatchingWindowMs`, `maxRetries`, `maxRecordAgeMs`,
+   * `onFailure`, `null` for none); the others stay. Answers the subscription as changed.
+   */
+  alterSubscription(name: string, changes: AlterSubscriptionRequest): Promise<SubscriptionDescription> {
+    return this.#call('PATCH', `/v1/subscriptions/${segment(name)}`, { json: changes });
+  }
+
+  /** Stops delivery (`state: 'paused'`); positions stay where they are. */
+  pauseSubscription(name: string): Promise<SubscriptionDescription> {
+    return this.alterSubscription(name, { state: 'paused' });
+  }
+
+  /** Delivery goes on from the positions it stopped at (`state: 'active'`). */
+  resumeSubscription(name: string): Promise<SubscriptionDescription> {
+    return this.alterSubscription(name, { state: 'active' });
+  }
+
+  /**
+   * `POST /v1/subscriptions/{name}/reset`: moves the positions of `partitions`
+   * (default all) to `to` (`'earliest' | 'latest' | { timestamp } | { offset }`,
+   * kept within the log), applied at once. Answers each partition's position
+   * `before` and `after`.
+   */
+  async resetSubscription(name: string, request: ResetSubscriptionRequest): Promise<SubscriptionReset[]> {
+    return (await this.#call<{ partitions: SubscriptionReset[] }>('POST', `/v1/subscriptions/${segment(name)}/reset`, { json: request })).partitions;
+  }
+
+  /** `DELETE /v1/subscriptions/{name}`: delivery stops; `SUBSCRIPTION_NOT_FOUND` if unknown. */
+  async deleteSubscription(name: string): Promise<void> {
+    await this.#call('DELETE', `/v1/subscriptions/${segment(name)}`);
   }
 
   /**

@@ -89,9 +89,15 @@ export type {
   AlterTopicRequest,
   CleanupPolicy,
   CreateTopicRequest,
+  DeliveryAnswer,
+  DeliveryBatch,
+  Encoding,
+  FetchedRecord,
   PartitionDescription,
   TopicConfig,
   TopicDescription,
   TopicSummary,
 } from '../protocol/types.js';
+// For a webhook receiver: check the `brook-signature` header of a delivery against the subscription's secret.
+export { SIGNATURE_HEADER, signDelivery, verifyDelivery } from '../protocol/webhookSignature.js';
 export { bytes, json, text, type Serde } from './serializers.js';

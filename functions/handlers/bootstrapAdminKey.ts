@@ -1,8 +1,9 @@
-import { DeleteParameterCommand, GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import type { CdkCustomResourceResponse, CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { newSecret } from '../auth/secrets.js';
 import { loadConfig } from '../config.js';
 import { defaultLogger, type Logger } from '../http/logger.js';
+import { readOrCreate, ssmSecureParameter, type SecureParameter } from '../storage/secureParameter.js';
 import { apiKeyStore, brookWiring } from '../wiring.js';
 
 /** What the stack passes to the custom resource (`infra/constructs/AdminKeyBootstrap.ts`). */
@@ -31,13 +32,7 @@ export interface AdminKeyData {
 export const MIN_ADMIN_SECRET_LENGTH = 32;
 
 /** Where the admin key is kept: an SSM SecureString (free, unlike a Secrets Manager secret's monthly price). */
-export interface AdminKeyParameter {
-  /** The key in the parameter, or `undefined` when there is no such parameter. */
-  read(name: string): Promise<string | undefined>;
-  /** Writes a new parameter; `false` when one already exists (another run made it). */
-  create(name: string, value: string): Promise<boolean>;
-  delete(name: string): Promise<void>;
-}
+export type AdminKeyParameter = SecureParameter;
 
 export interface BootstrapDependencies {
   parameter: AdminKeyParameter;
@@ -70,7 +65,7 @@ export function createBootstrapHandler(dependencies: () => BootstrapDependencies
       return { PhysicalResourceId: event.PhysicalResourceId };
     }
     if (!name) throw new Error('the ParameterName property is required');
-    const secret = await adminSecret(deps, name);
+    const secret = await readOrCreate(deps.parameter, name, deps.newSecret);
     if (secret.length < MIN_ADMIN_SECRET_LENGTH) {
       throw new Error(`the admin key in ${name} is shorter than ${MIN_ADMIN_SECRET_LENGTH} characters`);
     }
@@ -81,61 +76,11 @@ export function createBootstrapHandler(dependencies: () => BootstrapDependencies
   };
 }
 
-/** The key in the parameter, made (once, whatever runs race) when there is none. */
-async function adminSecret(deps: BootstrapDependencies, name: string): Promise<string> {
-  const existing = await deps.parameter.read(name);
-  if (existing !== undefined) return existing;
-  const made = deps.newSecret();
-  if (await deps.parameter.create(name, made)) return made;
-  const winner = await deps.parameter.read(name);
-  if (winner === undefined) throw new Error(`the admin key parameter ${name} exists but cannot be read`);
-  return winner;
-}
-
-function ssmParameter(ssm: SSMClient): AdminKeyParameter {
-  const named = (error: unknown, name: string) => (error as { name?: string } | undefined)?.name === name;
-  return {
-    async read(name) {
-      try {
-        const { Parameter } = await ssm.send(new GetParameterCommand({ Name: name, WithDecryption: true }));
-        return Parameter?.Value;
-      } catch (error) {
-        if (named(error, 'ParameterNotFound')) return undefined;
-        throw error;
-      }
-    },
-    async create(name, value) {
-      try {
-        await ssm.send(
-          new PutParameterCommand({
-            Name: name,
-            Value: value,
-            Type: 'SecureString',
-            Overwrite: false,
-            Description: 'Brook admin API key: send it as "Authorization: Bearer <key>"',
-          }),
-        );
-        return true;
-      } catch (error) {
-        if (named(error, 'ParameterAlreadyExists')) return false;
-        throw error;
-      }
-    },
-    async delete(name) {
-      try {
-        await ssm.send(new DeleteParameterCommand({ Name: name }));
-      } catch (error) {
-        if (!named(error, 'ParameterNotFound')) throw error;
-      }
-    },
-  };
-}
-
 function defaultDependencies(): BootstrapDependencies {
   const config = loadConfig();
   const keys = apiKeyStore(brookWiring(config));
   return {
-    parameter: ssmParameter(new SSMClient({ region: config.region })),
+    parameter: ssmSecureParameter(new SSMClient({ region: config.region }), 'Brook admin API key: send it as "Authorization: Bearer <key>"'),
     ensureAdminKey: (secret, principal) => keys.ensureAdminKey(secret, principal),
     newSecret,
     logger: defaultLogger(),

@@ -10,10 +10,13 @@ export const BROOK_METRICS_NAMESPACE = 'Brook';
 
 /**
  * Every metric the handlers emit (CloudWatch embedded metric format), as a
- * table in the manner of kafkajs' instrumentation events. The only dimension
- * is `service` (`POWERTOOLS_SERVICE_NAME`, one per deployment): per-topic or
- * per-partition dimensions would make a custom metric per value, which is
- * where CloudWatch's cost is. Topic and partition are in the logs instead.
+ * table in the manner of kafkajs' instrumentation events. Every metric has
+ * the dimension `service` (`POWERTOOLS_SERVICE_NAME`, one per deployment);
+ * the subscription metrics, marked `dimension`, also have `Subscription`
+ * (`SUBSCRIPTION_DIMENSION`, the subscription's name), and no metric has
+ * another: per-topic or per-partition dimensions would make a custom metric
+ * per value, which is where CloudWatch's cost is. Topic and partition are in
+ * the logs instead.
  */
 export const BROOK_METRICS = {
   /** Records appended by `POST /v1/topics/{topic}/records`. */
@@ -38,6 +41,26 @@ export const BROOK_METRICS = {
   compactorBatchesRolled: { name: 'CompactorBatchesRolled', unit: 'Count' },
   /** How long a compactor run took. */
   compactorDuration: { name: 'CompactorDuration', unit: 'Milliseconds' },
-} as const satisfies Record<string, { name: string; unit: 'Count' | 'Bytes' | 'Milliseconds' }>;
+  // Per subscription (dimension `Subscription`, see SUBSCRIPTION_DIMENSION): one custom metric per subscription and name.
+  /** Records delivered (the target took them). */
+  subscriptionDeliveries: { name: 'SubscriptionDeliveries', unit: 'Count', dimension: 'Subscription' },
+  /** Failed tries of a batch (an error answer, a timeout, a function error, a partial failure). */
+  subscriptionFailures: { name: 'SubscriptionFailures', unit: 'Count', dimension: 'Subscription' },
+  /** Records parked on the `onFailure` topic after their retries. */
+  subscriptionParked: { name: 'SubscriptionParked', unit: 'Count', dimension: 'Subscription' },
+  /** Records skipped after their retries, without an `onFailure` topic. */
+  subscriptionDropped: { name: 'SubscriptionDropped', unit: 'Count', dimension: 'Subscription' },
+  /** Records not yet delivered (high watermark minus position), the largest partition's, at the last look. */
+  subscriptionLag: { name: 'SubscriptionLag', unit: 'Count', dimension: 'Subscription' },
+  /** Age of the oldest record delivered or waiting (like Kinesis' IteratorAge): how far behind delivery is. */
+  subscriptionIteratorAge: { name: 'SubscriptionIteratorAge', unit: 'Milliseconds', dimension: 'Subscription' },
+} as const satisfies Record<string, { name: string; unit: 'Count' | 'Bytes' | 'Milliseconds'; dimension?: typeof SUBSCRIPTION_DIMENSION }>;
 
 export type BrookMetricName = keyof typeof BROOK_METRICS;
+
+/**
+ * The one extra dimension, on the subscription metrics only: a subscription
+ * is few and long-lived (unlike a topic partition or a group member), and
+ * its lag and failures are what an alarm must tell apart.
+ */
+export const SUBSCRIPTION_DIMENSION = 'Subscription';

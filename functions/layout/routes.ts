@@ -8,7 +8,7 @@
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 /** One Lambda function per name; its entry is `functions/handlers/<name>.ts`. */
-export const FUNCTION_NAMES = ['health', 'topics', 'produce', 'fetch', 'groups', 'keys', 'fallback'] as const;
+export const FUNCTION_NAMES = ['health', 'topics', 'produce', 'fetch', 'groups', 'subscriptions', 'keys', 'fallback'] as const;
 export type FunctionName = (typeof FUNCTION_NAMES)[number];
 
 export interface RouteDefinition {
@@ -39,6 +39,12 @@ export const ROUTES: readonly RouteDefinition[] = [
   { method: 'POST', path: '/v1/groups/{group}/offsets', function: 'groups' },
   { method: 'GET', path: '/v1/groups/{group}/offsets', function: 'groups' },
   { method: 'POST', path: '/v1/groups/{group}/offsets/reset', function: 'groups' },
+  { method: 'POST', path: '/v1/subscriptions', function: 'subscriptions' },
+  { method: 'GET', path: '/v1/subscriptions', function: 'subscriptions' },
+  { method: 'GET', path: '/v1/subscriptions/{name}', function: 'subscriptions' },
+  { method: 'PATCH', path: '/v1/subscriptions/{name}', function: 'subscriptions' },
+  { method: 'DELETE', path: '/v1/subscriptions/{name}', function: 'subscriptions' },
+  { method: 'POST', path: '/v1/subscriptions/{name}/reset', function: 'subscriptions' },
   { method: 'POST', path: '/v1/keys', function: 'keys' },
   { method: 'GET', path: '/v1/keys', function: 'keys' },
   { method: 'DELETE', path: '/v1/keys/{keyId}', function: 'keys' },

@@ -18,11 +18,11 @@ export interface TableLayout {
   /** Attribute DynamoDB TTL reads (epoch seconds). Only garbage collection: liveness never depends on it. */
   readonly timeToLiveAttribute?: string;
   readonly globalSecondaryIndexes?: readonly { readonly indexName: string; readonly partitionKey: KeyAttribute }[];
-  /** A DynamoDB stream of the item keys that change (in AWS): what triggers the compactor. */
+  /** A DynamoDB stream of the item keys that change (in AWS): what triggers the compactor and the dispatcher. */
   readonly streamKeys?: boolean;
 }
 
-export type TableName = 'log' | 'topics' | 'groups' | 'keys';
+export type TableName = 'log' | 'topics' | 'groups' | 'keys' | 'subscriptions';
 
 export const TABLE_LAYOUTS: Readonly<Record<TableName, TableLayout>> = {
   /** Partition logs: `pk = <topicId>#<partition>`, `sk` = base offset of a batch (the head item sits at -1). */
@@ -41,9 +41,23 @@ export const TABLE_LAYOUTS: Readonly<Record<TableName, TableLayout>> = {
     timeToLiveAttribute: 'ttl',
     globalSecondaryIndexes: [{ indexName: 'byKeyId', partitionKey: { name: 'keyId', type: 'S' } }],
   },
+  /**
+   * Subscriptions: under `pk = <name>`, the settings item (`sk = config`) and
+   * one delivery item per partition (`sk = p#<subscription id>#<partition>`:
+   * position, lease, attempts). Settings items carry `topicId`, which the
+   * dispatcher looks them up by when a partition's HEAD moves.
+   */
+  subscriptions: {
+    partitionKey: { name: 'pk', type: 'S' },
+    sortKey: { name: 'sk', type: 'S' },
+    globalSecondaryIndexes: [{ indexName: 'byTopicId', partitionKey: { name: 'topicId', type: 'S' } }],
+    // A settings item written (created, altered, reset) wakes the dispatcher for that subscription.
+    streamKeys: true,
+  },
 };
 
 export const KEYS_BY_ID_INDEX = 'byKeyId';
+export const SUBSCRIPTIONS_BY_TOPIC_INDEX = 'byTopicId';
 
 /**
  * Each partition's log lives under one partition key in the log table; its

@@ -1,5 +1,8 @@
 import { EventEmitter } from 'node:events';
 
+/** The channel of every append; partition keys (`<topicId>#<n>`) never look like it. */
+const EVERY_APPEND = Symbol('every append');
+
 /**
  * Wakes long-polling fetches in the same process when a batch is committed.
  * In Lambda each function runs apart, so a fetch there relies on polling; in
@@ -14,6 +17,13 @@ export class AppendNotifier {
 
   notify(partitionKey: string, highWatermark: number): void {
     this.emitter.emit(partitionKey, highWatermark);
+    this.emitter.emit(EVERY_APPEND, partitionKey, highWatermark);
+  }
+
+  /** Calls `listener` at every append (the local stack's stand-in for the log table's stream); answers how to stop. */
+  onEveryAppend(listener: (partitionKey: string, highWatermark: number) => void): () => void {
+    this.emitter.on(EVERY_APPEND, listener);
+    return () => this.emitter.off(EVERY_APPEND, listener);
   }
 
   /** Resolves at the first append to any of `partitionKeys`, or when `signal` aborts. */

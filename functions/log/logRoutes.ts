@@ -14,7 +14,8 @@ import type { FetchService, PartitionFetch } from './FetchService.js';
 import type { PartitionLog } from './PartitionLog.js';
 import type { ProduceService } from './ProduceService.js';
 import { isValidProducerId, MAX_PRODUCER_EPOCH, type ProducerRegistry } from './ProducerRegistry.js';
-import { encodingSchema, fromJsonRecord, jsonRecordSchema } from './recordJson.js';
+import { fromJsonRecord } from './recordJson.js';
+import { encodingSchema, jsonRecordSchema } from './recordSchemas.js';
 
 const MAX_SEQUENCE = 2 ** 31 - 1;
 

@@ -1,19 +1,7 @@
 import { isUtf8 } from 'node:buffer';
-import * as z from 'zod';
 import { BrookError } from '../../protocol/errors.js';
 import type { ProducerRecord, RecordHeader, StoredRecord } from '../../protocol/recordBatch.js';
 import type { Encoding, FetchedRecord, ProduceRecord } from '../../protocol/types.js';
-
-export const encodingSchema = z.enum(['utf8', 'base64']) satisfies z.ZodType<Encoding>;
-
-/** A record as a JSON produce request carries it (docs/http.md, Produce). */
-export const jsonRecordSchema = z.strictObject({
-  key: z.string().nullable().optional(),
-  value: z.unknown().optional(),
-  headers: z.record(z.string(), z.string()).optional(),
-  partition: z.int().min(0).optional(),
-  timestamp: z.int().min(0).optional(),
-}) satisfies z.ZodType<ProduceRecord>;
 
 // Standard base64 with padding: a single character class scans fast on long values.
 const BASE64_CHARS = /^[A-Za-z0-9+/]*={0,2}$/;

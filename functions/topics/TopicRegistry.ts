@@ -11,7 +11,8 @@ import type { TopicConfig, TopicDescription, TopicSummary } from '../../protocol
 import { readPartitionHeads } from '../storage/partitionHeads.js';
 import { scanAll } from '../storage/bulk.js';
 import { isConditionalCheckFailed, translateStorageError } from '../storage/errors.js';
-import { DEFAULT_TOPIC_CONFIG, mergeTopicConfig, type AlterTopicInput, type CreateTopicInput } from './topicConfig.js';
+import type { AlterTopicInput, CreateTopicInput } from './topicConfig.js';
+import { DEFAULT_TOPIC_CONFIG, mergeTopicConfig } from './topicSettings.js';
 
 /** A topic as the registry stores it. */
 export interface Topic {

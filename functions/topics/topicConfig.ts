@@ -1,22 +1,9 @@
 import * as z from 'zod';
 import type { ErrorCode } from '../../protocol/errors.js';
 import { isValidTopicName } from '../../protocol/names.js';
-import type { TopicConfig } from '../../protocol/types.js';
+import { MAX_MESSAGE_BYTES_LIMIT, MAX_PARTITIONS } from './topicSettings.js';
 
-/** Defaults of every topic setting (docs/http.md, Topics). */
-export const DEFAULT_TOPIC_CONFIG: Readonly<TopicConfig> = {
-  retentionMs: 604_800_000,
-  retentionBytes: -1,
-  cleanupPolicy: 'delete',
-  maxMessageBytes: 1_048_576,
-};
-
-export const MAX_PARTITIONS = 1000;
-/**
- * The largest `maxMessageBytes`: 4 MiB, so that a record always fits a
- * fetch response (Lambda answers at most 6 MB, and base64 adds a third).
- */
-export const MAX_MESSAGE_BYTES_LIMIT = 4 * 1024 * 1024;
+export { DEFAULT_TOPIC_CONFIG, MAX_MESSAGE_BYTES_LIMIT, MAX_PARTITIONS, mergeTopicConfig } from './topicSettings.js';
 
 const retentionMs = z.int().min(-1);
 const retentionBytes = z.int().min(-1);
@@ -63,17 +50,4 @@ export function topicBodyErrorCode(path: readonly PropertyKey[]): ErrorCode {
   if (field === 'name') return 'INVALID_TOPIC';
   if (field === 'partitions' || field === 'config') return 'INVALID_CONFIG';
   return 'INVALID_REQUEST';
-}
-
-/** Applies an alter's changes to a full config: given values replace, `null` restores the default. */
-export function mergeTopicConfig(current: TopicConfig, changes: AlterTopicInput['config']): TopicConfig {
-  const merged: TopicConfig = { ...current };
-  if (!changes) return merged;
-  for (const key of Object.keys(DEFAULT_TOPIC_CONFIG) as (keyof TopicConfig)[]) {
-    if (!(key in changes)) continue;
-    const value = changes[key];
-    if (value === undefined) continue;
-    (merged as unknown as Record<string, unknown>)[key] = value === null ? DEFAULT_TOPIC_CONFIG[key] : value;
-  }
-  return merged;
 }

@@ -1,9 +1,11 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import { Key } from 'aws-cdk-lib/aws-kms';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { Bucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { CONFIG_ENV } from '../../functions/layout/env.js';
 import { FUNCTION_NAMES, ROUTES, type FunctionName } from '../../functions/layout/routes.js';
 import type { TableName } from '../../functions/layout/tables.js';
 import { FUNCTION_ACCESS, FUNCTION_TIMEOUT_SECONDS } from '../functionAccess.js';
@@ -13,9 +15,11 @@ import { BrookCompactor } from './BrookCompactor.js';
 import { BrookFunction } from './BrookFunction.js';
 import { BrookHttpApi } from './BrookHttpApi.js';
 import { BrookMonitoring } from './BrookMonitoring.js';
+import { BrookSubscriptions } from './BrookSubscriptions.js';
 import { BrookTables } from './BrookTables.js';
 import { grantDataAccess } from './grants.js';
 import { SegmentBucket } from './SegmentBucket.js';
+import type { SubscribeOptions } from './SubscriptionRegistrar.js';
 
 /**
  * The props of `BrookEventLog`: every setting of `BrookSettings`
@@ -25,14 +29,18 @@ import { SegmentBucket } from './SegmentBucket.js';
  */
 export type BrookEventLogProps = BrookSettings;
 
+export type { SubscribeOptions } from './SubscriptionRegistrar.js';
+
 /**
  * One complete Brook: DynamoDB tables, the segment bucket and its access-log
  * bucket, one Lambda per handler with least-privilege grants
  * (`FUNCTION_ACCESS`, KMS use included where the data is encrypted with the
  * deployment's key), the HTTP API, the
  * compactor (run by appends through the log table's stream, and a daily
- * sweep), the admin key in an SSM SecureString, and (with `monitoring`)
- * alarms to an SNS topic and a dashboard. Embed it in any stack:
+ * sweep), subscriptions (push delivery to functions and webhooks: the
+ * dispatcher, see `BrookSubscriptions` and `subscribe()`), the admin key in
+ * an SSM SecureString, and (with `monitoring`) alarms to an SNS topic and a
+ * dashboard. Embed it in any stack:
  *
  * ```ts
  * const brook = new BrookEventLog(this, 'Brook', { name: 'events', alarms: { email: 'ops@example.com' } });
@@ -58,6 +66,8 @@ export class BrookEventLog extends Construct {
   readonly functions: Readonly<Record<FunctionName, NodejsFunction>>;
   readonly api: BrookHttpApi;
   readonly compactor: BrookCompactor;
+  /** Push delivery: the dispatcher, its stream trigger, wake state machine and sweep, and the webhook secret key. */
+  readonly subscriptions: BrookSubscriptions;
   readonly adminKey: AdminKeyBootstrap;
   /** Alarms and dashboard; `undefined` with `monitoring: false`. */
   readonly monitoring: BrookMonitoring | undefined;
@@ -120,6 +130,16 @@ export class BrookEventLog extends Construct {
       bucket: this.bucket,
     });
 
+    this.subscriptions = new BrookSubscriptions(this, 'Subscriptions', {
+      stage: settings,
+      environment,
+      tables: this.tables,
+      bucket: this.bucket,
+    });
+    // The subscriptions API seals the secrets of the webhooks it creates with the secret key.
+    // The API seals webhook secrets with the public key; it cannot open one.
+    functions.subscriptions.addEnvironment(CONFIG_ENV.secretPublicKey, this.subscriptions.secretKey.publicKey);
+
     this.adminKey = new AdminKeyBootstrap(this, 'AdminKey', {
       stage: settings,
       keysTable: this.tables.keys,
@@ -132,10 +152,32 @@ export class BrookEventLog extends Construct {
           name: settings.name,
           alarms: settings.alarms,
           api: this.api,
-          functions: { ...functions, compactor: this.compactor.lambdaFunction },
+          functions: { ...functions, compactor: this.compactor.lambdaFunction, dispatcher: this.subscriptions.dispatcher },
           tables: this.tables,
         })
       : undefined;
+  }
+
+  /**
+   * Delivers the records of `topic` to `target`, as
+   * `fn.addEventSource(new KinesisEventSource(...))` would from a stream: the
+   * dispatcher may invoke that function (and no other), and the subscription
+   * is made, altered and deleted with the stack (a `Custom::BrookSubscription`).
+   * With `monitoring`, it gets an iterator-age alarm (`alarms.subscriptionIteratorAgeMinutes`)
+   * and a failures alarm. Returns the subscription's name.
+   *
+   * Topics are made with the API, not by the stack: `topic` (and `onFailure`)
+   * must exist when the stack deploys, or the deploy fails saying so. Create
+   * them first (`brook topics create`).
+   *
+   * ```ts
+   * brook.subscribe('orders', ordersHandler, { batchSize: 50, onFailure: 'orders-failed' });
+   * ```
+   */
+  subscribe(topic: string, target: IFunction, options: SubscribeOptions = {}): string {
+    const name = this.subscriptions.subscribe(topic, target, options);
+    this.monitoring?.watchSubscription(name);
+    return name;
   }
 }
 
@@ -157,6 +199,8 @@ function checkSettings(settings: ResolvedSettings): void {
     // The sweep runs once a day: a shorter bound would keep the alarm firing; CloudWatch allows at most 7 days.
     throw new Error('BrookEventLog: alarms.compactorLagHours must be a whole number of hours from 24 to 168');
   }
+  const age = settings.alarms.subscriptionIteratorAgeMinutes;
+  if (!(Number.isInteger(age) && age >= 1)) throw new Error('BrookEventLog: alarms.subscriptionIteratorAgeMinutes must be a whole number of minutes, at least 1');
   if (settings.auth === 'iam' && !/^arn:aws[a-z-]*:iam::\d{12}:role\/.+/.test(settings.adminPrincipal ?? '')) {
     // Bearer keys never pass the IAM authorizer: without an IAM admin nobody could create keys or grants.
     throw new Error("BrookEventLog: auth 'iam' needs adminPrincipal, the ARN of the IAM role that administers the stage");

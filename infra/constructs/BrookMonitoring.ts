@@ -6,6 +6,7 @@ import {
   GraphWidget,
   MathExpression,
   Metric,
+  SearchExpression,
   TextWidget,
   TreatMissingData,
   type IMetric,
@@ -17,7 +18,7 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
-import { BROOK_METRICS, BROOK_METRICS_NAMESPACE, type BrookMetricName } from '../../functions/layout/metrics.js';
+import { BROOK_METRICS, BROOK_METRICS_NAMESPACE, SUBSCRIPTION_DIMENSION, type BrookMetricName } from '../../functions/layout/metrics.js';
 import type { TableName } from '../../functions/layout/tables.js';
 import type { ResolvedSettings } from '../settings.js';
 import type { BrookHttpApi } from './BrookHttpApi.js';
@@ -39,11 +40,18 @@ export interface BrookMonitoringProps {
   readonly tables: Readonly<Record<TableName, ITable>>;
 }
 
+/** The metrics that carry the `Subscription` dimension, as their names in `BROOK_METRICS`. */
+type SubscriptionMetricName = {
+  [K in BrookMetricName]: (typeof BROOK_METRICS)[K] extends { dimension: typeof SUBSCRIPTION_DIMENSION } ? K : never;
+}[BrookMetricName];
+
 /**
  * Alarms to one SNS topic (TLS only, published to by this deployment's
  * alarms; optionally with an e-mail subscription) and a
  * CloudWatch dashboard: the API, every function, every table, and Brook's
- * own metrics (EMF, `functions/layout/metrics.ts`).
+ * own metrics (EMF, `functions/layout/metrics.ts`), those of every
+ * subscription included. `watchSubscription()` adds the alarms of one
+ * subscription (`BrookEventLog.subscribe()` calls it).
  */
 export class BrookMonitoring extends Construct {
   readonly alarmTopic: Topic;
@@ -97,15 +105,44 @@ export class BrookMonitoring extends Construct {
     this.buildDashboard();
   }
 
-  /** One of Brook's own metrics (namespace `Brook`, dimension `service`). */
-  brookMetric(metric: BrookMetricName, statistic: 'Sum' | 'Average' | 'p99' = 'Sum', period: Duration = PERIOD): Metric {
+  /** One of Brook's own metrics (namespace `Brook`, dimension `service`; and `Subscription` for a subscription's). */
+  brookMetric(metric: BrookMetricName, statistic: 'Sum' | 'Average' | 'Maximum' | 'p99' = 'Sum', period: Duration = PERIOD, subscription?: string): Metric {
     return new Metric({
       namespace: BROOK_METRICS_NAMESPACE,
       metricName: BROOK_METRICS[metric].name,
-      dimensionsMap: { service: this.props.name },
+      dimensionsMap: { service: this.props.name, ...(subscription !== undefined ? { [SUBSCRIPTION_DIMENSION]: subscription } : {}) },
       statistic,
       period,
     });
+  }
+
+  /**
+   * The alarms of one subscription: its oldest record waited longer than
+   * `alarms.subscriptionIteratorAgeMinutes` (delivery is stuck or behind),
+   * and a delivery to its target failed (it is retried; the alarm clears
+   * when deliveries succeed again). A subscription that sends nothing is fine.
+   */
+  watchSubscription(subscription: string): void {
+    const minutes = this.props.alarms.subscriptionIteratorAgeMinutes;
+    const alarmName = (suffix: string) => {
+      const name = `${this.props.name}-subscription-${subscription}-${suffix}`;
+      if (name.length > 255) throw new Error(`subscription "${subscription}": its alarm name would be longer than 255 characters (pass a shorter name)`);
+      return name;
+    };
+    this.alarm(
+      `Subscription-${subscription}-IteratorAge`,
+      `subscription ${subscription}: a record waited more than ${minutes} minutes for delivery`,
+      this.brookMetric('subscriptionIteratorAge', 'Maximum', PERIOD, subscription),
+      Duration.minutes(minutes).toMilliseconds(),
+      { alarmName: alarmName('iterator-age') },
+    );
+    this.alarm(
+      `Subscription-${subscription}-Failures`,
+      `subscription ${subscription}: deliveries to its target failed`,
+      this.brookMetric('subscriptionFailures', 'Sum', PERIOD, subscription),
+      1,
+      { alarmName: alarmName('failures') },
+    );
   }
 
   /** The console URL of the dashboard. */
@@ -119,10 +156,10 @@ export class BrookMonitoring extends Construct {
     description: string,
     metric: IMetric,
     threshold: number,
-    options: { comparisonOperator?: ComparisonOperator; evaluationPeriods?: number; treatMissingData?: TreatMissingData } = {},
+    options: { comparisonOperator?: ComparisonOperator; evaluationPeriods?: number; treatMissingData?: TreatMissingData; alarmName?: string } = {},
   ): void {
     const alarm = new Alarm(this, id, {
-      alarmName: `${this.props.name}-${kebab(id)}`,
+      alarmName: options.alarmName ?? `${this.props.name}-${kebab(id)}`,
       alarmDescription: `Brook ${this.props.name}: ${description}`,
       metric,
       threshold,
@@ -179,6 +216,29 @@ export class BrookMonitoring extends Construct {
         this.brookMetric('compactorDuration', 'p99'),
       ]),
     );
+    // Every subscription, those made with the API included: one line per subscription.
+    this.dashboard.addWidgets(
+      graph('Subscriptions: records delivered', [this.everySubscription('subscriptionDeliveries', 'Sum')]),
+      graph('Subscriptions: failures, parked, dropped', [
+        this.everySubscription('subscriptionFailures', 'Sum'),
+        this.everySubscription('subscriptionParked', 'Sum'),
+        this.everySubscription('subscriptionDropped', 'Sum'),
+      ]),
+      graph('Subscriptions: lag (records) and iterator age (ms)', [this.everySubscription('subscriptionLag', 'Maximum')], [
+        this.everySubscription('subscriptionIteratorAge', 'Maximum'),
+      ]),
+    );
+  }
+
+  /** A subscription metric of every subscription of this deployment (a CloudWatch search: no list to keep up to date). */
+  private everySubscription(metric: SubscriptionMetricName, statistic: 'Sum' | 'Maximum'): SearchExpression {
+    const { name } = BROOK_METRICS[metric];
+    return new SearchExpression({
+      expression: `SEARCH('{${BROOK_METRICS_NAMESPACE},service,${SUBSCRIPTION_DIMENSION}} service="${this.props.name}" MetricName="${name}"', '${statistic}', ${PERIOD.toSeconds()})`,
+      // A line per subscription, labelled with its name (a dynamic label).
+      label: `${name} \${PROP('Dim.${SUBSCRIPTION_DIMENSION}')}`,
+      period: PERIOD,
+    });
   }
 }
 

@@ -10,6 +10,7 @@ export const TABLE_ENV: Readonly<Record<TableName, string>> = {
   topics: CONFIG_ENV.topicsTable,
   groups: CONFIG_ENV.groupsTable,
   keys: CONFIG_ENV.keysTable,
+  subscriptions: CONFIG_ENV.subscriptionsTable,
 };
 
 export interface BrookTablesProps extends TableStageSettings {
@@ -40,7 +41,13 @@ export class BrookTables extends Construct {
       }
       return table;
     };
-    this.tables = { log: build('log'), topics: build('topics'), groups: build('groups'), keys: build('keys') };
+    this.tables = {
+      log: build('log'),
+      topics: build('topics'),
+      groups: build('groups'),
+      keys: build('keys'),
+      subscriptions: build('subscriptions'),
+    };
   }
 
   /** `BROOK_*_TABLE` variables naming every table. */

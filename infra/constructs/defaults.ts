@@ -46,7 +46,23 @@ export const BUNDLING_DEFAULTS: BundlingOptions = {
  * What every handler's bundle must stay within (docs/deploy.md, "Bundle
  * budget"), measured by `bench/bundles.ts` and held by test/infra/bundles.test.ts.
  */
-export const BUNDLE_BUDGET = { maxBytes: 600 * 1024, maxColdInitMs: 150 } as const;
+export const BUNDLE_BUDGET = {
+  maxBytes: 600 * 1024,
+  maxColdInitMs: 150,
+  /**
+   * The one exception: the dispatcher calls five AWS services (DynamoDB, S3
+   * for tiered records and parking, SSM for the private key, Lambda for its
+   * targets, Step Functions for its wake-ups), about 40 KB past the rest. It
+   * runs on stream batches, not on a request; its cold init is held to the
+   * same 150 ms.
+   */
+  maxBytesOf: { dispatcher: 660 * 1024 } as Readonly<Record<string, number>>,
+} as const;
+
+/** The size a handler's bundle must stay within. */
+export function bundleBudgetOf(handler: string): number {
+  return BUNDLE_BUDGET.maxBytesOf[handler] ?? BUNDLE_BUDGET.maxBytes;
+}
 
 export type FunctionStageSettings = Pick<
   StageConfig,

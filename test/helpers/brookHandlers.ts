@@ -17,8 +17,10 @@ import {
   keysApi,
   partitionLog,
   produceApi,
+  subscriptionsApi,
   topicRegistry,
   topicsApi,
+  type Wiring,
   type WiringOptions,
 } from '../../functions/wiring.js';
 import { invoke, type ApiRequest, type ApiResponse } from './apiEvent.js';
@@ -34,6 +36,8 @@ export interface BrookUnderTest {
   /** Routes a request to the handler API Gateway would pick, with the admin key unless one is given. */
   call(request: ApiRequest): Promise<ApiResponse>;
   handler: BrookHttpHandler;
+  /** The parts the handlers share (a dispatcher under test is built on them). */
+  wiring: Wiring;
 }
 
 /**
@@ -54,6 +58,7 @@ export async function brookUnderTest(
     produce: produceApi(wiring),
     fetch: fetchApi(wiring),
     groups: groupsApi(wiring),
+    subscriptions: subscriptionsApi(wiring),
     keys: keysApi(wiring),
   };
   const byRouteKey = new Map(ROUTES.map((route) => [routeKey(route), handlers[route.function]]));
@@ -69,6 +74,7 @@ export async function brookUnderTest(
     groups: groupCoordinator(wiring),
     keys,
     handler,
+    wiring,
     call: (request) => invoke(handler, { apiKey: TEST_ADMIN_KEY, ...request }),
   };
 }

@@ -6,6 +6,10 @@ import { ensureBucket, ensureTables, localConfig } from '../../local/setup.js';
 export interface TestConfigOptions {
   /** @default 0: handlers re-read keys at once (a revoke takes effect immediately) */
   readonly keyCacheTtlMs?: number;
+  /** First retry delay of subscriptions. @default 1000 */
+  readonly subscriptionBackoffMs?: number;
+  /** Lambda targets run in process: function ARN to `<module path>#<export>`. */
+  readonly localLambdas?: Readonly<Record<string, string>>;
 }
 
 /** The emulators' endpoints from test/helpers/globalSetup.ts. */
@@ -30,6 +34,8 @@ export async function createTestConfig(options: TestConfigOptions = {}): Promise
     prefix: `brook-t-${randomBytes(5).toString('hex')}`,
     ...emulatorEndpoints(),
     keyCacheTtlMs: options.keyCacheTtlMs ?? 0,
+    ...(options.subscriptionBackoffMs !== undefined ? { subscriptionBackoffMs: options.subscriptionBackoffMs } : {}),
+    ...(options.localLambdas ? { localLambdas: options.localLambdas } : {}),
   });
   await Promise.all([ensureTables(config), ensureBucket(config)]);
   return config;

@@ -98,6 +98,7 @@ describe('Stack outputs', () => {
         'KeysTableName',
         'LogTableName',
         'SegmentBucketName',
+        'SubscriptionsTableName',
         'TopicsTableName',
       ].sort(),
     );

@@ -13,6 +13,7 @@ const TABLE_ENV: Record<TableName, string> = {
   topics: CONFIG_ENV.topicsTable,
   groups: CONFIG_ENV.groupsTable,
   keys: CONFIG_ENV.keysTable,
+  subscriptions: CONFIG_ENV.subscriptionsTable,
 };
 const WRITE_ACTIONS = [
   'dynamodb:PutItem',
@@ -22,12 +23,23 @@ const WRITE_ACTIONS = [
   'dynamodb:*',
 ];
 
-/** Every function bundled from `functions/handlers/`: one per FUNCTION_NAMES entry, plus the admin-key bootstrap. */
-const HANDLERS = [...FUNCTION_NAMES, 'bootstrapAdminKey'] as const;
+/**
+ * Every function of a stage bundled from `functions/handlers/`: one per FUNCTION_NAMES entry, the
+ * subscription dispatcher, and the admin-key and secret-key bootstraps. (`subscriptionResource`
+ * exists only with `subscribe()`: test/infra/subscriptions.test.ts.)
+ */
+const HANDLERS = [...FUNCTION_NAMES, 'dispatcher', 'bootstrapAdminKey', 'bootstrapSecretKey'] as const;
 type HandlerName = (typeof HANDLERS)[number];
+/** The handlers that load the configuration, and so get every table and the bucket (the secret-key bootstrap needs none). */
+const CONFIGURED_HANDLERS = HANDLERS.filter((name) => name !== 'bootstrapSecretKey');
+/** Custom resources' functions: a minute, whatever the stage's timeout. */
+const CUSTOM_RESOURCE_HANDLERS: readonly HandlerName[] = ['bootstrapAdminKey', 'bootstrapSecretKey'];
 
 function handlerFunction({ stack }: Synthesized, name: HandlerName): IFunction {
-  return name === 'bootstrapAdminKey' ? stack.adminKey.handler.lambdaFunction : stack.functions[name];
+  if (name === 'bootstrapAdminKey') return stack.adminKey.handler.lambdaFunction;
+  if (name === 'bootstrapSecretKey') return stack.subscriptions.secretKey.handler.lambdaFunction;
+  if (name === 'dispatcher') return stack.subscriptions.dispatcher;
+  return stack.functions[name];
 }
 
 function functionProperties(synthesized: Synthesized, fn: IFunction): Record<string, any> {
@@ -62,13 +74,15 @@ describe('Construct: BrookFunction', () => {
       // Assess
       expect(properties).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], Handler: 'index.handler' });
       expect(properties.TracingConfig).toEqual(config.tracing ? { Mode: 'Active' } : undefined);
-      if (name !== 'bootstrapAdminKey') {
-        const timeout = FUNCTION_TIMEOUT_SECONDS[name] ?? config.timeoutSeconds;
+      if (CUSTOM_RESOURCE_HANDLERS.includes(name)) {
+        expect(properties.Timeout).toBe(60);
+      } else {
+        const timeout = name === 'dispatcher' ? 300 : (FUNCTION_TIMEOUT_SECONDS[name as FunctionName] ?? config.timeoutSeconds);
         expect(properties).toMatchObject({ MemorySize: config.memorySize, Timeout: timeout });
       }
     });
 
-    it.each(HANDLERS)('gives %s every table and the bucket through BROOK_* variables', (name) => {
+    it.each(CONFIGURED_HANDLERS)('gives %s every table and the bucket through BROOK_* variables', (name) => {
       // Prepare
       const synthesized = synth(stageName);
       const { stack } = synthesized;
@@ -229,6 +243,12 @@ describe('Least privilege, whole policies', () => {
         if (statement.Resource === '*') {
           expect(actionsOf(statement).every((action) => action.startsWith('xray:')), JSON.stringify(statement)).toBe(true);
           expect(config.tracing).toBe(true);
+          continue;
+        }
+        if (name === 'subscriptions' && actionsOf(statement).some((action) => action.startsWith('ssm:'))) {
+          // The subscriptions API seals webhook secrets: it reads the secret key, that one parameter only.
+          expect(actionsOf(statement)).toEqual(['ssm:GetParameter']);
+          expect(JSON.stringify(statement.Resource)).toContain(`:parameter/brook-${stageName}/subscription-secret-key"`);
           continue;
         }
         const resources = Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource];

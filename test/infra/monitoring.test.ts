@@ -9,8 +9,11 @@ import { logicalId, MONITORED_STAGES, synth, synthWith, type CfnResourceJson, ty
 vi.setConfig({ testTimeout: SYNTH_TIMEOUT_MS });
 
 const TABLE_COUNT = Object.keys(TABLE_LAYOUTS).length;
-/** Errors and throttles per function (the HTTP ones and the compactor), API 5xx and 429, compactor lag, one per table. */
-const EXPECTED_ALARMS = 2 * (FUNCTION_NAMES.length + 1) + 2 + 1 + TABLE_COUNT;
+/**
+ * Errors and throttles per function (the HTTP ones, the compactor and the dispatcher), API 5xx and 429,
+ * compactor lag, one per table. (Subscriptions made with `subscribe()` add two each: test/infra/subscriptions.test.ts.)
+ */
+const EXPECTED_ALARMS = 2 * (FUNCTION_NAMES.length + 2) + 2 + 1 + TABLE_COUNT;
 
 function alarms(synthesized: Synthesized): CfnResourceJson[] {
   return Object.values(synthesized.resources).filter((resource) => resource.Type === 'AWS::CloudWatch::Alarm');
@@ -62,8 +65,9 @@ describe('Construct: BrookMonitoring', () => {
       });
     });
 
-    it.each([...FUNCTION_NAMES, 'compactor'])('alarms on errors and throttles of the %s function', (name) => {
-      const fn = name === 'compactor' ? stack.compactor.lambdaFunction : stack.functions[name as (typeof FUNCTION_NAMES)[number]];
+    it.each([...FUNCTION_NAMES, 'compactor', 'dispatcher'])('alarms on errors and throttles of the %s function', (name) => {
+      const others = { compactor: stack.compactor.lambdaFunction, dispatcher: stack.subscriptions.dispatcher };
+      const fn = name in others ? others[name as keyof typeof others] : stack.functions[name as (typeof FUNCTION_NAMES)[number]];
       const dimensions = [{ Name: 'FunctionName', Value: { Ref: logicalId(stack, fn) } }];
       expect(alarmNamed(synthesized, `${name.toLowerCase()}-errors`)).toMatchObject({ Namespace: 'AWS/Lambda', MetricName: 'Errors', Threshold: 1, Dimensions: dimensions });
       expect(alarmNamed(synthesized, `${name.toLowerCase()}-throttles`)).toMatchObject({ Namespace: 'AWS/Lambda', MetricName: 'Throttles', Dimensions: dimensions });
@@ -103,9 +107,15 @@ describe('Construct: BrookMonitoring', () => {
       for (const text of ['AWS/ApiGateway', 'Latency', 'AWS/Lambda', 'Duration', 'ConcurrentExecutions', 'AWS/DynamoDB', 'ConsumedWriteCapacityUnits', 'ConsumedReadCapacityUnits', 'ThrottleEvents']) {
         expect(body.includes(text), text).toBe(true);
       }
+      const unescaped = body.replaceAll('\\', '');
       for (const metric of Object.values(BROOK_METRICS)) {
-        expect(body.includes(`"Brook","${metric.name}","service","brook-${stageName}"`), metric.name).toBe(true);
+        // A subscription's metrics are searched for: a line per subscription (made with the API or the stack).
+        const shown = 'dimension' in metric
+          ? `SEARCH('{Brook,service,${metric.dimension}} service="brook-${stageName}" MetricName="${metric.name}"'`
+          : `"Brook","${metric.name}","service","brook-${stageName}"`;
+        expect(unescaped.includes(shown), metric.name).toBe(true);
       }
+      expect(body).toContain(`"${logicalId(stack, stack.subscriptions.dispatcher)}"`);
     });
 
     it('refuses any publish to the alarm topic that does not come over TLS', () => {

@@ -5,7 +5,7 @@ import { FUNCTION_NAMES } from '../../functions/layout/routes.js';
 import { TABLE_LAYOUTS, type TableName } from '../../functions/layout/tables.js';
 import { getStageConfig } from '../../infra/config.js';
 import { ACCESS_LOG_PREFIX } from '../../infra/constructs/SegmentBucket.js';
-import { COMPACTOR_ACCESS, FUNCTION_ACCESS } from '../../infra/functionAccess.js';
+import { COMPACTOR_ACCESS, DISPATCHER_ACCESS, FUNCTION_ACCESS } from '../../infra/functionAccess.js';
 import { actionsOf, logicalId, refersTo, STAGE_NAMES, statementsOfRole, synth, type StageName, SYNTH_TIMEOUT_MS } from './synth.js';
 
 // Tests here synthesize stacks not cached yet (other stages, changed settings): see SYNTH_TIMEOUT_MS.
@@ -310,10 +310,11 @@ describe('Setting: tableEncryption, the segment bucket', () => {
   const readers = [
     ...FUNCTION_NAMES.filter((name) => FUNCTION_ACCESS[name].bucket !== undefined).map((name) => [name, FUNCTION_ACCESS[name].bucket!, stack.functions[name]] as const),
     ['compactor', COMPACTOR_ACCESS.bucket!, stack.compactor.lambdaFunction] as const,
+    ['dispatcher', DISPATCHER_ACCESS.bucket!, stack.subscriptions.dispatcher] as const,
   ];
 
   it('covers every function that touches the bucket', () => {
-    expect(readers.map(([name]) => name).sort()).toEqual(['compactor', 'fetch', 'groups', 'produce']);
+    expect(readers.map(([name]) => name).sort()).toEqual(['compactor', 'dispatcher', 'fetch', 'groups', 'produce', 'subscriptions']);
   });
 
   it.each(readers)("lets %s (%s on the bucket) decrypt the segments with the key, and encrypt them where it writes", (_name, access, fn) => {

@@ -53,10 +53,14 @@ export function synth(stageName: StageName): Synthesized {
   return result;
 }
 
-/** A stack built from a stage's config with some settings changed (e.g. `auth: 'iam'`). */
-export function synthWith(stageName: StageName, overrides: Partial<StageConfig>): Synthesized {
+/**
+ * A stack built from a stage's config with some settings changed (e.g. `auth: 'iam'`),
+ * and `extend` run on it before synthesis (e.g. to `subscribe()` functions of its own).
+ */
+export function synthWith(stageName: StageName, overrides: Partial<StageConfig>, extend?: (stack: BrookStack) => void): Synthesized {
   const app = new App({ context: NO_BUNDLING });
   const stack = new BrookStack(app, 'Brook', { config: { ...getStageConfig(stageName), ...overrides } });
+  extend?.(stack);
   return synthesized(stack);
 }
 

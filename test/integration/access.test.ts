@@ -162,6 +162,28 @@ const ROUTE_TABLE: Record<string, Cell> = {
     request: ({ group, topic }) => ({ method: 'POST', path: `/v1/groups/${group}/offsets/reset`, body: { topic, to: 'latest' } }),
     needs: ({ group }) => [[`group:${group}`, 'admin']],
   },
+  // A subscription's rights are its topic's: each case has one, `sub-<topic>`, made in beforeAll.
+  'POST /v1/subscriptions': {
+    request: ({ topic }) => ({ method: 'POST', path: '/v1/subscriptions', body: { name: `new-${topic}`, topic, target: { type: 'http', url: 'http://127.0.0.1:9/hook' } } }),
+    needs: ({ topic }) => [[`topic:${topic}`, 'admin']],
+  },
+  'GET /v1/subscriptions': { request: () => ({ method: 'GET', path: '/v1/subscriptions' }), needs: () => [] },
+  'GET /v1/subscriptions/{name}': {
+    request: ({ topic }) => ({ method: 'GET', path: `/v1/subscriptions/sub-${topic}` }),
+    needs: ({ topic }) => [[`topic:${topic}`, 'describe']],
+  },
+  'PATCH /v1/subscriptions/{name}': {
+    request: ({ topic }) => ({ method: 'PATCH', path: `/v1/subscriptions/sub-${topic}`, body: { batchSize: 5 } }),
+    needs: ({ topic }) => [[`topic:${topic}`, 'admin']],
+  },
+  'POST /v1/subscriptions/{name}/reset': {
+    request: ({ topic }) => ({ method: 'POST', path: `/v1/subscriptions/sub-${topic}/reset`, body: { to: 'latest' } }),
+    needs: ({ topic }) => [[`topic:${topic}`, 'admin']],
+  },
+  'DELETE /v1/subscriptions/{name}': {
+    request: ({ topic }) => ({ method: 'DELETE', path: `/v1/subscriptions/sub-${topic}` }),
+    needs: ({ topic }) => [[`topic:${topic}`, 'admin']],
+  },
   'POST /v1/keys': {
     request: () => ({ method: 'POST', path: '/v1/keys', body: { principal: 'made-in-the-matrix', permissions: [{ resource: 'cluster', operations: ['admin'] }] } }),
     needs: () => [['cluster', 'admin']],
@@ -182,7 +204,7 @@ const secrets = {} as Record<PrincipalName, string>;
 let victim: { keyId: string; secret: string };
 let doc: DynamoDBDocumentClient;
 
-/** Everything a refused request must not change: every item of every table (topics, records, groups, offsets, keys). */
+/** Everything a refused request must not change: every item of every table (topics, records, groups, offsets, subscriptions, keys). */
 async function snapshot(): Promise<string> {
   const tables = Object.values(brook.config.tables);
   const contents = await Promise.all(
@@ -217,6 +239,7 @@ beforeAll(async () => {
     await ok({ method: 'POST', path: '/v1/topics', body: { name: topic, partitions: 1 } }, 201);
     await ok({ method: 'POST', path: `/v1/topics/${topic}/records`, body: { records: [{ value: 'seed' }] } }, 200);
     await ok({ method: 'POST', path: `/v1/groups/${group}/offsets`, body: { offsets: [{ topic, partition: 0, offset: 1 }] } }, 204);
+    await ok({ method: 'POST', path: '/v1/subscriptions', body: { name: `sub-${topic}`, topic, target: { type: 'http', url: 'http://127.0.0.1:9/hook' } } }, 201);
   }
 });
 

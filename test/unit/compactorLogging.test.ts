@@ -31,6 +31,7 @@ beforeAll(() => {
     BROOK_TOPICS_TABLE: 'topics',
     BROOK_GROUPS_TABLE: 'groups',
     BROOK_KEYS_TABLE: 'keys',
+    BROOK_SUBSCRIPTIONS_TABLE: 'subscriptions',
     BROOK_BUCKET: 'bucket',
   })) {
     vi.stubEnv(name, value);

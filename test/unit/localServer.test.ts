@@ -9,12 +9,14 @@ import { MAX_REQUEST_BYTES } from '../../protocol/limits.js';
 
 // No emulator is involved: the handlers here are fakes, and nothing reads the config.
 const CONFIG: BrookConfig = {
-  tables: { log: 'l', topics: 't', groups: 'g', keys: 'k' },
+  tables: { log: 'l', topics: 't', groups: 'g', keys: 'k', subscriptions: 's' },
   bucket: 'b',
   region: 'us-east-1',
   keyCacheTtlMs: 0,
   inlineBatchMaxBytes: 16_384,
   compactMinAgeMs: 300_000,
+  subscriptionBackoffMs: 1_000,
+  allowPrivateTargets: true,
 };
 
 const NOW = Date.UTC(2025, 10, 21, 23, 38, 5);

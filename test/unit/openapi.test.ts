@@ -23,13 +23,29 @@ import { toJsonRecord } from '../../functions/log/recordJson.js';
 import type { PartitionLog } from '../../functions/log/PartitionLog.js';
 import { ProduceService } from '../../functions/log/ProduceService.js';
 import { MAX_PRODUCER_EPOCH, PRODUCER_ID_PATTERN, type ProducerRegistry } from '../../functions/log/ProducerRegistry.js';
+import { FUNCTION_ARN_PATTERN, SUBSCRIPTION_DEFAULTS, type SubscriptionAdmin } from '../../functions/subscriptions/SubscriptionAdmin.js';
+import {
+  alterSubscriptionSchema,
+  createSubscriptionSchema,
+  resetSubscriptionSchema,
+  SUBSCRIPTION_LIMITS,
+  subscriptionRoutes,
+} from '../../functions/subscriptions/subscriptionRoutes.js';
 import { alterTopicSchema, createTopicSchema, DEFAULT_TOPIC_CONFIG } from '../../functions/topics/topicConfig.js';
 import type { Topic, TopicRegistry } from '../../functions/topics/TopicRegistry.js';
 import { topicRoutes } from '../../functions/topics/topicRoutes.js';
 import { ERROR_TABLE, isErrorCode } from '../../protocol/errors.js';
 import { GROUP_NAME_PATTERN, TOPIC_NAME_PATTERN } from '../../protocol/names.js';
 import { encodeBatch, RECORD_BATCH_CONTENT_TYPE, type StoredRecord } from '../../protocol/recordBatch.js';
-import type { Permission } from '../../protocol/types.js';
+import type {
+  AlterSubscriptionRequest,
+  CreateSubscriptionRequest,
+  DeliveryBatch,
+  Permission,
+  ResetSubscriptionRequest,
+  SubscriptionDescription,
+} from '../../protocol/types.js';
+import { signDelivery, verifyDelivery } from '../../protocol/webhookSignature.js';
 import { invoke, type ApiResponse } from '../helpers/apiEvent.js';
 
 /** docs/openapi.yaml: the project's full reference, kept in step with docs/http.md and the code. */
@@ -68,6 +84,7 @@ interface Operation {
 interface Document {
   openapi: string;
   paths: Record<string, Record<string, unknown>>;
+  webhooks: Record<string, Record<string, unknown>>;
   components: {
     schemas: Record<string, any>;
     responses: Record<string, Response>;
@@ -226,10 +243,56 @@ const stubKeys = {
   revokeKey: async () => undefined,
 } as unknown as ApiKeyStore;
 
+// The subscription admin's answers, in the shapes it gives: settings with the defaults filled in, positions at the example high watermark.
+const subscriptionSettings = (request: CreateSubscriptionRequest): Omit<SubscriptionDescription, 'partitions'> => ({
+  name: request.name,
+  topic: request.topic,
+  target: request.target,
+  state: 'active',
+  batchSize: request.batchSize ?? SUBSCRIPTION_DEFAULTS.batchSize,
+  maxBatchingWindowMs: request.maxBatchingWindowMs ?? SUBSCRIPTION_DEFAULTS.maxBatchingWindowMs,
+  maxRetries: request.maxRetries ?? SUBSCRIPTION_DEFAULTS.maxRetries,
+  maxRecordAgeMs: request.maxRecordAgeMs ?? SUBSCRIPTION_DEFAULTS.maxRecordAgeMs,
+  onFailure: request.onFailure ?? SUBSCRIPTION_DEFAULTS.onFailure,
+  encoding: request.encoding ?? SUBSCRIPTION_DEFAULTS.encoding,
+  createdAt: 1_700_000_000_000,
+});
+const exampleSubscription = subscriptionSettings({ name: 'billing-webhook', topic: 'orders', target: { type: 'http', url: 'https://billing.example.com/brook' } });
+const subscriptionPartitions = Array.from({ length: EXAMPLE_PARTITIONS }, (_, partition) => ({
+  partition,
+  position: EXAMPLE_HIGH_WATERMARK,
+  highWatermark: EXAMPLE_HIGH_WATERMARK,
+  lag: 0,
+  attempts: 0,
+  parked: 0,
+  dropped: 0,
+}));
+const stubSubscriptions = {
+  create: async (request: CreateSubscriptionRequest) => {
+    const settings = subscriptionSettings(request);
+    const target = request.target.type === 'http' ? { ...request.target, secret: `whsec_${'ab'.repeat(32)}` } : request.target;
+    return { ...settings, target, partitions: subscriptionPartitions };
+  },
+  list: async () => [exampleSubscription],
+  describeSettings: async (name: string) => ({ ...exampleSubscription, name }),
+  describe: async (name: string) => ({ ...exampleSubscription, name, partitions: subscriptionPartitions }),
+  alter: async (name: string, changes: AlterSubscriptionRequest) => ({
+    ...exampleSubscription,
+    ...Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined)),
+    name,
+    partitions: subscriptionPartitions,
+  }),
+  reset: async (_name: string, request: ResetSubscriptionRequest) => ({
+    partitions: (request.partitions ?? [0, 1, 2]).map((partition) => ({ partition, before: EXAMPLE_HIGH_WATERMARK, after: 0 })),
+  }),
+  delete: async () => undefined,
+} as unknown as SubscriptionAdmin;
+
 const routeSpecs: Record<string, RouteSpec<unknown, unknown>> = {
   ...keyRoutes(stubKeys),
   ...topicRoutes(stubTopics),
   ...groupRoutes(stubGroups),
+  ...subscriptionRoutes(stubSubscriptions),
   ...produceRoutes({ topics: stubTopics, produce: new ProduceService({ log: stubLog, producers: stubProducers }), producers: stubProducers }),
   ...fetchRoutes({ topics: stubTopics, fetch: new FetchService(stubLog), log: stubLog }),
 };
@@ -375,6 +438,9 @@ describe('docs/openapi.yaml', () => {
       'POST /v1/groups/{group}/offsets': commitBodySchema,
       'POST /v1/groups/{group}/offsets/reset': resetBodySchema,
       'POST /v1/keys': createKeyBodySchema,
+      'POST /v1/subscriptions': createSubscriptionSchema,
+      'PATCH /v1/subscriptions/{name}': alterSubscriptionSchema,
+      'POST /v1/subscriptions/{name}/reset': resetSubscriptionSchema,
       // Its body schema is private to logRoutes.ts: the route itself checks these examples (next test).
       'POST /v1/topics/{topic}/records': undefined,
     };
@@ -613,5 +679,76 @@ describe('docs/openapi.yaml', () => {
     expect(topicName.pattern).toBe(TOPIC_NAME_PATTERN.source);
     expect(topicName.not).toEqual({ enum: ['.', '..'] });
     expect(doc.components.parameters.Topic.schema).toEqual({ $ref: '#/components/schemas/TopicName' });
+  });
+
+  it('states the subscription rules, limits and defaults as the code does', () => {
+    const schemas = doc.components.schemas;
+    expect(schemas.SubscriptionName.pattern).toBe(GROUP_NAME_PATTERN.source);
+    expect(schemas.SubscriptionName.not).toEqual({ enum: ['.', '..'] });
+    expect(doc.components.parameters.SubscriptionName.schema).toEqual({ $ref: '#/components/schemas/SubscriptionName' });
+    expect(schemas.LambdaTarget.properties.functionArn.pattern).toBe(FUNCTION_ARN_PATTERN.source);
+    const create = schemas.CreateSubscriptionRequest.properties;
+    const defaults = Object.fromEntries(Object.keys(SUBSCRIPTION_DEFAULTS).map((field) => [field, (create[field].default ?? schemas[create[field].$ref?.split('/').pop()]?.default) as unknown]));
+    expect(defaults).toEqual(SUBSCRIPTION_DEFAULTS);
+    expect(create.startAt.default).toBe('latest');
+    expect([create.batchSize.maximum, create.maxBatchingWindowMs.maximum, create.maxRetries.maximum, create.maxRecordAgeMs.anyOf[1].minimum]).toEqual([
+      SUBSCRIPTION_LIMITS.maxBatchSize,
+      SUBSCRIPTION_LIMITS.maxBatchingWindowMs,
+      SUBSCRIPTION_LIMITS.maxRetries,
+      SUBSCRIPTION_LIMITS.minRecordAgeMs,
+    ]);
+    // Every bound of every setting, in a create and in an alter (and as a description shows it).
+    const check = schemaChecker(doc);
+    const base = { name: 's', topic: 'orders', target: { type: 'http', url: 'https://example.com/hook' } };
+    const cases: [string, number, boolean][] = [];
+    for (const field of ['batchSize', 'maxBatchingWindowMs', 'maxRetries'] as const) {
+      const { minimum, maximum } = create[field];
+      cases.push([field, minimum, true], [field, maximum, true], [field, minimum - 1, false], [field, maximum + 1, false]);
+    }
+    const minAge = SUBSCRIPTION_LIMITS.minRecordAgeMs;
+    cases.push(['maxRecordAgeMs', -1, true], ['maxRecordAgeMs', minAge, true], ['maxRecordAgeMs', minAge - 1, false], ['maxRecordAgeMs', 0, false], ['maxRecordAgeMs', -2, false]);
+    for (const [field, value, valid] of cases) {
+      const where = `${field}=${value}`;
+      expect(createSubscriptionSchema.safeParse({ ...base, [field]: value }).success, `create ${where}`).toBe(valid);
+      expect(alterSubscriptionSchema.safeParse({ [field]: value }).success, `alter ${where}`).toBe(valid);
+      expect(check(['components', 'schemas', 'CreateSubscriptionRequest'], { ...base, [field]: value }) === undefined, `documented create ${where}`).toBe(valid);
+      expect(check(['components', 'schemas', 'AlterSubscriptionRequest'], { [field]: value }) === undefined, `documented alter ${where}`).toBe(valid);
+      const described = { ...exampleSubscription, [field]: value };
+      expect(check(['components', 'schemas', 'SubscriptionSummary'], described) === undefined, `documented description ${where}`).toBe(valid);
+    }
+    // A secret is answered by a create only, and a request may not send one.
+    expect(createSubscriptionSchema.safeParse({ ...base, target: { ...base.target, secret: 'whsec_x' } }).success).toBe(false);
+    expect(check(['components', 'schemas', 'CreatedSubscription'], { ...exampleSubscription, partitions: [] })).toBeDefined();
+    const reset = schemas.ResetSubscriptionRequest.properties.partitions;
+    expect(resetSubscriptionSchema.safeParse({ to: 'earliest', partitions: [reset.items.maximum] }).success).toBe(true);
+    expect(resetSubscriptionSchema.safeParse({ to: 'earliest', partitions: [reset.items.maximum + 1] }).success).toBe(false);
+    expect(resetSubscriptionSchema.safeParse({ to: 'earliest', partitions: [] }).success).toBe(false);
+  });
+
+  it('documents what a webhook receives: the batch, the headers and the answers', () => {
+    const check = schemaChecker(doc);
+    const delivery = doc.webhooks.subscriptionDelivery!.post as Operation;
+    const headers = (delivery.parameters ?? []) as Parameter[];
+    expect(headers.map((h) => [h.name, h.in])).toEqual([
+      ['brook-subscription', 'header'],
+      ['brook-delivery-id', 'header'],
+      ['brook-signature', 'header'],
+    ]);
+    // The documented signature format is what signDelivery makes, and verifyDelivery takes it.
+    const body = JSON.stringify(examplesOf(delivery.requestBody!.content['application/json'])[0]![1]);
+    const header = signDelivery('whsec_example', body, 1_700_000_000);
+    expect(header).toMatch(new RegExp(headers[2]!.schema.pattern));
+    expect(verifyDelivery('whsec_example', body, header, 1_700_000_000)).toBe(true);
+    for (const [name, value] of examplesOf(delivery.requestBody!.content['application/json'])) {
+      expect(check(['webhooks', 'subscriptionDelivery', 'post', 'requestBody', 'content', 'application/json', 'schema'], value), name).toBeUndefined();
+    }
+    for (const [name, value] of examplesOf(resolve(doc, delivery.responses['200']!).content?.['application/json'])) {
+      expect(check(['components', 'schemas', 'DeliveryAnswer'], value), name).toBeUndefined();
+    }
+    // Every field of the wire type, and a record as a fetch gives it (the encoding marker included).
+    const batch: Required<DeliveryBatch> = { subscription: 'billing-webhook', topic: 'orders', partition: 0, attempt: 1, records: [toJsonRecord(storedRecord(7), 'utf8')] };
+    expect(Object.keys(doc.components.schemas.DeliveryBatch.properties).sort()).toEqual(Object.keys(batch).sort());
+    expect(check(['components', 'schemas', 'DeliveryBatch'], batch)).toBeUndefined();
+    expect(check(['components', 'schemas', 'DeliveryBatch'], { ...batch, attempt: 0 })).toBeDefined();
   });
 });

@@ -1,0 +1,349 @@
+/**
+ * DynamoDB access for subscriptions: settings items, and the delivery item of
+ * each partition with its lease. Every change of a position made by a
+ * dispatcher is fenced by the lease (`leaseOwner = me`), the way group
+ * commits are fenced by membership: a dispatcher that lost its lease, to an
+ * expiry or to a reset, can no longer move a position.
+ */
+import {
+  DeleteCommand,
+  GetCommand,
+  PutCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
+import { BrookError } from '../../protocol/errors.js';
+import { SUBSCRIPTIONS_BY_TOPIC_INDEX } from '../layout/tables.js';
+import { batchWriteAll, queryAll, scanAll } from '../storage/bulk.js';
+import { isConditionalCheckFailed } from '../storage/errors.js';
+import {
+  CONFIG_SORT_KEY,
+  deliveryPrefix,
+  deliverySortKey,
+  initialDelivery,
+  type DeliveryItem,
+  type SubscriptionItem,
+} from './subscriptionItems.js';
+
+export function subscriptionNotFound(name: string): BrookError {
+  return new BrookError('SUBSCRIPTION_NOT_FOUND', `subscription "${name}" does not exist`);
+}
+
+/** A subscription as one strongly consistent query saw it: settings and the delivery items of its current id. */
+export interface SubscriptionSnapshot {
+  subscription: SubscriptionItem;
+  deliveries: Map<number, DeliveryItem>;
+}
+
+/** The settings a `PATCH` may change. */
+export type SubscriptionChanges = Partial<
+  Pick<SubscriptionItem, 'state' | 'batchSize' | 'maxBatchingWindowMs' | 'maxRetries' | 'maxRecordAgeMs' | 'onFailure'>
+>;
+
+/** How a dispatcher settles the batch at a partition's position (all under its lease). */
+export interface Settlement {
+  /** The new position, when the batch (or part of it) is done with. */
+  position?: number;
+  attempts: number;
+  /** A failed batch: when to try again, and where it ends. */
+  retryAt?: number;
+  batchEnd?: number;
+  /** `null` clears it. */
+  lastError?: string | null;
+  lastDeliveredAt?: number;
+  parked?: number;
+  dropped?: number;
+  /** Keep the lease until this time (more batches follow); without it the lease is given up. */
+  leaseUntil?: number;
+}
+
+export class SubscriptionStore {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly table: string,
+  ) {}
+
+  /** Writes a new subscription; `409 SUBSCRIPTION_EXISTS` if the name is taken. */
+  async create(item: SubscriptionItem): Promise<void> {
+    try {
+      await this.doc.send(new PutCommand({ TableName: this.table, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }));
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) throw new BrookError('SUBSCRIPTION_EXISTS', `subscription "${item.name}" already exists`);
+      throw error;
+    }
+  }
+
+  /** The settings item, strongly consistent; `undefined` if there is none. */
+  async find(name: string): Promise<SubscriptionItem | undefined> {
+    const { Item } = await this.doc.send(
+      new GetCommand({ TableName: this.table, Key: { pk: name, sk: CONFIG_SORT_KEY }, ConsistentRead: true }),
+    );
+    return Item as SubscriptionItem | undefined;
+  }
+
+  /** Settings and delivery items in one strongly consistent query; `404 SUBSCRIPTION_NOT_FOUND` if there is none. */
+  async snapshot(name: string): Promise<SubscriptionSnapshot> {
+    const items = await queryAll<SubscriptionItem | DeliveryItem>(this.doc, {
+      TableName: this.table,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': name },
+      ConsistentRead: true,
+    });
+    const subscription = items.find((item): item is SubscriptionItem => item.sk === CONFIG_SORT_KEY);
+    if (!subscription) throw subscriptionNotFound(name);
+    const prefix = deliveryPrefix(subscription.id);
+    const deliveries = new Map<number, DeliveryItem>();
+    for (const item of items) if (item.sk.startsWith(prefix)) deliveries.set((item as DeliveryItem).partition, item as DeliveryItem);
+    return { subscription, deliveries };
+  }
+
+  /** Deletes one partition's delivery item (of a subscription that no longer exists). */
+  async discard(subscription: SubscriptionItem, partition: number): Promise<void> {
+    await this.doc.send(new DeleteCommand({ TableName: this.table, Key: { pk: subscription.name, sk: deliverySortKey(subscription.id, partition) } }));
+  }
+
+  /** Every subscription's settings, by name. */
+  async list(): Promise<SubscriptionItem[]> {
+    const items = await scanAll<SubscriptionItem>(this.doc, {
+      TableName: this.table,
+      FilterExpression: 'sk = :config',
+      ExpressionAttributeValues: { ':config': CONFIG_SORT_KEY },
+    });
+    return items.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  /** The subscriptions of one topic (by its id). Eventually consistent: the dispatcher re-reads each one before it delivers. */
+  async ofTopic(topicId: string): Promise<SubscriptionItem[]> {
+    return queryAll<SubscriptionItem>(this.doc, {
+      TableName: this.table,
+      IndexName: SUBSCRIPTIONS_BY_TOPIC_INDEX,
+      KeyConditionExpression: 'topicId = :topicId',
+      ExpressionAttributeValues: { ':topicId': topicId },
+    });
+  }
+
+  /** Changes settings; `404 SUBSCRIPTION_NOT_FOUND` if there is none. Answers the item as changed. */
+  async alter(name: string, changes: SubscriptionChanges): Promise<SubscriptionItem> {
+    const entries = Object.entries(changes).filter(([, value]) => value !== undefined);
+    if (entries.length === 0) {
+      const item = await this.find(name);
+      if (!item) throw subscriptionNotFound(name);
+      return item;
+    }
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = {};
+    const sets = entries.map(([field, value], i) => {
+      names[`#f${i}`] = field;
+      values[`:v${i}`] = value;
+      return `#f${i} = :v${i}`;
+    });
+    try {
+      const { Attributes } = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: name, sk: CONFIG_SORT_KEY },
+          UpdateExpression: `SET ${sets.join(', ')}`,
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return Attributes as SubscriptionItem;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) throw subscriptionNotFound(name);
+      throw error;
+    }
+  }
+
+  /**
+   * Deletes a subscription: the settings item first (from then on no
+   * delivery starts: a dispatcher reads it before each batch), then every
+   * delivery item under the name.
+   */
+  async delete(name: string): Promise<void> {
+    try {
+      await this.doc.send(
+        new DeleteCommand({ TableName: this.table, Key: { pk: name, sk: CONFIG_SORT_KEY }, ConditionExpression: 'attribute_exists(pk)' }),
+      );
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) throw subscriptionNotFound(name);
+      throw error;
+    }
+    const rest = await queryAll<{ pk: string; sk: string }>(this.doc, {
+      TableName: this.table,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': name },
+      ProjectionExpression: 'pk, sk',
+      ConsistentRead: true,
+    });
+    await batchWriteAll(this.doc, this.table, rest.map((key) => ({ DeleteRequest: { Key: { pk: key.pk, sk: key.sk } } })));
+  }
+
+  /**
+   * Moves a partition's position (a reset). It also takes the lease away
+   * from any dispatcher and clears a waiting retry: a batch in flight can
+   * still arrive, but its dispatcher can no longer move the position.
+   */
+  async setPosition(subscription: SubscriptionItem, partition: number, position: number): Promise<void> {
+    const initial = initialDelivery(subscription, partition);
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: { pk: subscription.name, sk: deliverySortKey(subscription.id, partition) },
+        UpdateExpression:
+          'SET #position = :position, attempts = :zero, #partition = :partition, ' +
+          'parked = if_not_exists(parked, :zero), dropped = if_not_exists(dropped, :zero) ' +
+          'REMOVE leaseOwner, leaseUntil, retryAt, batchEnd, lastError',
+        ExpressionAttributeNames: { '#position': 'position', '#partition': 'partition' },
+        ExpressionAttributeValues: { ':position': position, ':zero': 0, ':partition': initial.partition },
+      }),
+    );
+  }
+
+  /** Marks the settings item changed (after a reset): the change is what wakes the dispatcher for this subscription. */
+  async touch(name: string, now: number): Promise<void> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: name, sk: CONFIG_SORT_KEY },
+          UpdateExpression: 'SET changedAt = :now',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: { ':now': now },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+    }
+  }
+
+  /**
+   * Takes the lease of one partition until `leaseUntil`, if nobody holds it
+   * and no retry is waiting. Answers the delivery item, or, when the
+   * partition is not this caller's to deliver now, until when it is blocked
+   * (the lease's expiry or the retry's time, whichever is later).
+   */
+  async acquire(
+    subscription: SubscriptionItem,
+    partition: number,
+    owner: string,
+    now: number,
+    leaseUntil: number,
+  ): Promise<{ delivery: DeliveryItem } | { blockedUntil: number }> {
+    const initial = initialDelivery(subscription, partition);
+    try {
+      const { Attributes } = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: subscription.name, sk: deliverySortKey(subscription.id, partition) },
+          UpdateExpression:
+            'SET leaseOwner = :owner, leaseUntil = :until, #partition = :partition, ' +
+            '#position = if_not_exists(#position, :start), attempts = if_not_exists(attempts, :zero), ' +
+            'parked = if_not_exists(parked, :zero), dropped = if_not_exists(dropped, :zero)',
+          ConditionExpression:
+            // Not even its own holder takes a held lease again: two runs of one dispatcher exclude each other too.
+            '(attribute_not_exists(leaseOwner) OR leaseUntil < :now) ' +
+            'AND (attribute_not_exists(retryAt) OR retryAt <= :now)',
+          ExpressionAttributeNames: { '#position': 'position', '#partition': 'partition' },
+          ExpressionAttributeValues: {
+            ':owner': owner,
+            ':until': leaseUntil,
+            ':now': now,
+            ':partition': partition,
+            ':start': initial.position,
+            ':zero': 0,
+          },
+          ReturnValues: 'ALL_NEW',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return { delivery: Attributes as DeliveryItem };
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+      const held = ((error as { Item?: Record<string, unknown> }).Item ?? {}) as { leaseUntil?: { N?: string } | number; retryAt?: { N?: string } | number };
+      const number = (value: { N?: string } | number | undefined) => (typeof value === 'number' ? value : Number(value?.N ?? 0));
+      return { blockedUntil: Math.max(number(held.leaseUntil), number(held.retryAt)) };
+    }
+  }
+
+  /**
+   * Settles the batch at a partition's position, only while `owner` holds
+   * the lease. Answers the delivery item as changed, or `undefined` when the
+   * lease was lost (nothing was written).
+   */
+  async settle(subscription: SubscriptionItem, partition: number, owner: string, settlement: Settlement): Promise<DeliveryItem | undefined> {
+    const sets = ['attempts = :attempts'];
+    const removes: string[] = [];
+    const adds: string[] = [];
+    const values: Record<string, unknown> = { ':owner': owner, ':attempts': settlement.attempts };
+    if (settlement.position !== undefined) {
+      sets.push('#position = :position');
+      values[':position'] = settlement.position;
+    }
+    const optional = (field: 'retryAt' | 'batchEnd' | 'lastDeliveredAt', value: number | undefined) => {
+      if (value === undefined) removes.push(field);
+      else {
+        sets.push(`${field} = :${field}`);
+        values[`:${field}`] = value;
+      }
+    };
+    optional('retryAt', settlement.retryAt);
+    optional('batchEnd', settlement.batchEnd);
+    if (settlement.lastDeliveredAt !== undefined) optional('lastDeliveredAt', settlement.lastDeliveredAt);
+    if (settlement.lastError === null) removes.push('lastError');
+    else if (settlement.lastError !== undefined) {
+      sets.push('lastError = :lastError');
+      values[':lastError'] = settlement.lastError;
+    }
+    for (const field of ['parked', 'dropped'] as const) {
+      if (settlement[field]) {
+        adds.push(`${field} :${field}`);
+        values[`:${field}`] = settlement[field];
+      }
+    }
+    if (settlement.leaseUntil !== undefined) {
+      sets.push('leaseUntil = :leaseUntil');
+      values[':leaseUntil'] = settlement.leaseUntil;
+    } else {
+      removes.push('leaseOwner', 'leaseUntil');
+    }
+    const expression = [`SET ${sets.join(', ')}`, removes.length ? `REMOVE ${removes.join(', ')}` : '', adds.length ? `ADD ${adds.join(', ')}` : '']
+      .filter(Boolean)
+      .join(' ');
+    try {
+      const { Attributes } = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: subscription.name, sk: deliverySortKey(subscription.id, partition) },
+          UpdateExpression: expression,
+          ConditionExpression: 'leaseOwner = :owner',
+          ...(settlement.position !== undefined ? { ExpressionAttributeNames: { '#position': 'position' } } : {}),
+          ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return Attributes as DeliveryItem;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return undefined;
+      throw error;
+    }
+  }
+
+  /** Gives up a lease without changing anything else (if still held). */
+  async release(subscription: SubscriptionItem, partition: number, owner: string): Promise<void> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: subscription.name, sk: deliverySortKey(subscription.id, partition) },
+          UpdateExpression: 'REMOVE leaseOwner, leaseUntil',
+          ConditionExpression: 'leaseOwner = :owner',
+          ExpressionAttributeValues: { ':owner': owner },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+    }
+  }
+}
