@@ -15,7 +15,9 @@ import type {
   SubscriptionDescription,
   SubscriptionPartition,
   SubscriptionReset,
+  SubscriptionSettings,
   SubscriptionTarget,
+  Encoding,
 } from '../../protocol/types.js';
 import type { PartitionLog } from '../log/PartitionLog.js';
 import { readHeadsOf } from '../storage/partitionHeads.js';
@@ -35,6 +37,18 @@ export const SUBSCRIPTION_DEFAULTS = {
   onFailure: null,
   encoding: 'utf8',
 } as const;
+
+/** A create request's settings, defaults filled in. */
+export function settingsWithDefaults(request: Omit<CreateSubscriptionRequest, 'name' | 'topic' | 'target' | 'startAt'>): SubscriptionSettings & { encoding: Encoding } {
+  return {
+    batchSize: request.batchSize ?? SUBSCRIPTION_DEFAULTS.batchSize,
+    maxBatchingWindowMs: request.maxBatchingWindowMs ?? SUBSCRIPTION_DEFAULTS.maxBatchingWindowMs,
+    maxRetries: request.maxRetries ?? SUBSCRIPTION_DEFAULTS.maxRetries,
+    maxRecordAgeMs: request.maxRecordAgeMs ?? SUBSCRIPTION_DEFAULTS.maxRecordAgeMs,
+    onFailure: request.onFailure ?? SUBSCRIPTION_DEFAULTS.onFailure,
+    encoding: request.encoding ?? SUBSCRIPTION_DEFAULTS.encoding,
+  };
+}
 
 /** A Lambda function's ARN, optionally with a version or alias. */
 export const FUNCTION_ARN_PATTERN = /^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9_$-]{1,128})?$/;
@@ -78,12 +92,7 @@ export class SubscriptionAdmin {
       target: request.target,
       ...(secret ? { sealedSecret: sealer.seal(secret) } : {}),
       state: 'active',
-      batchSize: request.batchSize ?? SUBSCRIPTION_DEFAULTS.batchSize,
-      maxBatchingWindowMs: request.maxBatchingWindowMs ?? SUBSCRIPTION_DEFAULTS.maxBatchingWindowMs,
-      maxRetries: request.maxRetries ?? SUBSCRIPTION_DEFAULTS.maxRetries,
-      maxRecordAgeMs: request.maxRecordAgeMs ?? SUBSCRIPTION_DEFAULTS.maxRecordAgeMs,
-      onFailure: request.onFailure ?? SUBSCRIPTION_DEFAULTS.onFailure,
-      encoding: request.encoding ?? SUBSCRIPTION_DEFAULTS.encoding,
+      ...settingsWithDefaults(request),
       createdAt: this.now(),
       start: await this.startPositions(topic, request.startAt ?? 'latest'),
     };

@@ -23,7 +23,7 @@ import { toJsonRecord } from '../../functions/log/recordJson.js';
 import type { PartitionLog } from '../../functions/log/PartitionLog.js';
 import { ProduceService } from '../../functions/log/ProduceService.js';
 import { MAX_PRODUCER_EPOCH, PRODUCER_ID_PATTERN, type ProducerRegistry } from '../../functions/log/ProducerRegistry.js';
-import { FUNCTION_ARN_PATTERN, SUBSCRIPTION_DEFAULTS, type SubscriptionAdmin } from '../../functions/subscriptions/SubscriptionAdmin.js';
+import { FUNCTION_ARN_PATTERN, settingsWithDefaults, SUBSCRIPTION_DEFAULTS, type SubscriptionAdmin } from '../../functions/subscriptions/SubscriptionAdmin.js';
 import {
   alterSubscriptionSchema,
   createSubscriptionSchema,
@@ -249,12 +249,7 @@ const subscriptionSettings = (request: CreateSubscriptionRequest): Omit<Subscrip
   topic: request.topic,
   target: request.target,
   state: 'active',
-  batchSize: request.batchSize ?? SUBSCRIPTION_DEFAULTS.batchSize,
-  maxBatchingWindowMs: request.maxBatchingWindowMs ?? SUBSCRIPTION_DEFAULTS.maxBatchingWindowMs,
-  maxRetries: request.maxRetries ?? SUBSCRIPTION_DEFAULTS.maxRetries,
-  maxRecordAgeMs: request.maxRecordAgeMs ?? SUBSCRIPTION_DEFAULTS.maxRecordAgeMs,
-  onFailure: request.onFailure ?? SUBSCRIPTION_DEFAULTS.onFailure,
-  encoding: request.encoding ?? SUBSCRIPTION_DEFAULTS.encoding,
+  ...settingsWithDefaults(request),
   createdAt: 1_700_000_000_000,
 });
 const exampleSubscription = subscriptionSettings({ name: 'billing-webhook', topic: 'orders', target: { type: 'http', url: 'https://billing.example.com/brook' } });
