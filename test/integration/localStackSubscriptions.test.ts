@@ -64,9 +64,12 @@ describe('local stack: subscriptions', () => {
     expect(new Set(tries.map((d) => d.headers['brook-delivery-id'])).size).toBe(1);
     // 100 ms, then 200 ms (less up to a quarter): the second retry waited longer than the first.
     expect(tries[2]!.at - tries[1]!.at).toBeGreaterThanOrEqual(140);
-    const described = await api('GET', '/v1/subscriptions/orders-hook');
-    const partition = (described.body.partitions as { partition: number; attempts: number; lag: number }[]).find((p) => p.partition === tries[0]!.batch.partition);
-    expect(partition).toMatchObject({ attempts: 0, lag: 0 });
+    // The position moves once the answer is in: look until it has.
+    const partitionOf = async () =>
+      ((await api('GET', '/v1/subscriptions/orders-hook')).body.partitions as { partition: number; attempts: number; lag: number }[]).find(
+        (p) => p.partition === tries[0]!.batch.partition,
+      );
+    await expect.poll(partitionOf, { timeout: 5_000 }).toMatchObject({ attempts: 0, lag: 0 });
     hook.answer = () => ({ status: 200 });
   });
 
