@@ -11,6 +11,7 @@ import type { BrookConfig } from '../functions/config.js';
 import { BrookError, type ErrorCode } from '../protocol/errors.js';
 import { MAX_REQUEST_BYTES } from '../protocol/limits.js';
 import { buildEvent, newRequestId, splitTarget } from './apiGatewayEvent.js';
+import { DEFAULT_CONSOLE_DIR, isConsolePath, serveConsole } from './console.js';
 import { applyHandlerEnvironment, createLambdaContext, importHandler, type HandlerLoader, type LambdaHandler, type LambdaResult } from './lambdaRuntime.js';
 
 export { buildEvent, isTextContentType, newRequestId, type BuiltEvent, type RawRequest } from './apiGatewayEvent.js';
@@ -45,6 +46,8 @@ export interface LocalServerOptions {
   readonly logError?: (message: string, error?: unknown) => void;
   /** Called once per request when it has been answered (for an access log). */
   readonly onResponse?: (line: { method: string; path: string; status: number; ms: number; requestId: string }) => void;
+  /** Where the built Brook Console is, served at `/console`. @default dist/console */
+  readonly consoleDir?: string;
 }
 
 export interface LocalServer {
@@ -171,6 +174,14 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     res.once('finish', () =>
       options.onResponse?.({ method, path: splitTarget(req.url ?? '/').rawPath, status: res.statusCode, ms: Date.now() - started, requestId }),
     );
+
+    // The Brook Console: static files, not an API route.
+    const { rawPath } = splitTarget(req.url ?? '/');
+    if (isConsolePath(rawPath)) {
+      req.resume();
+      await serveConsole(req, res, rawPath, options.consoleDir ?? DEFAULT_CONSOLE_DIR);
+      return;
+    }
 
     const outcome = await readBody(req, MAX_REQUEST_BYTES);
     if (outcome.kind === 'aborted') return;

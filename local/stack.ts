@@ -55,6 +55,8 @@ export interface LocalStackOptions {
   readonly apiKey?: string;
   /** Called with each answered request (an access log). */
   readonly onResponse?: LocalServerOptions['onResponse'];
+  /** Where the built Brook Console is, served at `/console`. @default dist/console */
+  readonly consoleDir?: string;
   /** Batches over this many bytes go to S3 (`BROOK_INLINE_BATCH_MAX_BYTES`). @default 16384 */
   readonly inlineBatchMaxBytes?: number;
   /** How often the compactor runs, as the cloud schedule would (`BROOK_COMPACT_INTERVAL_MS`); 0 turns it off. @default 5000 */
@@ -202,6 +204,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       port: options.port ?? 8080,
       host: options.host ?? '127.0.0.1',
       ...(options.onResponse ? { onResponse: options.onResponse } : {}),
+      ...(options.consoleDir ? { consoleDir: options.consoleDir } : {}),
     });
     started.push({ endpoint: server.url, stop: () => server.close() });
 

@@ -168,6 +168,7 @@ async function main(): Promise<void> {
     [
       '',
       `Brook local stack on ${stack.url}  (health: ${stack.url}/v1/health)`,
+      `console:   ${stack.url}/console  (paste the admin key)`,
       `data:      ${display(stack.dataDir)}  (DynamoDB Local and s3rver; kept across restarts)`,
       keyLine,
       'Ctrl-C stops it.',

@@ -8,11 +8,14 @@
  * - `dist/sdk/index.js`: the SDK, its npm dependencies left as imports.
  * - `dist/types/`: the SDK's type declarations (`tsc -p tsconfig.sdk.json`),
  *   which `package.json` names as the `types` of `brook/sdk`.
+ * - `dist/console/`: the Brook Console (`console/`), a web UI the local stack
+ *   serves at `/console`: `index.html`, `app.js` (minified, for browsers) and
+ *   `app.css`.
  *
  * The API reference is separate: `npm run docs:api` (typedoc).
  */
 import { execFile } from 'node:child_process';
-import { chmod, mkdir, rm, symlink } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, rm, symlink } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
@@ -65,7 +68,32 @@ export async function build(outdir = join(ROOT, 'dist')): Promise<void> {
     ),
   );
   await chmod(join(outdir, 'cli.js'), 0o755);
-  await emitSdkDeclarations(join(outdir, 'types'));
+  await Promise.all([emitSdkDeclarations(join(outdir, 'types')), buildConsole(join(outdir, 'console'))]);
+}
+
+/** The Brook Console's files, as `local/console.ts` serves them. */
+export const CONSOLE_FILES = ['index.html', 'app.js', 'app.css'] as const;
+
+/** Bundles the console (Preact, JSX) for browsers into `outdir`, with its page and style sheet. */
+export async function buildConsole(outdir: string): Promise<void> {
+  await mkdir(outdir, { recursive: true });
+  await esbuild({
+    absWorkingDir: ROOT,
+    entryPoints: ['console/main.tsx'],
+    outfile: join(outdir, 'app.js'),
+    tsconfig: 'console/tsconfig.json',
+    bundle: true,
+    platform: 'browser',
+    format: 'esm',
+    target: ['chrome110', 'firefox115', 'safari16'],
+    jsx: 'automatic',
+    jsxImportSource: 'preact',
+    minify: true,
+    sourcemap: false,
+    legalComments: 'none',
+    logLevel: 'warning',
+  });
+  await Promise.all(['index.html', 'app.css'].map((file) => copyFile(join(ROOT, 'console', file), join(outdir, file))));
 }
 
 /** The SDK's `.d.ts` files (and those of the `protocol/` types it re-exports). */

@@ -1,7 +1,8 @@
 /**
  * The house's import boundaries (.dependency-cruiser.cjs), so a change that
  * breaks the layering goes red: protocol/ imports nothing of ours, the SDK
- * and the CLI never load server, local-stack or CDK code, the CDK app loads
+ * and the CLI never load server, local-stack or CDK code, the console imports
+ * protocol/ only (it is a client of the HTTP API), the CDK app loads
  * no Lambda runtime library, and no modules import each other in a loop.
  * On top, what the cruiser's rules cannot say: no loop between the folders
  * of functions/ (log -> topics -> log is a loop even when no two files are).
@@ -24,7 +25,7 @@ let cruise: Cruise;
 beforeAll(async () => {
   const { stdout } = await promisify(execFile)(
     process.execPath,
-    [CRUISER, '--config', '.dependency-cruiser.cjs', '--output-type', 'json', 'functions', 'protocol', 'sdk', 'cli', 'local', 'infra'],
+    [CRUISER, '--config', '.dependency-cruiser.cjs', '--output-type', 'json', 'functions', 'protocol', 'sdk', 'cli', 'console', 'local', 'infra'],
     { cwd: ROOT, maxBuffer: 64 * 1024 * 1024 },
   ).catch((error: { stdout?: string }) => ({ stdout: error.stdout ?? '' })); // exit code 1 on violations: read them below
   cruise = JSON.parse(stdout) as Cruise;

@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 /** The repository root, without a trailing slash (so `npm run lint` and this test share one cache file). */
 const ROOT = resolve(fileURLToPath(new URL('../../', import.meta.url)));
 /** What `npm run lint` checks: the code's folders and the root config files (not a scratch file at the root). */
-const TARGETS = ['functions', 'protocol', 'sdk', 'cli', 'local', 'infra', 'bench', 'scripts', 'test', 'vitest.config.ts', 'eslint.config.js'];
+const TARGETS = ['functions', 'protocol', 'sdk', 'cli', 'console', 'local', 'infra', 'bench', 'scripts', 'test', 'vitest.config.ts', 'eslint.config.js'];
 
 describe('lint', () => {
   it('finds no ESLint error or warning in the code', async () => {

@@ -1,0 +1,42 @@
+/** Record bytes as the console shows them: fetched in base64 (exact), shown as text, pretty JSON or base64. */
+export type ValueView = 'text' | 'json' | 'base64';
+
+export function base64ToBytes(value: string): Uint8Array {
+  const binary = atob(value);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
+/** The bytes as UTF-8 text; undefined when they are not valid UTF-8. */
+export function utf8OrUndefined(bytes: Uint8Array): string | undefined {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Text for display and filtering: UTF-8 when it is, else the replacement-character decoding. */
+export function lenientText(base64: string | null): string | null {
+  if (base64 === null) return null;
+  const bytes = base64ToBytes(base64);
+  return utf8OrUndefined(bytes) ?? new TextDecoder().decode(bytes);
+}
+
+/** A value shown in `view`; JSON that does not parse falls back to text, with a note. */
+export function renderValue(base64: string | null, view: ValueView): { text: string; note?: string } {
+  if (base64 === null) return { text: '', note: 'null (tombstone)' };
+  if (view === 'base64') return { text: base64 };
+  const bytes = base64ToBytes(base64);
+  const text = utf8OrUndefined(bytes);
+  if (text === undefined) return { text: base64, note: 'not UTF-8: shown in base64' };
+  if (view === 'json') {
+    try {
+      return { text: JSON.stringify(JSON.parse(text), null, 2) };
+    } catch {
+      return { text, note: 'not JSON' };
+    }
+  }
+  return { text };
+}
