@@ -10,12 +10,12 @@
  *   which `package.json` names as the `types` of `brook/sdk`.
  * - `dist/console/`: the Brook Console (`console/`), a web UI the local stack
  *   serves at `/console`: `index.html`, `app.js` (minified, for browsers) and
- *   `app.css`.
+ *   `app.css` (uPlot's style sheet, then `console/app.css`).
  *
  * The API reference is separate: `npm run docs:api` (typedoc).
  */
 import { execFile } from 'node:child_process';
-import { chmod, copyFile, mkdir, rm, symlink } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
@@ -89,12 +89,23 @@ export async function buildConsole(outdir: string): Promise<void> {
     jsx: 'automatic',
     jsxImportSource: 'preact',
     minify: true,
+    // No template literals out: the minifier would otherwise turn strings with "\n" into them, new lines and all.
+    supported: { 'template-literal': false },
     sourcemap: false,
     legalComments: 'none',
     logLevel: 'warning',
   });
-  await Promise.all(['index.html', 'app.css'].map((file) => copyFile(join(ROOT, 'console', file), join(outdir, file))));
+  await Promise.all([copyFile(join(ROOT, 'console', 'index.html'), join(outdir, 'index.html')), writeConsoleCss(join(outdir, 'app.css'))]);
 }
+
+/** `app.css`: uPlot's style sheet (the group lag chart), then the console's own. */
+async function writeConsoleCss(file: string): Promise<void> {
+  const uplot = createRequire(import.meta.url).resolve('uplot/dist/uPlot.min.css');
+  const [theirs, ours] = await Promise.all([readFile(uplot, 'utf8'), readFile(join(ROOT, 'console', 'app.css'), 'utf8')]);
+  await writeFile(file, `/* uPlot ${UPLOT_LICENSE} */\n${theirs}\n${ours}`);
+}
+
+const UPLOT_LICENSE = '(MIT License, Leon Sorokin)';
 
 /** The SDK's `.d.ts` files (and those of the `protocol/` types it re-exports). */
 async function emitSdkDeclarations(outDir: string): Promise<void> {

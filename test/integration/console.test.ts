@@ -3,8 +3,10 @@
  * playwright-core, against a local stack of this file's own serving the
  * console built from console/ now. Pastes the admin key, creates a topic,
  * produces through the form, finds the record in the message browser by
- * offset and by key, sees a forbidden message with a key that lacks the
- * right, and saves a screenshot of each main screen to docs/console/.
+ * offset and by key, charts a group's lag and resets its offsets (dry run,
+ * then apply), creates a subscription (its secret shown once), sees a
+ * forbidden message with a key that lacks the right, and saves a screenshot
+ * of each main screen to docs/console/.
  */
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
@@ -125,6 +127,22 @@ describe('Brook Console', () => {
     await page.getByRole('heading', { name: 'Topic orders' }).waitFor();
     await expect.poll(() => page.locator('tbody tr').count()).toBe(3); // the heading shows before the description loads
     expect(await page.locator('dl.facts').textContent()).toContain('1 d');
+  });
+
+  it('alters a topic: more partitions, retention, cleanup policy', async () => {
+    await api(stack.adminKey, 'POST', '/topics', { name: 'grow' });
+    await page.evaluate("location.hash = '#/topics/grow'");
+    const form = page.locator('form[aria-label="alter the topic"]');
+    await form.waitFor();
+    await form.locator('input[name=partitions]').fill('2');
+    await form.locator('input[name=retention]').fill('48');
+    await form.locator('select[name=cleanupPolicy]').selectOption('compact');
+    await form.getByRole('button', { name: 'alter' }).click();
+    await form.getByRole('status').filter({ hasText: 'topic grow altered' }).waitFor();
+    await expect.poll(() => page.locator('tbody tr').count()).toBe(2);
+    const described = await api<{ config: { retentionMs: number; cleanupPolicy: string }; partitions: unknown[] }>(stack.adminKey, 'GET', '/topics/grow');
+    expect(described).toMatchObject({ config: { retentionMs: 172_800_000, cleanupPolicy: 'compact' } });
+    expect(described.partitions).toHaveLength(2);
   });
 
   it('deletes a topic only once its name is typed', async () => {
@@ -276,7 +294,6 @@ describe('Brook Console', () => {
     await page.getByRole('link', { name: 'billing', exact: true }).click();
     await page.getByRole('heading', { name: 'Group billing' }).waitFor();
     await page.getByText('billing-1').waitFor();
-    await shot('group');
 
     await go('Subscriptions');
     await page.getByRole('link', { name: 'billing-webhook' }).click();
@@ -284,6 +301,67 @@ describe('Brook Console', () => {
     await page.getByRole('button', { name: 'resume' }).waitFor();
     expect((await api<{ state: string }>(stack.adminKey, 'GET', '/subscriptions/billing-webhook')).state).toBe('paused');
     await shot('subscription');
+  });
+
+  it('charts a group\'s lag after a commit, and resets its offsets: a dry run with its plan, then apply', async () => {
+    const { partitions } = await api<{ partitions: { partition: number; highWatermark: number }[] }>(stack.adminKey, 'GET', '/topics/orders');
+    const busy = partitions.find((p) => p.highWatermark > 0)!;
+    await api(stack.adminKey, 'POST', '/groups/reporting/offsets', { offsets: [{ topic: 'orders', partition: busy.partition, offset: 0 }] });
+    const lag = (await api<{ offsets: { lag: number }[] }>(stack.adminKey, 'GET', '/groups/reporting')).offsets.reduce((sum, o) => sum + o.lag, 0);
+    expect(lag).toBeGreaterThan(0);
+
+    await page.evaluate("location.hash = '#/groups/reporting'");
+    await page.getByRole('heading', { name: 'Group reporting' }).waitFor();
+    await page.locator('.lag-chart canvas').waitFor();
+    expect(await page.locator('.total-lag').textContent()).toBe(String(lag));
+
+    const form = page.locator('form[aria-label="reset offsets"]');
+    await form.locator('input[name=topic]').fill('orders');
+    await form.locator('input[name=partitions]').fill(String(busy.partition));
+    await form.locator('select[name=to]').selectOption('latest');
+    await form.getByRole('button', { name: 'dry run' }).click();
+    const planned = form.locator(`.reset-plan tr[data-partition="${busy.partition}"]`);
+    await planned.waitFor();
+    expect(await planned.locator('td').allTextContents()).toEqual(['orders', String(busy.partition), '0', String(busy.highWatermark)]);
+    expect((await api<{ offsets: { lag: number }[] }>(stack.adminKey, 'GET', '/groups/reporting')).offsets.reduce((sum, o) => sum + o.lag, 0)).toBe(lag); // a dry run changes nothing
+    await shot('group');
+
+    await form.getByRole('button', { name: 'apply' }).click();
+    await form.getByRole('status').filter({ hasText: 'applied' }).waitFor();
+    await expect.poll(() => page.locator('.total-lag').textContent(), { timeout: 8_000 }).toBe('0');
+
+    // A group with live members: the contract's error.
+    await page.evaluate("location.hash = '#/groups/billing'");
+    await page.getByRole('heading', { name: 'Group billing' }).waitFor();
+    const billing = page.locator('form[aria-label="reset offsets"]');
+    await billing.getByRole('button', { name: 'dry run' }).click();
+    await billing.locator('[role=alert]').waitFor();
+    expect(await billing.locator('[role=alert]').textContent()).toContain('GROUP_NOT_EMPTY');
+  });
+
+  it('creates a webhook subscription (its secret shown once), then deletes it once its name is typed', async () => {
+    await go('Subscriptions');
+    const form = page.locator('form[aria-label="create a subscription"]');
+    await form.locator('input[name=name]').fill('audit-hook');
+    await form.locator('input[name=topic]').fill('orders');
+    await form.locator('input[name=target]').fill('http://127.0.0.1:9/audit');
+    await form.locator('input[name=batchSize]').fill('10');
+    await form.getByRole('button', { name: 'create subscription' }).click();
+    const secret = page.locator('.secret code.wrap');
+    await secret.waitFor();
+    expect((await secret.textContent())!.length).toBeGreaterThan(10);
+    await page.locator('.secret').getByRole('button', { name: 'copy secret' }).waitFor();
+    const described = await api<{ batchSize: number; target: Record<string, unknown> }>(stack.adminKey, 'GET', '/subscriptions/audit-hook');
+    expect(described.batchSize).toBe(10);
+    expect(described.target).not.toHaveProperty('secret');
+
+    await page.locator('.secret').getByRole('link', { name: 'audit-hook' }).click();
+    await page.getByRole('heading', { name: 'Subscription audit-hook' }).waitFor();
+    await page.getByRole('button', { name: 'delete…' }).click();
+    await page.getByLabel('type audit-hook to delete it').fill('audit-hook');
+    await page.getByRole('button', { name: 'delete subscription' }).click();
+    await page.getByRole('heading', { name: 'Subscriptions' }).waitFor();
+    await expect(api(stack.adminKey, 'GET', '/subscriptions/audit-hook')).rejects.toThrow('404');
   });
 
   it('creates a key (the secret shown once), revokes one, and a key without the right sees a forbidden message in place', async () => {
