@@ -34,6 +34,7 @@ export const HANDLERS = [
   'groups',
   'subscriptions',
   'keys',
+  'console',
   'compactor',
   'dispatcher',
   'bootstrapAdminKey',

@@ -23,6 +23,8 @@ export interface FunctionAccess {
 export const FUNCTION_ACCESS: Readonly<Record<FunctionName, FunctionAccess>> = {
   health: { authenticates: false },
   fallback: { authenticates: false },
+  // Serves the console's bundled files: no key, no table, no bucket.
+  console: { authenticates: false },
   topics: { authenticates: true, tables: { topics: 'readWrite', log: 'read' } },
   // Producer registrations live in the topics table, hence write there.
   produce: { authenticates: true, tables: { topics: 'readWrite', log: 'readWrite' }, bucket: 'readWrite' },

@@ -17,3 +17,6 @@ export function handlerEntry(name: string): string {
 
 /** What the Lambda bundles use instead of the SDK's default credential chain (see `BUNDLING_DEFAULTS`). */
 export const LAMBDA_CREDENTIALS_ENTRY = fileURLToPath(new URL('../functions/storage/lambdaCredentials.ts', import.meta.url));
+
+/** Where `npm run build` puts the Brook Console, which the `console` function's bundle carries. */
+export const CONSOLE_BUILD_DIR = fileURLToPath(new URL('../dist/console', import.meta.url));

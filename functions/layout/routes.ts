@@ -8,12 +8,15 @@
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 /** One Lambda function per name; its entry is `functions/handlers/<name>.ts`. */
-export const FUNCTION_NAMES = ['health', 'topics', 'produce', 'fetch', 'groups', 'subscriptions', 'keys', 'fallback'] as const;
+export const FUNCTION_NAMES = ['health', 'topics', 'produce', 'fetch', 'groups', 'subscriptions', 'keys', 'console', 'fallback'] as const;
 export type FunctionName = (typeof FUNCTION_NAMES)[number];
 
 export interface RouteDefinition {
   readonly method: HttpMethod;
-  /** API Gateway path template, parameters in braces: `/v1/topics/{topic}`. */
+  /**
+   * API Gateway path template, parameters in braces: `/v1/topics/{topic}`; a
+   * last `{name+}` is greedy (the rest of the path, slashes included).
+   */
   readonly path: string;
   readonly function: Exclude<FunctionName, 'fallback'>;
 }
@@ -48,7 +51,17 @@ export const ROUTES: readonly RouteDefinition[] = [
   { method: 'POST', path: '/v1/keys', function: 'keys' },
   { method: 'GET', path: '/v1/keys', function: 'keys' },
   { method: 'DELETE', path: '/v1/keys/{keyId}', function: 'keys' },
+  // The Brook Console's files (docs/console.md), outside /v1: not API routes, no key.
+  { method: 'GET', path: '/console', function: 'console' },
+  { method: 'GET', path: '/console/{proxy+}', function: 'console' },
 ];
+
+/**
+ * Routes open to anyone whatever the `auth` setting: the health check of load
+ * balancers and probes, and the console's files (the console holds no data;
+ * it asks for a key and sends it with each API call).
+ */
+export const PUBLIC_ROUTE_KEYS: readonly string[] = ['GET /v1/health', 'GET /console', 'GET /console/{proxy+}'];
 
 /** `"POST /v1/topics"`: the API Gateway route key of a route. */
 export function routeKey(route: Pick<RouteDefinition, 'method' | 'path'>): string {
@@ -60,10 +73,10 @@ function templateToRegExp(path: string): { pattern: RegExp; names: string[] } {
   const source = path
     .split('/')
     .map((segment) => {
-      const match = /^\{(\w+)\}$/.exec(segment);
+      const match = /^\{(\w+)(\+?)\}$/.exec(segment);
       if (!match) return segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
       names.push(match[1]!);
-      return '([^/]+)';
+      return match[2] ? '(.+)' : '([^/]+)';
     })
     .join('/');
   return { pattern: new RegExp(`^${source}$`), names };

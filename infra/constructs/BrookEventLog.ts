@@ -6,6 +6,7 @@ import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { Bucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { CONFIG_ENV } from '../../functions/layout/env.js';
+import { CONSOLE_BUILD_DIR } from '../paths.js';
 import { FUNCTION_NAMES, ROUTES, type FunctionName } from '../../functions/layout/routes.js';
 import type { TableName } from '../../functions/layout/tables.js';
 import { FUNCTION_ACCESS, FUNCTION_TIMEOUT_SECONDS } from '../functionAccess.js';
@@ -105,6 +106,8 @@ export class BrookEventLog extends Construct {
         environment,
         ...(timeout ? { timeout: Duration.seconds(timeout) } : {}),
         ...(reserved !== undefined ? { reservedConcurrentExecutions: reserved } : {}),
+        // The console's files travel in its function's bundle (docs/deploy.md, "Console").
+        ...(name === 'console' ? { bundleDirectories: { console: CONSOLE_BUILD_DIR } } : {}),
       });
       grantDataAccess(lambdaFunction, FUNCTION_ACCESS[name], this.tables, this.bucket);
       functions[name] = lambdaFunction;

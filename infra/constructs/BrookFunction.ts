@@ -1,9 +1,10 @@
 import { Duration } from 'aws-cdk-lib';
-import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { handlerEntry } from '../paths.js';
 import {
+  BUNDLING_DEFAULTS,
   functionDefaults,
   functionEnvironmentDefaults,
   logGroupDefaults,
@@ -21,6 +22,12 @@ export interface BrookFunctionProps {
   readonly timeout?: Duration;
   /** Concurrent executions reserved (and so also the most it may run). @default none: unreserved */
   readonly reservedConcurrentExecutions?: number;
+  /**
+   * Directories copied into the bundle after esbuild, by name in the bundle:
+   * `{ console: '/abs/dist/console' }` puts `console/` next to `index.mjs`.
+   * Bundling fails when a directory has no `index.html` (not built).
+   */
+  readonly bundleDirectories?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -37,6 +44,7 @@ export class BrookFunction extends Construct {
     this.logGroup = new LogGroup(this, 'LogGroup', logGroupDefaults(props.stage));
     this.lambdaFunction = new NodejsFunction(this, 'Function', {
       ...functionDefaults(props.stage),
+      ...(props.bundleDirectories ? { bundling: bundlingWithDirectories(props.bundleDirectories) } : {}),
       entry: handlerEntry(props.handlerName),
       logGroup: this.logGroup,
       environment: { ...functionEnvironmentDefaults(props.stage), ...props.environment },
@@ -47,4 +55,20 @@ export class BrookFunction extends Construct {
         : {}),
     });
   }
+}
+
+/** `BUNDLING_DEFAULTS` plus an `afterBundling` hook copying `directories` into the output. */
+function bundlingWithDirectories(directories: Readonly<Record<string, string>>): BundlingOptions {
+  return {
+    ...BUNDLING_DEFAULTS,
+    commandHooks: {
+      beforeBundling: () => [],
+      beforeInstall: () => [],
+      afterBundling: (_inputDir: string, outputDir: string) =>
+        Object.entries(directories).flatMap(([name, source]) => [
+          `test -f "${source}/index.html" || { echo "${source} is not built: run npm run build" >&2; exit 1; }`,
+          `cp -R "${source}" "${outputDir}/${name}"`,
+        ]),
+    },
+  };
 }

@@ -18,15 +18,15 @@ import { FilterPattern, LogGroup, MetricFilter } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { BROOK_METRICS_NAMESPACE } from '../../functions/layout/metrics.js';
 import { logGroupDefaults } from './defaults.js';
-import { routeKey, type FunctionName, type RouteDefinition } from '../../functions/layout/routes.js';
+import { PUBLIC_ROUTE_KEYS, routeKey, type FunctionName, type RouteDefinition } from '../../functions/layout/routes.js';
 import type { ResolvedSettings } from '../settings.js';
 
 /** Headers browsers may send and read (see `functions/http/middleware.ts`). */
 const CORS_ALLOW_HEADERS = ['authorization', 'content-type', 'x-request-id'];
 const CORS_EXPOSE_HEADERS = ['x-request-id'];
 
-/** Routes that stay open whatever the `auth` setting: the health check of load balancers and probes. */
-export const PUBLIC_ROUTE_KEYS: readonly string[] = ['GET /v1/health'];
+/** Routes that stay open whatever the `auth` setting (defined with the routes). */
+export { PUBLIC_ROUTE_KEYS };
 
 /**
  * One JSON line per request in the access log. `status` feeds the throttle

@@ -1,7 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { describe, expect, it, vi } from 'vitest';
-import { ROUTES, routeKey } from '../../functions/layout/routes.js';
+import { PUBLIC_ROUTE_KEYS, ROUTES, routeKey } from '../../functions/layout/routes.js';
 import { getStageConfig } from '../../infra/config.js';
 import { logicalId, STAGE_NAMES, synth, synthWith, type Synthesized, SYNTH_TIMEOUT_MS } from './synth.js';
 
@@ -101,6 +101,21 @@ describe('Construct: BrookHttpApi', () => {
   });
 });
 
+describe('The console on the stage\'s own API', () => {
+  const synthesized = synth('dev');
+  const { stack } = synthesized;
+  const routeOf = (key: string) =>
+    Object.values(synthesized.resources).find((resource) => resource.Type === 'AWS::ApiGatewayV2::Route' && resource.Properties?.RouteKey === key);
+
+  it.each(['GET /console', 'GET /console/{proxy+}'])('routes %s to the console function, without an authorizer', (key) => {
+    expect(PUBLIC_ROUTE_KEYS).toContain(key);
+    expect(integratedFunctionId(synthesized, key)).toBe(logicalId(stack, stack.functions.console));
+    const route = routeOf(key)!;
+    expect(route.Properties?.AuthorizationType ?? 'NONE').toBe('NONE');
+    expect(route.Properties?.AuthorizerId).toBeUndefined();
+  });
+});
+
 describe('Setting: auth', () => {
   const routes = (synthesized: Synthesized) =>
     Object.values(synthesized.resources).filter((resource) => resource.Type === 'AWS::ApiGatewayV2::Route');
@@ -111,7 +126,7 @@ describe('Setting: auth', () => {
     }
   });
 
-  it('puts the AWS_IAM authorizer on every route but GET /v1/health with auth "iam"', () => {
+  it('puts the AWS_IAM authorizer on every route but the public ones (health, the console) with auth "iam"', () => {
     // Act
     const all = routes(synthWith('prod', { auth: 'iam', adminPrincipal: 'arn:aws:iam::123456789012:role/brook-operators' }));
 
@@ -119,7 +134,8 @@ describe('Setting: auth', () => {
     expect(all).toHaveLength(ROUTES.length + 1);
     for (const route of all) {
       const key = route.Properties?.RouteKey as string;
-      expect(route.Properties?.AuthorizationType, key).toBe(key === 'GET /v1/health' ? 'NONE' : 'AWS_IAM');
+      expect(route.Properties?.AuthorizationType, key).toBe(PUBLIC_ROUTE_KEYS.includes(key) ? 'NONE' : 'AWS_IAM');
+      if (PUBLIC_ROUTE_KEYS.includes(key)) expect(route.Properties?.AuthorizerId, key).toBeUndefined();
     }
     expect(all.map((route) => route.Properties?.RouteKey)).toContain('$default');
   });

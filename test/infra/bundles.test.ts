@@ -17,6 +17,8 @@ const CLIENTS: Record<string, { dynamodb: boolean; s3: boolean; ssm: boolean }> 
   fallback: { dynamodb: false, s3: false, ssm: false },
   topics: { dynamodb: true, s3: false, ssm: false },
   keys: { dynamodb: true, s3: false, ssm: false },
+  // Serves the console's files from its bundle: no SDK at all.
+  console: { dynamodb: false, s3: false, ssm: false },
   produce: { dynamodb: true, s3: true, ssm: false },
   fetch: { dynamodb: true, s3: true, ssm: false },
   groups: { dynamodb: true, s3: true, ssm: false },

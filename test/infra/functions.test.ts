@@ -123,6 +123,14 @@ describe('Least privilege (FUNCTION_ACCESS)', () => {
   const synthesized = synth('dev');
   const { functions } = synthesized.stack;
 
+  it('gives the console function no table, no bucket and no key at all', () => {
+    expect(FUNCTION_ACCESS.console).toEqual({ authenticates: false });
+    const statements = statementsOf(synthesized, functions.console);
+    for (const statement of statements) {
+      expect(actionsOf(statement).every((action) => action.startsWith('xray:')), JSON.stringify(statement)).toBe(true);
+    }
+  });
+
   it('gives topics read/write on the topics table and read on the log and keys tables', () => {
     const actions = (table: TableName) => tableActions(synthesized, functions.topics, table);
     expect(actions('topics')).toEqual(
@@ -177,7 +185,7 @@ describe('Least privilege (FUNCTION_ACCESS)', () => {
     expect(timeout).toBeLessThan(30);
   });
 
-  it.each(['health', 'fallback'] as const)('gives %s no DynamoDB or S3 access at all', (name) => {
+  it.each(['health', 'fallback', 'console'] as const)('gives %s no DynamoDB or S3 access at all', (name) => {
     for (const stage of STAGE_NAMES) {
       const actions = statementsOf(synth(stage), synth(stage).stack.functions[name]).flatMap(actionsOf);
       expect(actions.filter((action) => action.startsWith('dynamodb:') || action.startsWith('s3:'))).toEqual([]);
