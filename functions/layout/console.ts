@@ -1,11 +1,9 @@
 /**
  * The Brook Console's files as served to a browser, as plain data shared by
- * the `console` Lambda function (functions/handlers/console.ts) and, if it
- * chooses, the local server (local/console.ts keeps its own copies of
- * `CONSOLE_CSP`, the content types and the path check for now; it could
- * import `CONSOLE_CSP`, `CONSOLE_CONTENT_TYPES`, `isConsolePath` and
- * `consoleRelativePath` from here instead). No runtime imports: the CDK app
- * and the browser-free tests read it too.
+ * the `console` Lambda function (functions/handlers/console.ts) and the
+ * local server (local/console.ts): the CSP, the headers, the content types
+ * and which paths name which files. No runtime imports: the CDK app and the
+ * browser-free tests read it too.
  */
 
 /**
