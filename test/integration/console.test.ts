@@ -204,10 +204,19 @@ describe('Brook Console', () => {
   it('finds the record in the message browser by offset and by key filter', async () => {
     await go('Messages');
     const form = page.locator('form[aria-label="where to read"]');
+    // Choosing a topic resets the partition once its partitions are known: choose the partition after that, and check it held.
+    const partitionSelect = form.locator('select[name=partition]');
     await form.locator('select[name=topic]').selectOption('orders');
-    await form.locator('select[name=partition]').selectOption(String(produced.partition));
+    await expect.poll(() => partitionSelect.locator(`option[value="${produced.partition}"]`).count()).toBe(1);
+    await expect
+      .poll(async () => {
+        await partitionSelect.selectOption(String(produced.partition));
+        return partitionSelect.inputValue();
+      })
+      .toBe(String(produced.partition));
     await form.locator('select[name=mode]').selectOption('offset');
     await form.locator('input[name=offset]').fill(String(produced.offset));
+    await expect.poll(() => partitionSelect.inputValue()).toBe(String(produced.partition));
     await form.getByRole('button', { name: 'read' }).click();
     const row = page.locator(`tr[data-offset="${produced.offset}"]`);
     await row.waitFor();
