@@ -56,8 +56,10 @@ export function MessagesScreen({ api, query }: { api: Api; query: URLSearchParam
   const [busy, setBusy] = useState(false);
 
   useEffect(() => {
-    if (topic === '' && topics.data?.topics[0]) setTopic(topics.data.topics[0].name);
-  }, [topics.data, topic]);
+    // The first topic is only a default: never over a topic chosen while the list was loading.
+    const first = topics.data?.topics[0]?.name;
+    if (first !== undefined) setTopic((current) => (current === '' ? first : current));
+  }, [topics.data]);
   const partitions = topics.data?.topics.find((t) => t.name === topic)?.partitions ?? 0;
   const size = Math.min(MAX_PAGE, Math.max(1, Number(pageSize) || 50));
   const base = path('topics', topic, 'partitions', partition);
