@@ -3,7 +3,7 @@ import { BrookError } from '../../protocol/errors.js';
 import type { AlterSubscriptionRequest, CreateSubscriptionRequest } from '../../protocol/types.js';
 import { loadConfig } from '../config.js';
 import { defaultLogger, type Logger } from '../http/logger.js';
-import { SUBSCRIPTION_DEFAULTS, type SubscriptionAdmin } from '../subscriptions/SubscriptionAdmin.js';
+import { settingsWithDefaults, type SubscriptionAdmin } from '../subscriptions/SubscriptionAdmin.js';
 import { createSubscriptionSchema } from '../subscriptions/subscriptionRoutes.js';
 import { brookWiring, subscriptionAdmin } from '../wiring.js';
 
@@ -133,13 +133,8 @@ function requestOf(properties: SubscriptionProperties): CreateSubscriptionReques
 
 /** Every setting the resource declares, the defaults for those it leaves out (so that removing one resets it). */
 function settingsOf(request: CreateSubscriptionRequest): AlterSubscriptionRequest {
-  return {
-    batchSize: request.batchSize ?? SUBSCRIPTION_DEFAULTS.batchSize,
-    maxBatchingWindowMs: request.maxBatchingWindowMs ?? SUBSCRIPTION_DEFAULTS.maxBatchingWindowMs,
-    maxRetries: request.maxRetries ?? SUBSCRIPTION_DEFAULTS.maxRetries,
-    maxRecordAgeMs: request.maxRecordAgeMs ?? SUBSCRIPTION_DEFAULTS.maxRecordAgeMs,
-    onFailure: request.onFailure ?? SUBSCRIPTION_DEFAULTS.onFailure,
-  };
+  const { encoding: _encoding, ...settings } = settingsWithDefaults(request);
+  return settings;
 }
 
 function functionArnOf(subscription: Pick<CreateSubscriptionRequest, 'target'>): string | undefined {

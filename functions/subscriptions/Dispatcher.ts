@@ -17,11 +17,11 @@ import type { Logger } from '../http/logger.js';
 import type { PartitionHead, PartitionLog } from '../log/PartitionLog.js';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mapLimit } from '../storage/mapLimit.js';
-import { readHeadsOf } from '../storage/partitionHeads.js';
 import type { Topic, TopicRegistry } from '../topics/TopicRegistry.js';
 import type { DeliveryOutcome } from './deliveryAnswer.js';
 import { backoffDelay, firstBody, parkedRecord, type DeliveryBody } from './deliveryPolicy.js';
 import type { DispatchTrigger } from './dispatchEvents.js';
+import { dueTasks, tasksOfAppends, unique, type Task } from './dispatchTasks.js';
 import type { LambdaInvoker } from './lambdaTarget.js';
 import type { SecretOpener } from './secretOpener.js';
 import type { DeliveryItem, SubscriptionItem } from './subscriptionItems.js';
@@ -83,11 +83,6 @@ export interface DispatchReport {
 
 type RunEnd = 'caughtUp' | 'waiting' | 'lost' | 'stopped';
 
-interface Task {
-  subscription: SubscriptionItem;
-  partition: number;
-}
-
 /** One partition's delivery in one run: its lease owner, the run's deadline and report. */
 interface Run extends Task {
   owner: string;
@@ -145,14 +140,14 @@ export class Dispatcher {
     const deadline = this.now() + Math.max(0, limit);
     if (trigger.kind === 'wake') return this.wake(trigger.subscription, trigger.partition, deadline);
     if (trigger.kind === 'sweep') return this.sweep(deadline);
-    const tasks = [...(await this.tasksOfAppends(trigger.partitionKeys))];
-    for (const name of trigger.subscriptions) tasks.push(...(await this.dueTasks(name)));
+    const tasks = [...(await tasksOfAppends(this.options.store, trigger.partitionKeys))];
+    for (const name of trigger.subscriptions) tasks.push(...(await dueTasks(this.options, name)));
     return this.runAll(unique(tasks), deadline, false);
   }
 
   /** Appends landed on these log partitions (`<topicId>#<partition>`): deliver them to every active subscription of their topics. */
   async onAppends(partitionKeys: Iterable<string>, deadline = this.now() + this.budgetMs): Promise<DispatchReport> {
-    return this.runAll(await this.tasksOfAppends(partitionKeys), deadline, false);
+    return this.runAll(await tasksOfAppends(this.options.store, partitionKeys), deadline, false);
   }
 
   /** A wake-up it asked for: a retry or a batching window is due. */
@@ -164,44 +159,8 @@ export class Dispatcher {
   /** Every active subscription's partitions that have records to deliver (the daily sweep; the local stack's timer). */
   async sweep(deadline = this.now() + this.budgetMs): Promise<DispatchReport> {
     const tasks: Task[] = [];
-    for (const listed of await this.options.store.list()) tasks.push(...(await this.dueTasks(listed.name)));
+    for (const listed of await this.options.store.list()) tasks.push(...(await dueTasks(this.options, listed.name)));
     return this.runAll(tasks, deadline, false);
-  }
-
-  private async tasksOfAppends(partitionKeys: Iterable<string>): Promise<Task[]> {
-    const byTopic = new Map<string, Set<number>>();
-    for (const key of partitionKeys) {
-      const at = key.lastIndexOf('#');
-      const partition = Number(key.slice(at + 1));
-      if (at <= 0 || !Number.isSafeInteger(partition)) continue;
-      const topicId = key.slice(0, at);
-      byTopic.set(topicId, (byTopic.get(topicId) ?? new Set()).add(partition));
-    }
-    const tasks: Task[] = [];
-    for (const [topicId, partitions] of byTopic) {
-      for (const subscription of await this.options.store.ofTopic(topicId)) {
-        if (subscription.state !== 'active') continue;
-        for (const partition of partitions) tasks.push({ subscription, partition });
-      }
-    }
-    return tasks;
-  }
-
-  /** One active subscription's partitions whose position is behind the high watermark. */
-  private async dueTasks(name: string): Promise<Task[]> {
-    const { store, topics, doc, logTable } = this.options;
-    const snapshot = await store.snapshot(name).catch(() => undefined);
-    if (!snapshot || snapshot.subscription.state !== 'active') return [];
-    const { subscription, deliveries } = snapshot;
-    const topic = await topics.find(subscription.topic);
-    if (!topic || topic.topicId !== subscription.topicId) return [];
-    const heads = await readHeadsOf(doc, logTable, topic.topicId, Array.from({ length: topic.partitions }, (_, p) => p));
-    return heads
-      .filter((head) => {
-        const position = deliveries.get(head.partition)?.position ?? subscription.start[String(head.partition)] ?? 0;
-        return Math.max(position, head.logStartOffset) < head.highWatermark;
-      })
-      .map((head) => ({ subscription, partition: head.partition }));
   }
 
   private async runAll(tasks: Task[], deadline: number, woken: boolean): Promise<DispatchReport> {
@@ -498,14 +457,4 @@ export class Dispatcher {
       now: this.now,
     });
   }
-}
-
-function unique(tasks: Task[]): Task[] {
-  const seen = new Set<string>();
-  return tasks.filter((task) => {
-    const key = `${task.subscription.name}#${task.partition}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
 }
