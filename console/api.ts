@@ -19,9 +19,14 @@ export class ApiError extends Error {
 
 export type Query = Record<string, string | number | undefined>;
 
+/** `signal` aborts the call: it then rejects with the browser's `AbortError`, not an `ApiError`. */
+export interface CallOptions {
+  readonly signal?: AbortSignal;
+}
+
 export interface Api {
-  get<T>(path: string, query?: Query): Promise<T>;
-  post<T>(path: string, body?: unknown): Promise<T>;
+  get<T>(path: string, query?: Query, options?: CallOptions): Promise<T>;
+  post<T>(path: string, body?: unknown, options?: CallOptions): Promise<T>;
   patch<T>(path: string, body: unknown): Promise<T>;
   del(path: string): Promise<void>;
 }
@@ -31,19 +36,22 @@ export function path(...segments: (string | number)[]): string {
   return `/v1/${segments.map((s) => encodeURIComponent(String(s))).join('/')}`;
 }
 
-async function call<T>(key: string, method: string, url: string, body?: unknown): Promise<T> {
+async function call<T>(key: string, method: string, url: string, body?: unknown, signal?: AbortSignal): Promise<T> {
   let response: Response;
+  let text: string;
   try {
     response = await fetch(url, {
       method,
       headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       cache: 'no-store',
+      ...(signal === undefined ? {} : { signal }),
     });
+    text = await response.text();
   } catch (error) {
+    if (signal?.aborted) throw error;
     throw new ApiError(0, 'NETWORK', `Brook did not answer: ${error instanceof Error ? error.message : String(error)}`);
   }
-  const text = await response.text();
   let parsed: unknown = undefined;
   if (text !== '') {
     try {
@@ -72,8 +80,8 @@ export function createApi(key: string, base = ''): Api {
     return `${base}${p}${qs ? `?${qs}` : ''}`;
   };
   return {
-    get: (p, query) => call(key, 'GET', url(p, query)),
-    post: (p, body) => call(key, 'POST', url(p), body ?? {}),
+    get: (p, query, options) => call(key, 'GET', url(p, query), undefined, options?.signal),
+    post: (p, body, options) => call(key, 'POST', url(p), body ?? {}, options?.signal),
     patch: (p, body) => call(key, 'PATCH', url(p), body),
     del: async (p) => {
       await call<unknown>(key, 'DELETE', url(p));

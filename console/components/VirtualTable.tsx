@@ -19,6 +19,8 @@ export interface VirtualTableProps<T> {
   readonly rowAttributes?: (item: T) => Record<string, string>;
   readonly className?: string;
   readonly label?: string;
+  /** The list scrolls back to the top when this changes (default: whenever `items` does); rows appended under the same key keep the scroll. */
+  readonly resetKey?: unknown;
 }
 
 function Spacer({ height, columns }: { height: number; columns: number }) {
@@ -43,7 +45,7 @@ export function VirtualTable<T>(props: VirtualTableProps<T>) {
   useEffect(() => {
     if (scroller.current) scroller.current.scrollTop = 0;
     setScrollTop(0);
-  }, [items]);
+  }, [props.resetKey ?? items]);
 
   useEffect(() => {
     const measure = () => setViewport(scroller.current?.clientHeight || window.innerHeight);

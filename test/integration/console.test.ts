@@ -3,10 +3,12 @@
  * playwright-core, against a local stack of this file's own serving the
  * console built from console/ now. Pastes the admin key, creates a topic,
  * produces through the form, finds the record in the message browser by
- * offset and by key, charts a group's lag and resets its offsets (dry run,
- * then apply), creates a subscription (its secret shown once), sees a
- * forbidden message with a key that lacks the right, and saves a screenshot
- * of each main screen to docs/console/.
+ * offset and by key, reads every partition at once, tails a topic live,
+ * scrolls 10,000 records, charts a group's lag and resets its offsets (dry
+ * run, then apply), creates a subscription (its secret shown once), sees a
+ * forbidden message with a key that lacks the right, checks every screen at
+ * 390 px, with named controls the keyboard reaches, and saves a screenshot of
+ * each main screen to docs/console/.
  */
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
@@ -235,6 +237,9 @@ describe('Brook Console', () => {
     await shot('messages');
     await page.locator('select[name=view]').selectOption('base64');
     await expect.poll(() => row.locator('pre').textContent()).toBe(Buffer.from('{"total": 42, "items": ["a", "b"]}').toString('base64'));
+    await page.locator('select[name=view]').selectOption('hex');
+    await expect.poll(() => row.locator('pre').textContent()).toBe('7b 22 74 6f 74 61 6c 22 3a 20 34 32 2c 20 22 69 74 65 6d 73 22 3a 20 5b 22 61 22 2c 20 22 62 22 5d 7d');
+    expect(await row.locator('.key').textContent()).toBe(Buffer.from('customer-42').toString('hex').replace(/(..)(?!$)/g, '$1 '));
     await page.locator('select[name=view]').selectOption('text');
     await page.locator('input[name=keyFilter]').fill('');
 
@@ -260,30 +265,154 @@ describe('Brook Console', () => {
     await expect.poll(() => page.locator('table.records tbody tr[data-offset]').getAttribute('data-offset')).toBe(first);
   });
 
-  it('renders only the rows in view of a large page, and the others as it scrolls', async () => {
+  /** Chooses a topic in the message browser, then a partition (or `all`) once the topic's partitions are known, and checks it held. */
+  async function chooseInBrowser(topic: string, partition: string): Promise<void> {
+    const form = page.locator('form[aria-label="where to read"]');
+    const partitionSelect = form.locator('select[name=partition]');
+    await form.locator('select[name=topic]').selectOption(topic);
+    await expect.poll(() => partitionSelect.locator(`option[value="${partition}"]`).count()).toBe(1);
+    await expect
+      .poll(async () => {
+        await partitionSelect.selectOption(partition);
+        return partitionSelect.inputValue();
+      })
+      .toBe(partition);
+  }
+
+  /** The records listed, as `partition:offset`, top to bottom. */
+  async function listedRecords(): Promise<string[]> {
+    return page.locator('table.records tbody tr[data-offset]').evaluateAll((rows) => rows.map((r) => `${r.getAttribute('data-partition')}:${r.getAttribute('data-offset')}`));
+  }
+
+  it('reads every partition at once: merged in timestamp order with a partition column, paging forward and back', async () => {
+    await api(stack.adminKey, 'POST', '/topics', { name: 'spread', partitions: 3 });
+    const t0 = Date.now() - 60_000;
+    // Produced partition by partition; their timestamps interleave: a (p0), b (p1), c (p2), d (p0), e (p1), f (p2).
+    await api(stack.adminKey, 'POST', '/topics/spread/records', {
+      records: [
+        { key: 'a', value: 'a', partition: 0, timestamp: t0 },
+        { key: 'd', value: 'd', partition: 0, timestamp: t0 + 30 },
+        { key: 'b', value: 'b', partition: 1, timestamp: t0 + 10 },
+        { key: 'e', value: 'e', partition: 1, timestamp: t0 + 40 },
+        { key: 'c', value: 'c', partition: 2, timestamp: t0 + 20 },
+        { key: 'f', value: 'f', partition: 2, timestamp: t0 + 50 },
+      ],
+    });
+    const fetches: string[] = [];
+    const onRequest = (request: { url(): string; method(): string }) => {
+      if (request.method() === 'POST' && request.url().endsWith('/v1/fetch')) fetches.push(request.url());
+    };
+    page.on('request', onRequest);
+
+    await go('Topics');
+    await go('Messages'); // opened again, it lists the new topic
+    await chooseInBrowser('spread', 'all');
+    const form = page.locator('form[aria-label="where to read"]');
+    await form.locator('select[name=mode]').selectOption('earliest');
+    await form.locator('input[name=pageSize]').fill('4');
+    await form.getByRole('button', { name: 'read' }).click();
+    await expect.poll(listedRecords).toEqual(['0:0', '1:0', '2:0', '0:1']);
+    expect(await page.locator('table.records tbody tr[data-offset] .key').allTextContents()).toEqual(['a', 'b', 'c', 'd']);
+    expect(await page.locator('table.records tbody tr[data-offset] td.partition').allTextContents()).toEqual(['0', '1', '2', '0']);
+    expect(await page.locator('.toolbar .muted').textContent()).toBe('4 records of 3 partitions');
+    expect(fetches).toHaveLength(1); // all three partitions in one call
+
+    await page.getByRole('button', { name: 'next page →' }).click();
+    await expect.poll(listedRecords).toEqual(['1:1', '2:1']);
+    expect(await page.getByRole('button', { name: 'next page →' }).isDisabled()).toBe(true); // every partition at its end
+    await page.getByRole('button', { name: '← previous page' }).click();
+    await expect.poll(listedRecords).toEqual(['0:0', '1:0', '2:0', '0:1']);
+
+    // Latest minus N is per partition: the last record of each.
+    await form.locator('select[name=mode]').selectOption('latest');
+    await form.locator('input[name=n]').fill('1');
+    await form.getByRole('button', { name: 'read' }).click();
+    await expect.poll(listedRecords).toEqual(['0:1', '1:1', '2:1']);
+    page.off('request', onRequest);
+  });
+
+  it('tails a topic live: new records appear as they are produced, until paused (the long poll aborted)', async () => {
+    const isLongPoll = (request: { url(): string; method(): string; postData(): string | null }) =>
+      request.method() === 'POST' && request.url().endsWith('/v1/fetch') && (JSON.parse(request.postData() ?? '{}') as { waitMs?: number }).waitMs === 20_000;
+    const isAborted = (request: { url(): string; failure(): { errorText: string } | null }) =>
+      request.url().endsWith('/v1/fetch') && /ABORTED/.test(request.failure()?.errorText ?? '');
+    const tail = page.getByRole('button', { name: 'live tail' });
+    const loadedBefore = await listedRecords();
+
+    const firstPoll = page.waitForRequest(isLongPoll);
+    await tail.click();
+    await firstPoll;
+    await expect.poll(() => page.locator('.toolbar .muted').textContent()).toMatch(/^live: /);
+    const nextPoll = page.waitForRequest(isLongPoll);
+    await api(stack.adminKey, 'POST', '/topics/spread/records', {
+      records: [
+        { key: 'tail-1', value: 'tail-1', partition: 1 },
+        { key: 'tail-2', value: 'tail-2', partition: 2 },
+      ],
+    });
+    await page.locator('tr[data-partition="1"][data-offset="2"]').waitFor();
+    await page.locator('tr[data-partition="2"][data-offset="2"]').waitFor();
+    expect(await listedRecords()).toEqual([...loadedBefore, '1:2', '2:2']); // appended to what was loaded
+    await nextPoll; // polling again for more
+
+    const aborted = page.waitForEvent('requestfailed', isAborted);
+    await page.getByRole('button', { name: 'pause' }).click();
+    await aborted;
+    await tail.waitFor();
+    expect(await listedRecords()).toEqual([...loadedBefore, '1:2', '2:2']);
+
+    // Choosing another partition stops it too.
+    const polling = page.waitForRequest(isLongPoll);
+    await tail.click();
+    await polling;
+    const abortedAgain = page.waitForEvent('requestfailed', isAborted);
+    await page.locator('form[aria-label="where to read"] select[name=partition]').selectOption('0');
+    await abortedAgain;
+    await tail.waitFor();
+  });
+
+  it('renders only the rows in view of 10,000 loaded records (read in several fetches), and the others as it scrolls', async () => {
     await api(stack.adminKey, 'POST', '/topics', { name: 'bulk' });
-    const records = Array.from({ length: 400 }, (_, i) => ({ key: `k-${i}`, value: i % 3 === 0 ? { line: i, text: 'x'.repeat(i % 200) } : `record ${i}` }));
-    await api(stack.adminKey, 'POST', '/topics/bulk/records', { records });
+    const TOTAL = 10_000;
+    const BATCH = 2_500;
+    // About 450 bytes a record: 10,000 of them are more than one 4 MiB fetch answer.
+    const record = (i: number) => ({ key: `k-${i}`, value: i % 3 === 0 ? { line: i, text: 'x'.repeat(400 + (i % 50)) } : `record ${i} ${'y'.repeat(440)}` });
+    for (let first = 0; first < TOTAL; first += BATCH) {
+      await api(stack.adminKey, 'POST', '/topics/bulk/records', { records: Array.from({ length: BATCH }, (_, i) => record(first + i)) });
+    }
+    let fetches = 0;
+    const onRequest = (request: { url(): string; method(): string }) => {
+      if (request.method() === 'POST' && request.url().endsWith('/v1/fetch')) fetches++;
+    };
+    page.on('request', onRequest);
 
     await go('Topics');
     await go('Messages'); // opened again, it lists the new topic
     const form = page.locator('form[aria-label="where to read"]');
     await form.locator('select[name=topic]').selectOption('bulk');
     await form.locator('select[name=mode]').selectOption('earliest');
-    await form.locator('input[name=pageSize]').fill('1000');
+    await form.locator('input[name=pageSize]').fill(String(TOTAL));
     await form.getByRole('button', { name: 'read' }).click();
-    await expect.poll(() => page.locator('.toolbar .muted').textContent()).toMatch(/^offsets 0–399 of/);
+    await expect.poll(() => page.locator('.toolbar .muted').textContent(), { timeout: 20_000 }).toMatch(/^offsets 0–9999 of \[0, 10000\)/);
+    page.off('request', onRequest);
+    expect(fetches).toBeGreaterThanOrEqual(2);
     const rendered = await page.locator('table.records tbody tr[data-offset]').count();
     expect(rendered).toBeGreaterThan(5);
     expect(rendered).toBeLessThan(100);
 
-    await page.evaluate("document.querySelector('.scroll.virtual').scrollTop = 1e9");
-    await page.locator('tr[data-offset="399"]').waitFor();
+    // Scrolled to the end, then again to the new end: rows measured taller than estimated make the list longer.
+    await expect
+      .poll(async () => {
+        await page.evaluate("document.querySelector('.scroll.virtual').scrollTop = 1e9");
+        return page.locator('tr[data-offset="9999"]').count();
+      })
+      .toBe(1);
     expect(await page.locator('tr[data-offset="0"]').count()).toBe(0);
     expect(await page.locator('table.records tbody tr[data-offset]').count()).toBeLessThan(100);
-    await page.locator('input[name=keyFilter]').fill('k-250');
-    await expect.poll(() => page.locator('table.records tbody tr[data-offset]').getAttribute('data-offset')).toBe('250');
-  });
+    await page.locator('input[name=keyFilter]').fill('k-2500');
+    await expect.poll(() => page.locator('table.records tbody tr[data-offset]').getAttribute('data-offset')).toBe('2500');
+    await page.locator('input[name=keyFilter]').fill('');
+  }, 60_000);
 
   it('shows the overview, groups and subscriptions, failing and lagging first', async () => {
     await api(stack.adminKey, 'POST', '/groups/billing/offsets/reset', { topic: 'orders', to: 'earliest' });
@@ -417,15 +546,108 @@ describe('Brook Console', () => {
     await shot('forbidden');
   });
 
-  it('is usable 390 px wide: nothing wider than the screen', async () => {
+  /** Every screen once signed in, and what shows it has its data (the layout is checked only then). */
+  const SCREENS: { hash: string; loaded: () => ReturnType<Page['locator']> }[] = [
+    { hash: 'overview', loaded: () => page.locator('tr.bad', { hasText: 'billing-webhook' }) },
+    { hash: 'topics', loaded: () => page.getByRole('link', { name: 'orders', exact: true }) },
+    { hash: 'topics/orders', loaded: () => page.locator('main tbody tr').nth(2) },
+    { hash: 'messages?topic=bulk', loaded: () => page.locator('tr[data-offset="0"]') },
+    { hash: 'produce', loaded: () => page.locator('form[aria-label="produce a record"] option[value=orders]') },
+    { hash: 'groups', loaded: () => page.getByRole('link', { name: 'billing', exact: true }) },
+    { hash: 'groups/reporting', loaded: () => page.locator('.total-lag') },
+    { hash: 'subscriptions', loaded: () => page.getByRole('link', { name: 'billing-webhook' }) },
+    { hash: 'subscriptions/billing-webhook', loaded: () => page.locator('main tbody tr').first() },
+    { hash: 'keys', loaded: () => page.getByRole('cell', { name: 'reader' }).first() },
+  ];
+
+  /** Opens a screen by its hash (reloading, so keyboard focus starts at the top of the page) and waits for its data. */
+  async function open(screen: (typeof SCREENS)[number]): Promise<void> {
+    await page.goto(`${stack.url}/console#/${screen.hash}`);
+    await page.reload();
+    await page.locator('main h1').waitFor();
+    if (screen.hash.startsWith('messages')) await page.locator('form[aria-label="where to read"]').getByRole('button', { name: 'read' }).click();
+    await screen.loaded().waitFor({ state: 'attached' });
+  }
+
+  async function signInAsAdmin(): Promise<void> {
+    await page.goto(`${stack.url}/console`);
+    await page.evaluate(`sessionStorage.setItem('brook.console.key', ${JSON.stringify(stack.adminKey)})`);
+  }
+
+  /** The form fields and buttons of the page whose accessible name (computed by chromium) is empty, as HTML. */
+  async function unnamedControls(): Promise<{ controls: number; unnamed: string[] }> {
+    const cdp = await page.context().newCDPSession(page);
+    try {
+      const { root } = await cdp.send('DOM.getDocument', { depth: 0 });
+      const { nodeIds } = await cdp.send('DOM.querySelectorAll', { nodeId: root.nodeId, selector: 'input:not([type=hidden]), select, textarea, button' });
+      const unnamed: string[] = [];
+      for (const nodeId of nodeIds) {
+        const { nodes } = await cdp.send('Accessibility.getPartialAXTree', { nodeId, fetchRelatives: false });
+        const name = String(nodes[0]?.name?.value ?? '').trim();
+        if (name === '') unnamed.push((await cdp.send('DOM.getOuterHTML', { nodeId })).outerHTML.slice(0, 160));
+      }
+      return { controls: nodeIds.length, unnamed };
+    } finally {
+      await cdp.detach();
+    }
+  }
+
+  /** Presses Tab from the top of the page until the element `selector` finds has the focus; the number of presses, or Infinity past `limit`. */
+  async function tabsTo(selector: string, limit = 30): Promise<number> {
+    for (let presses = 1; presses <= limit; presses++) {
+      await page.keyboard.press('Tab');
+      if (await page.evaluate<boolean>(`document.activeElement === document.querySelector(${JSON.stringify(selector)})`)) return presses;
+    }
+    return Infinity;
+  }
+
+  it('is usable 390 px wide: no screen is wider than the window', async () => {
     await page.setViewportSize(NARROW);
-    for (const screen of ['topics', 'produce', 'messages?topic=orders', 'overview']) {
-      await page.evaluate(`location.hash = ${JSON.stringify(`#/${screen}`)}`);
-      await page.locator('main h1').waitFor();
+    const signedOut = await browser.newPage({ viewport: NARROW });
+    try {
+      await signedOut.goto(`${stack.url}/console`);
+      await signedOut.locator('#api-key').waitFor();
+      expect(await signedOut.evaluate<number>('document.documentElement.scrollWidth'), 'key screen').toBeLessThanOrEqual(NARROW.width);
+    } finally {
+      await signedOut.close();
+    }
+    await signInAsAdmin();
+    for (const screen of SCREENS) {
+      await open(screen);
       const width = await page.evaluate<number>('document.documentElement.scrollWidth');
-      expect(width, screen).toBeLessThanOrEqual(NARROW.width);
+      expect(width, screen.hash).toBeLessThanOrEqual(NARROW.width);
     }
     await page.setViewportSize(WIDE);
+  });
+
+  it('names every field and button on every screen, and the keyboard reaches each screen\'s main control', async () => {
+    const firstFields: Record<string, string> = {
+      topics: 'form[aria-label="create a topic"] input[name=name]',
+      'messages?topic=bulk': 'form[aria-label="where to read"] select[name=topic]',
+      produce: 'form[aria-label="produce a record"] select[name=topic]',
+      'groups/reporting': 'form[aria-label="reset offsets"] input[name=topic]',
+      subscriptions: 'form[aria-label="create a subscription"] input[name=name]',
+      keys: 'form[aria-label="create a key"] input[name=principal]',
+    };
+    // Signed out: the key screen.
+    await page.evaluate("sessionStorage.removeItem('brook.console.key')");
+    await page.reload();
+    await page.locator('#api-key').waitFor();
+    expect((await unnamedControls()).unnamed, 'key screen').toEqual([]);
+    expect(await tabsTo('#api-key'), 'Tab presses to the key field').toBeLessThanOrEqual(5);
+
+    await signInAsAdmin();
+    for (const screen of SCREENS) {
+      await open(screen);
+      const { controls, unnamed } = await unnamedControls();
+      expect(controls, screen.hash).toBeGreaterThan(0);
+      expect(unnamed, screen.hash).toEqual([]);
+      const field = firstFields[screen.hash];
+      if (field === undefined) continue;
+      await page.reload();
+      await page.locator(field).waitFor();
+      expect(await tabsTo(field), `Tab presses to ${field}`).toBeLessThanOrEqual(30);
+    }
     expect(pageErrors.filter((e) => !/Failed to load resource/.test(e))).toEqual([]);
   });
 });
