@@ -1,7 +1,7 @@
 /**
  * Consumer groups: the list, and one group's members (assignments, lease
  * expiry), lag per partition with a chart of it while the page is open, and
- * offset resets (a dry run first, then apply).
+ * offset resets (a dry run first, then apply), and deleting the group.
  */
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, path, type Api } from '../api.js';
@@ -9,7 +9,8 @@ import { ErrorBox } from '../components/ErrorBox.js';
 import { formatTime } from '../components/format.js';
 import { LagChart, MAX_SAMPLES, type LagSample } from '../components/LagChart.js';
 import { useLoad } from '../components/useLoad.js';
-import { href } from '../router.js';
+import { href, navigate } from '../router.js';
+import { DeleteGroup } from './DeleteGroup.js';
 import type { GroupDescription, GroupSummary, OffsetReset, ResetTarget } from './types.js';
 
 /** How often an open group page describes the group again. */
@@ -133,6 +134,7 @@ export function GroupScreen({ api, name }: { api: Api; name: string }) {
             </tbody>
           </table>
           <ResetOffsets api={api} group={name} topics={[...new Set(g.offsets.map((o) => o.topic))]} onApplied={reload} />
+          <DeleteGroup api={api} group={name} onDeleted={() => navigate(href('groups'))} />
         </>
       )}
     </section>

@@ -5,10 +5,10 @@
  * produces through the form, finds the record in the message browser by
  * offset and by key, reads every partition at once, tails a topic live,
  * scrolls 10,000 records, charts a group's lag and resets its offsets (dry
- * run, then apply), creates a subscription (its secret shown once), sees a
- * forbidden message with a key that lacks the right, checks every screen at
- * 390 px, with named controls the keyboard reaches, and saves a screenshot of
- * each main screen to docs/console/.
+ * run, then apply), deletes a group, creates a subscription (its secret
+ * shown once), sees a forbidden message with a key that lacks the right,
+ * checks every screen at 390 px, with named controls the keyboard reaches,
+ * and saves a screenshot of each main screen to docs/console/.
  */
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
@@ -475,6 +475,32 @@ describe('Brook Console', () => {
     await billing.getByRole('button', { name: 'dry run' }).click();
     await billing.locator('[role=alert]').waitFor();
     expect(await billing.locator('[role=alert]').textContent()).toContain('GROUP_NOT_EMPTY');
+  });
+
+  it('deletes a group once its name is typed, and shows GROUP_NOT_EMPTY in place for a group with live members', async () => {
+    await page.evaluate("location.hash = '#/groups/billing'");
+    await page.getByRole('heading', { name: 'Group billing' }).waitFor();
+    const billing = page.locator('.delete-group');
+    await billing.getByRole('button', { name: 'delete…' }).click();
+    await billing.getByLabel('type billing to delete it').fill('billing');
+    await billing.getByRole('button', { name: 'delete group' }).click();
+    await billing.locator('[role=alert]').waitFor();
+    expect(await billing.locator('[role=alert]').textContent()).toContain('GROUP_NOT_EMPTY');
+
+    await api(stack.adminKey, 'POST', '/groups/old-reports/offsets', { offsets: [{ topic: 'orders', partition: 0, offset: 0 }] });
+    await page.evaluate("location.hash = '#/groups/old-reports'");
+    await page.getByRole('heading', { name: 'Group old-reports' }).waitFor();
+    const old = page.locator('.delete-group');
+    await old.getByRole('button', { name: 'delete…' }).click();
+    const confirm = old.getByRole('button', { name: 'delete group' });
+    await old.getByLabel('type old-reports to delete it').fill('old-report');
+    expect(await confirm.isDisabled()).toBe(true);
+    await old.getByLabel('type old-reports to delete it').fill('old-reports');
+    await confirm.click();
+    await page.getByRole('heading', { name: 'Consumer groups' }).waitFor();
+    const { groups } = await api<{ groups: { group: string }[] }>(stack.adminKey, 'GET', '/groups');
+    expect(groups.map((g) => g.group)).toEqual(expect.arrayContaining(['billing', 'reporting']));
+    expect(groups.map((g) => g.group)).not.toContain('old-reports');
   });
 
   it('creates a webhook subscription (its secret shown once), then deletes it once its name is typed', async () => {
