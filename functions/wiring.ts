@@ -23,6 +23,7 @@ import { FetchService } from './log/FetchService.js';
 import { fetchRoutes, produceRoutes } from './log/logRoutes.js';
 import { partitionLogFor, type PartitionLog, type PartitionLogOptions } from './log/PartitionLog.js';
 import { ProduceService, type BatchCompression } from './log/ProduceService.js';
+import { SnapshotReader } from './log/SnapshotReader.js';
 import { ProducerRegistry } from './log/ProducerRegistry.js';
 import { createDocumentClient } from './storage/clients.js';
 import { createS3Client } from './storage/s3Client.js';
@@ -60,6 +61,7 @@ interface Built {
   topics?: TopicRegistry;
   producers?: ProducerRegistry;
   log?: PartitionLog;
+  snapshots?: SnapshotReader;
   groups?: GroupCoordinator;
   subscriptions?: SubscriptionStore;
 }
@@ -95,6 +97,11 @@ export function producerRegistry(wiring: Wiring): ProducerRegistry {
   return (wiring.built.producers ??= new ProducerRegistry(wiring.doc, wiring.config.tables.topics));
 }
 
+/** Reads a request's topics, HEADs and producer in one round trip (produce, fetch, offsets). */
+function snapshotReader(wiring: Wiring): SnapshotReader {
+  return (wiring.built.snapshots ??= new SnapshotReader(wiring.doc, wiring.config.tables, topicRegistry(wiring)));
+}
+
 /** Where appends made in this process are announced to its long-polling fetches. */
 function appendNotifier(wiring: Wiring): AppendNotifier {
   return wiring.options.notifier ?? processAppendNotifier;
@@ -117,6 +124,7 @@ export function groupCoordinator(wiring: Wiring): GroupCoordinator {
     tables: config.tables,
     log: partitionLog(wiring),
     topics: topicRegistry(wiring),
+    snapshots: snapshotReader(wiring),
     ...wiring.options.groups,
   }));
 }
@@ -209,9 +217,9 @@ export function produceApi(wiring: Wiring): BrookHttpHandler {
   const log = partitionLog(wiring);
   const producers = producerRegistry(wiring);
   const { compression } = wiring.options;
-  const produce = new ProduceService({ log, producers, ...(compression ? { compression } : {}) });
+  const produce = new ProduceService({ log, producers, snapshots: snapshotReader(wiring), ...(compression ? { compression } : {}) });
   return apiHandler(wiring, {
-    routes: produceRoutes({ topics: topicRegistry(wiring), produce, producers }),
+    routes: produceRoutes({ produce, producers }),
     binaryContentTypes: [RECORD_BATCH_CONTENT_TYPE],
   });
 }
@@ -220,7 +228,7 @@ export function produceApi(wiring: Wiring): BrookHttpHandler {
 export function fetchApi(wiring: Wiring): BrookHttpHandler {
   const log = partitionLog(wiring);
   const fetch = new FetchService(log, appendNotifier(wiring));
-  return apiHandler(wiring, { routes: fetchRoutes({ topics: topicRegistry(wiring), fetch, log }) });
+  return apiHandler(wiring, { routes: fetchRoutes({ fetch, log, snapshots: snapshotReader(wiring) }) });
 }
 
 /** `/v1/groups` routes: join, heartbeat, leave, commit, offsets, reset, list, describe, delete. */

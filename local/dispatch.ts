@@ -9,6 +9,7 @@ import { processAppendNotifier } from '../functions/log/appendNotifier.js';
 import { HEAD_SORT_KEY } from '../functions/layout/tables.js';
 import { processSubscriptionChanges } from '../functions/subscriptions/subscriptionChanges.js';
 import { CONFIG_SORT_KEY } from '../functions/subscriptions/subscriptionItems.js';
+import { untraced } from '../functions/storage/requestMeter.js';
 import type { RunningEmulator } from './emulator.js';
 
 /** How often the local stack sweeps every subscription. */
@@ -43,7 +44,8 @@ export function startLocalDispatch(options: { sweepIntervalMs?: number; onError?
 
   const invoke = (event?: unknown) => {
     if (stopped) return;
-    const run = loading.then(({ handler }) => handler(event)).catch(onError);
+    // Started by an append, but not part of that request: its storage calls are not the request's.
+    const run = untraced(() => loading.then(({ handler }) => handler(event)).catch(onError));
     running.add(run);
     void run.finally(() => running.delete(run));
   };
@@ -51,12 +53,14 @@ export function startLocalDispatch(options: { sweepIntervalMs?: number; onError?
   // What arrives within one tick goes in one event, as a stream batch gathers records.
   const flushSoon = () => {
     if (pending.size + pendingSubscriptions.size > 0) return;
-    setImmediate(() => {
-      const event = changeEvent(pending, pendingSubscriptions);
-      pending = new Set();
-      pendingSubscriptions = new Set();
-      invoke(event);
-    });
+    untraced(() =>
+      setImmediate(() => {
+        const event = changeEvent(pending, pendingSubscriptions);
+        pending = new Set();
+        pendingSubscriptions = new Set();
+        invoke(event);
+      }),
+    );
   };
   const stopAppends = processAppendNotifier.onEveryAppend((partitionKey) => {
     flushSoon();

@@ -8,6 +8,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type { BrookConfig } from '../functions/config.js';
+import { newStorageTrace, traceStorage } from '../functions/storage/requestMeter.js';
 import { BrookError, type ErrorCode } from '../protocol/errors.js';
 import { MAX_REQUEST_BYTES } from '../protocol/limits.js';
 import { buildEvent, newRequestId, splitTarget } from './apiGatewayEvent.js';
@@ -45,9 +46,20 @@ export interface LocalServerOptions {
   /** Where handler failures are reported. @default console.error */
   readonly logError?: (message: string, error?: unknown) => void;
   /** Called once per request when it has been answered (for an access log). */
-  readonly onResponse?: (line: { method: string; path: string; status: number; ms: number; requestId: string }) => void;
+  readonly onResponse?: (line: ResponseLine) => void;
   /** Where the built Brook Console is, served at `/console`. @default dist/console */
   readonly consoleDir?: string;
+}
+
+/** What the server says of each answered request. */
+export interface ResponseLine {
+  method: string;
+  path: string;
+  status: number;
+  ms: number;
+  requestId: string;
+  /** The storage calls the request made, and how many ran in sequence (round trips). */
+  storage: { calls: number; rounds: number };
 }
 
 export interface LocalServer {
@@ -171,9 +183,25 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     const requestId = newRequestId();
     const replyId = replyRequestId(req, requestId);
     const method = (req.method ?? 'GET').toUpperCase();
+    const trace = newStorageTrace();
     res.once('finish', () =>
-      options.onResponse?.({ method, path: splitTarget(req.url ?? '/').rawPath, status: res.statusCode, ms: Date.now() - started, requestId }),
+      options.onResponse?.({
+        method,
+        path: splitTarget(req.url ?? '/').rawPath,
+        status: res.statusCode,
+        ms: Date.now() - started,
+        requestId,
+        storage: { calls: trace.calls, rounds: trace.rounds },
+      }),
     );
+    await traceStorage(trace, () => serve(req, res, { started, requestId, replyId, method }));
+  };
+
+  const serve = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    { started, requestId, replyId, method }: { started: number; requestId: string; replyId: string; method: string },
+  ) => {
 
     // The Brook Console: static files, not an API route.
     const { rawPath } = splitTarget(req.url ?? '/');

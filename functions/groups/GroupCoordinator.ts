@@ -14,8 +14,8 @@
 import type { GroupDescription, GroupMember, GroupState, GroupSummary, ResetTarget } from '../../protocol/types.js';
 import { GroupAdmin } from './GroupAdmin.js';
 import { GroupMembership, type HeartbeatResult, type JoinInput, type JoinResult } from './GroupMembership.js';
-import { GroupOffsets, type CommitInput, type CommittedOffset, type ResetEntry, type ResetInput } from './GroupOffsets.js';
-import { GroupStore, type GroupCoordinatorOptions } from './GroupStore.js';
+import { GroupOffsets, type CommitInput, type CommitReads, type CommittedOffset, type ResetEntry, type ResetInput } from './GroupOffsets.js';
+import { GroupStore, type GroupCoordinatorOptions, type GroupSnapshot } from './GroupStore.js';
 import { Rebalancer } from './Rebalancer.js';
 
 export {
@@ -28,7 +28,7 @@ export {
   type JoinInput,
   type JoinResult,
 } from './GroupMembership.js';
-export { MAX_METADATA_LENGTH, type CommitEntry, type CommitInput, type CommittedOffset, type ResetEntry, type ResetInput } from './GroupOffsets.js';
+export { MAX_METADATA_LENGTH, type CommitEntry, type CommitInput, type CommitReads, type CommittedOffset, type ResetEntry, type ResetInput } from './GroupOffsets.js';
 export type { GroupCoordinatorOptions } from './GroupStore.js';
 export type MemberDescription = GroupMember;
 export type { GroupDescription, GroupState, GroupSummary, ResetTarget };
@@ -49,8 +49,13 @@ export class GroupCoordinator {
     return this.membership.join(group, input);
   }
 
-  heartbeat(group: string, memberId: string, generation: number): Promise<HeartbeatResult> {
-    return this.membership.heartbeat(group, memberId, generation);
+  /** What a heartbeat reads before it writes (the group's members), to start while the caller's key is looked up. */
+  readForHeartbeat(group: string): Promise<GroupSnapshot> {
+    return this.membership.readForHeartbeat(group);
+  }
+
+  heartbeat(group: string, memberId: string, generation: number, read?: GroupSnapshot): Promise<HeartbeatResult> {
+    return this.membership.heartbeat(group, memberId, generation, read);
   }
 
   leave(group: string, memberId: string): Promise<void> {
@@ -58,8 +63,13 @@ export class GroupCoordinator {
   }
 
   /** With a member: only the partitions it owns. Without: only while the group has no live members, never backwards. */
-  commit(group: string, input: CommitInput): Promise<void> {
-    return this.committed.commit(group, input);
+  commit(group: string, input: CommitInput, read?: CommitReads): Promise<void> {
+    return this.committed.commit(group, input, read);
+  }
+
+  /** What a member's commit reads before it writes (its member item, the high watermarks), to start while the key is looked up. */
+  readForCommit(group: string, input: CommitInput): Promise<CommitReads | undefined> {
+    return this.committed.readForCommit(group, input);
   }
 
   /** Committed offsets of the group, with high watermarks and lag. */

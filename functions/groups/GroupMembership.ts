@@ -130,8 +130,13 @@ export class GroupMembership {
     }
   }
 
-  async heartbeat(group: string, memberId: string, generation: number): Promise<HeartbeatResult> {
-    const snapshot = await this.store.read(group, 'members');
+  readForHeartbeat(group: string): Promise<GroupSnapshot> {
+    return this.store.read(group, 'members');
+  }
+
+  /** Renews the member's lease; `read` is the group as `readForHeartbeat` just read it (read here when absent). */
+  async heartbeat(group: string, memberId: string, generation: number, read?: GroupSnapshot): Promise<HeartbeatResult> {
+    const snapshot = read ?? (await this.store.read(group, 'members'));
     const now = this.store.now();
     const known = snapshot.members.find((member) => member.memberId === memberId);
     if (!known || known.expiresAt <= now) throw memberNotFound(group, memberId);

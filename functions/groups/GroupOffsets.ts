@@ -54,6 +54,13 @@ interface OffsetWrite {
 
 const WRITE_CONCURRENCY = 16;
 
+/** What a member's commit reads before it writes: its member item and the first offset above a high watermark, if any. */
+export interface CommitReads {
+  memberId: string;
+  member: MemberItem | undefined;
+  beyondLog: { entry: CommitEntry; error: BrookError } | undefined;
+}
+
 export class GroupOffsets {
   private readonly store: GroupStore;
   private readonly log: Pick<PartitionLog, 'offsetForTimestamp'>;
@@ -63,14 +70,22 @@ export class GroupOffsets {
     this.log = log;
   }
 
-  async commit(group: string, input: CommitInput): Promise<void> {
-    if (input.memberId === undefined) return this.commitWithoutMember(group, input.offsets);
-    const memberId = input.memberId;
-    const now = this.store.now();
+  /** A member's commit's reads (undefined for a commit without a member), all at once. */
+  async readForCommit(group: string, input: CommitInput): Promise<CommitReads | undefined> {
+    if (input.memberId === undefined) return undefined;
     const [member, beyondLog] = await Promise.all([
-      this.store.getItem<MemberItem>(group, memberSortKey(memberId)),
+      this.store.getItem<MemberItem>(group, memberSortKey(input.memberId)),
       this.aboveHighWatermark(input.offsets),
     ]);
+    return { memberId: input.memberId, member, beyondLog };
+  }
+
+  /** Commits `input`; `read` is what `readForCommit` just read for it (read here when absent). */
+  async commit(group: string, input: CommitInput, read?: CommitReads): Promise<void> {
+    if (input.memberId === undefined) return this.commitWithoutMember(group, input.offsets);
+    const memberId = input.memberId;
+    const { member, beyondLog } = read?.memberId === memberId ? read : (await this.readForCommit(group, input))!;
+    const now = this.store.now();
     if (!member || member.expiresAt <= now) {
       throw new BrookError('FENCED_MEMBER', `member "${memberId}" is not a live member of group "${group}"; join again`);
     }
@@ -239,15 +254,23 @@ export class GroupOffsets {
   ): Promise<{ entry: CommitEntry; error: BrookError } | undefined> {
     const names = [...new Set(offsets.map((entry) => entry.topic))];
     const watermarks = new Map<string, number>();
-    await Promise.all(
-      names.map(async (name) => {
-        const topic = known?.get(name) ?? (await this.store.topics.find(name));
-        if (!topic) return;
-        const partitions = offsets.filter((entry) => entry.topic === name && entry.partition < topic.partitions).map((entry) => entry.partition);
-        const heads = await readHeadsOf(this.store.doc, this.store.logTable, topic.topicId, partitions);
-        for (const head of heads) watermarks.set(partitionKey(name, head.partition), head.highWatermark);
-      }),
-    );
+    const partitionsOf = (name: string) => offsets.filter((entry) => entry.topic === name).map((entry) => entry.partition);
+    if (!known && this.store.snapshots) {
+      // One round trip for the topics and their HEADs.
+      const snapshot = await this.store.snapshots.read(names.map((name) => ({ name, partitions: () => partitionsOf(name) })), { offsetsOnly: true });
+      for (const [name, found] of snapshot.topics) {
+        for (const [partition, head] of found?.heads ?? []) watermarks.set(partitionKey(name, partition), head.next);
+      }
+    } else {
+      await Promise.all(
+        names.map(async (name) => {
+          const topic = known?.get(name) ?? (await this.store.topics.find(name));
+          if (!topic) return;
+          const heads = await readHeadsOf(this.store.doc, this.store.logTable, topic.topicId, partitionsOf(name).filter((p) => p < topic.partitions));
+          for (const head of heads) watermarks.set(partitionKey(name, head.partition), head.highWatermark);
+        }),
+      );
+    }
     for (const entry of offsets) {
       const highWatermark = watermarks.get(partitionKey(entry.topic, entry.partition));
       if (highWatermark !== undefined && entry.offset > highWatermark) {

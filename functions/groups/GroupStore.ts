@@ -9,6 +9,7 @@ import { GetCommand, PutCommand, type DynamoDBDocumentClient, type QueryCommandI
 import type { PartitionLog } from '../log/PartitionLog.js';
 import { batchWriteAll, queryAll } from '../storage/bulk.js';
 import { isConditionalCheckFailed } from '../storage/errors.js';
+import type { SnapshotReader } from '../log/SnapshotReader.js';
 import type { TopicRegistry } from '../topics/TopicRegistry.js';
 import type { GroupPlan, LiveMember, TopicSnapshot } from './assignment.js';
 import { translateGroupError } from './groupErrors.js';
@@ -20,6 +21,8 @@ export interface GroupCoordinatorOptions {
   /** For offsets by time (reset to a timestamp). */
   log: Pick<PartitionLog, 'offsetForTimestamp'>;
   topics: Pick<TopicRegistry, 'find'>;
+  /** Reads topics and HEADs in one round trip (a commit's check against the high watermarks); without it, topic then HEADs. */
+  snapshots?: Pick<SnapshotReader, 'read'>;
   /** The clock (epoch ms). Liveness is always `expiresAt > now()`. @default Date.now */
   now?: () => number;
   /**
@@ -56,6 +59,7 @@ export class GroupStore {
   /** The log table, for partitions' high watermarks. */
   readonly logTable: string;
   readonly topics: Pick<TopicRegistry, 'find'>;
+  readonly snapshots: Pick<SnapshotReader, 'read'> | undefined;
   readonly now: () => number;
   private readonly topicMaxAgeMs: number;
   private readonly topicCache = new Map<string, { at: number; snapshot: TopicSnapshot | undefined }>();
@@ -65,6 +69,7 @@ export class GroupStore {
     this.table = options.tables.groups;
     this.logTable = options.tables.log;
     this.topics = options.topics;
+    this.snapshots = options.snapshots;
     this.now = options.now ?? Date.now;
     this.topicMaxAgeMs = options.topicMetadataMaxAgeMs ?? 5_000;
   }

@@ -5,7 +5,8 @@ import { defineRoute, type RouteSpec } from '../http/httpHandler.js';
 import { countMetric } from '../http/metrics.js';
 import { noContent, ok } from '../http/response.js';
 import { MAX_PARTITIONS, topicNameSchema } from '../topics/topicConfig.js';
-import { MAX_METADATA_LENGTH, SESSION_TIMEOUT, type GroupCoordinator } from './GroupCoordinator.js';
+import { MAX_METADATA_LENGTH, SESSION_TIMEOUT, type CommitInput, type CommitReads, type GroupCoordinator } from './GroupCoordinator.js';
+import type { GroupSnapshot } from './GroupStore.js';
 
 /** Member ids are made by the coordinator (`m-` and 16 hex digits); anything else of this shape is just unknown. */
 export const MEMBER_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
@@ -97,6 +98,20 @@ function memberParam(params: Readonly<Record<string, string>>): string {
 }
 
 /** `/v1/groups` routes (docs/http.md, Consumer groups): parse, check rights, call the coordinator. */
+/** A commit's body as the coordinator takes it. */
+function commitInputOf(body: z.infer<typeof commitBodySchema>): CommitInput {
+  return {
+    ...(body.memberId !== undefined ? { memberId: body.memberId } : {}),
+    ...(body.generation !== undefined ? { generation: body.generation } : {}),
+    offsets: body.offsets.map(({ topic, partition, offset, metadata }) => ({
+      topic,
+      partition,
+      offset,
+      ...(metadata !== undefined && metadata !== null ? { metadata } : {}),
+    })),
+  };
+}
+
 export function groupRoutes(groups: GroupCoordinator): Record<string, RouteSpec<unknown, unknown>> {
   return {
     'POST /v1/groups/{group}/members': defineRoute({
@@ -113,11 +128,13 @@ export function groupRoutes(groups: GroupCoordinator): Record<string, RouteSpec<
     }),
     'POST /v1/groups/{group}/members/{memberId}/heartbeat': defineRoute({
       body: heartbeatBodySchema,
-      async handle({ params, body, authorize }) {
+      // The group's members are read while the key is looked up.
+      prefetch: ({ params }) => groups.readForHeartbeat(groupParam(params)),
+      async handle({ params, body, authorize, prefetched }) {
         const group = groupParam(params);
         const memberId = memberParam(params);
         authorize({ type: 'group', name: group }, 'read');
-        return ok(await groups.heartbeat(group, memberId, body.generation));
+        return ok(await groups.heartbeat(group, memberId, body.generation, (await prefetched) as GroupSnapshot));
       },
     }),
     'DELETE /v1/groups/{group}/members/{memberId}': defineRoute({
@@ -133,20 +150,13 @@ export function groupRoutes(groups: GroupCoordinator): Record<string, RouteSpec<
     'POST /v1/groups/{group}/offsets': defineRoute({
       body: commitBodySchema,
       invalidBodyCode: groupBodyErrorCode,
-      async handle({ params, body, authorize }) {
+      // A member's commit reads its member item and the high watermarks while the key is looked up.
+      prefetch: ({ params, body }) => groups.readForCommit(groupParam(params), commitInputOf(body as z.infer<typeof commitBodySchema>)),
+      async handle({ params, body, authorize, prefetched }) {
         const group = groupParam(params);
         authorize({ type: 'group', name: group }, 'read');
         for (const topic of new Set(body.offsets.map((entry) => entry.topic))) authorize({ type: 'topic', name: topic }, 'read');
-        await groups.commit(group, {
-          ...(body.memberId !== undefined ? { memberId: body.memberId } : {}),
-          ...(body.generation !== undefined ? { generation: body.generation } : {}),
-          offsets: body.offsets.map(({ topic, partition, offset, metadata }) => ({
-            topic,
-            partition,
-            offset,
-            ...(metadata !== undefined && metadata !== null ? { metadata } : {}),
-          })),
-        });
+        await groups.commit(group, commitInputOf(body), (await prefetched) as CommitReads | undefined);
         countMetric('commits', 1);
         return noContent();
       },

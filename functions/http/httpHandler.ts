@@ -26,7 +26,12 @@ export interface RouteInput<TBody, TQuery> {
   event: APIGatewayProxyEventV2;
   /** Aborted shortly before the Lambda times out. */
   signal: AbortSignal;
+  /** What the route's `prefetch` read (undefined without one). Await it only once the caller is authorized. */
+  prefetched: Promise<unknown> | undefined;
 }
+
+/** What a route's `prefetch` receives: the validated request, before the caller is known. */
+export type PrefetchInput<TBody, TQuery> = Pick<RouteInput<TBody, TQuery>, 'body' | 'query' | 'params' | 'jsonBody' | 'event'>;
 
 export interface RouteSpec<TBody = undefined, TQuery = undefined> {
   /** Public routes skip authentication (only `GET /v1/health`). */
@@ -40,6 +45,14 @@ export interface RouteSpec<TBody = undefined, TQuery = undefined> {
   /** Schema of the query string parameters. */
   query?: z.ZodType<TQuery>;
   invalidQueryCode?: InvalidCodeFor;
+  /**
+   * Reads the route can start before the caller is known, at the same time
+   * as the key is looked up, so that the two cost one round trip. It must
+   * change nothing; its result (or error) reaches `handle` as
+   * `input.prefetched`, which `handle` awaits only after authorizing: a
+   * caller without rights learns nothing from it.
+   */
+  prefetch?(input: PrefetchInput<TBody, TQuery>): Promise<unknown>;
   handle(input: RouteInput<TBody, TQuery>): Promise<HttpResult> | HttpResult;
 }
 
@@ -79,6 +92,28 @@ export function createHttpHandler(options: HttpHandlerOptions): BrookHttpHandler
   ): Promise<HttpResponse> => {
     const route = routes[event.routeKey];
     if (!route) throw new BrookError('NOT_FOUND', `no route ${event.routeKey}`);
+    const params = (event.pathParameters ?? {}) as Record<string, string>;
+    let body: unknown = undefined;
+    let query: unknown = undefined;
+    try {
+      if (route.body) {
+        const raw = internal.body ?? (route.bodyOptional ? {} : undefined);
+        if (raw === undefined) throw new BrookError('INVALID_REQUEST', 'a JSON body is required');
+        body = parseWith(route.body, raw, route.invalidBodyCode ?? alwaysInvalidRequest);
+      }
+      query = route.query
+        ? parseWith(route.query, event.queryStringParameters ?? {}, route.invalidQueryCode ?? alwaysInvalidRequest, 'query')
+        : undefined;
+    } catch (error) {
+      // An unknown caller hears 401 before anything about its request.
+      await internal.authentication;
+      throw error;
+    }
+    const prefetched = route.prefetch
+      ? Promise.resolve().then(() => route.prefetch!({ body, query, params, jsonBody: internal.body, event }))
+      : undefined;
+    prefetched?.catch(ignore); // handled where `handle` awaits it; never an unhandled rejection meanwhile
+    await internal.authentication;
     const principal = internal.principal;
     const can = (resource: Resource, operation: Operation): boolean =>
       principal !== undefined && isAllowed(principal.permissions, resource, operation);
@@ -87,19 +122,10 @@ export function createHttpHandler(options: HttpHandlerOptions): BrookHttpHandler
         throw new BrookError('FORBIDDEN', `this key may not ${operation} ${describeResource(resource)}`);
       }
     };
-    let body: unknown = undefined;
-    if (route.body) {
-      const raw = internal.body ?? (route.bodyOptional ? {} : undefined);
-      if (raw === undefined) throw new BrookError('INVALID_REQUEST', 'a JSON body is required');
-      body = parseWith(route.body, raw, route.invalidBodyCode ?? alwaysInvalidRequest);
-    }
-    const query = route.query
-      ? parseWith(route.query, event.queryStringParameters ?? {}, route.invalidQueryCode ?? alwaysInvalidRequest, 'query')
-      : undefined;
     const result = await route.handle({
       body,
       query,
-      params: (event.pathParameters ?? {}) as Record<string, string>,
+      params,
       jsonBody: internal.body,
       principal,
       authorize,
@@ -107,6 +133,7 @@ export function createHttpHandler(options: HttpHandlerOptions): BrookHttpHandler
       requestId: internal.requestId,
       event,
       signal,
+      prefetched,
     });
     return toHttpResponse(result, internal.requestId);
   };
@@ -133,14 +160,21 @@ export function createHttpHandler(options: HttpHandlerOptions): BrookHttpHandler
     handler.use({
       name: 'brookAuthenticateUnlessPublic',
       async before(request) {
-        if (routes[request.event.routeKey]?.public) return;
-        await authenticateMiddleware.before!(request);
+        const route = routes[request.event.routeKey];
+        if (route?.public) return;
+        const authentication = authenticateMiddleware.before!(request) as Promise<void>;
+        if (!route?.prefetch) return authentication;
+        // The route's reads start while the key is looked up; the dispatch waits for both.
+        authentication.catch(ignore);
+        request.internal.authentication = authentication;
       },
     });
   }
   handler.use(parseJsonBody(options.binaryContentTypes));
   return handler as unknown as BrookHttpHandler;
 }
+
+function ignore(): void {}
 
 function describeResource(resource: Resource): string {
   return resource.type === 'cluster' ? 'the cluster' : `${resource.type} "${resource.name}"`;

@@ -12,6 +12,8 @@ import { toHttpResponse, type HttpResponse } from './response.js';
 export interface BrookInternal extends Record<string, unknown> {
   requestId: string;
   principal?: Principal;
+  /** The key lookup still under way, on routes that read while it runs (`prefetch`); it sets `principal`. */
+  authentication?: Promise<void>;
   body?: unknown;
 }
 
@@ -141,7 +143,7 @@ function describeMalformed(authorization: string): string {
 export function parseJsonBody(binaryContentTypes: readonly string[] = []): Middleware {
   return {
     name: 'brookJsonBody',
-    before(request) {
+    async before(request) {
       const { event } = request;
       if (event.body === undefined || event.body === '') return;
       const contentType = (header(event, 'content-type') ?? '').split(';')[0]!.trim().toLowerCase();
@@ -150,6 +152,7 @@ export function parseJsonBody(binaryContentTypes: readonly string[] = []): Middl
       try {
         request.internal.body = JSON.parse(text);
       } catch {
+        await request.internal.authentication; // an unknown caller hears 401 first
         throw new BrookError('INVALID_REQUEST', 'request body is not valid JSON');
       }
     },

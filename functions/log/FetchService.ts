@@ -1,7 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BrookError } from '../../protocol/errors.js';
 import { MAX_WAIT_MS } from '../../protocol/limits.js';
-import { recordSize } from '../../protocol/recordBatch.js';
 import type { Encoding, FetchResponse, MultiFetchResult } from '../../protocol/types.js';
 import { checkPartition, type Topic } from '../topics/TopicRegistry.js';
 import type { AppendNotifier } from './appendNotifier.js';
@@ -18,6 +17,8 @@ export interface PartitionFetch {
   /** Defaults to the log start offset. */
   offset?: number;
   maxRecords: number;
+  /** HEAD as read in the request's first round trip (consistently); read here when absent. */
+  knownHead?: PartitionHead;
 }
 
 export interface FetchOptions {
@@ -46,7 +47,7 @@ export class FetchService {
   /** Many partitions; a partition's error is its entry, the others still answer. */
   async fetchMany(requests: PartitionFetch[], options: FetchOptions, throwErrors = false): Promise<MultiFetchResult[]> {
     const deadline = Date.now() + Math.min(options.waitMs, MAX_WAIT_MS);
-    const heads = await this.readHeads(requests, throwErrors);
+    const heads = await this.readHeads(requests, throwErrors, true);
     let waited = 0;
     while (options.waitMs > 0 && Date.now() < deadline && !options.signal?.aborted && !anyData(requests, heads)) {
       await this.waitForAppend(requests, Math.min(LONG_POLL_INTERVALS_MS[Math.min(waited, LONG_POLL_INTERVALS_MS.length - 1)]!, deadline - Date.now()), options.signal);
@@ -55,45 +56,44 @@ export class FetchService {
       fresh.forEach((head, i) => (heads[i] = head));
     }
 
-    let budget = options.maxBytes;
-    const results: MultiFetchResult[] = [];
-    for (const [i, request] of requests.entries()) {
+    // The partitions are read at once, each within an equal share of maxBytes (at least one record each).
+    const withData = requests.filter((request, i) => {
       const head = heads[i]!;
-      if (head instanceof BrookError) {
-        results.push(errorEntry(request, head));
-        continue;
-      }
-      const offset = request.offset ?? head.logStartOffset;
-      if (budget <= 0) {
-        // The byte budget is spent: the rest answer with no records, to be fetched next time.
-        results.push({ topic: request.topic.name, partition: request.partition, records: [], nextOffset: offset, highWatermark: head.highWatermark, logStartOffset: head.logStartOffset });
-        continue;
-      }
-      try {
-        const read = await this.log.read(request.topic.topicId, request.partition, offset, { maxRecords: request.maxRecords, maxBytes: budget }, head);
-        for (const record of read.records) budget -= recordSize(record);
-        results.push({
-          topic: request.topic.name,
-          partition: request.partition,
-          records: read.records.map((record) => toJsonRecord(record, options.encoding)),
-          nextOffset: read.nextOffset,
-          highWatermark: read.highWatermark,
-          logStartOffset: read.logStartOffset,
-        });
-      } catch (error) {
-        if (throwErrors || !(error instanceof BrookError)) throw error;
-        results.push(errorEntry(request, error));
-      }
-    }
+      return !(head instanceof BrookError) && (request.offset ?? head.logStartOffset) < head.highWatermark;
+    }).length;
+    const share = Math.max(1, Math.floor(options.maxBytes / Math.max(1, withData)));
+    const results = await Promise.all(
+      requests.map(async (request, i): Promise<MultiFetchResult> => {
+        const head = heads[i]!;
+        if (head instanceof BrookError) return errorEntry(request, head);
+        const offset = request.offset ?? head.logStartOffset;
+        try {
+          const read = await this.log.read(request.topic.topicId, request.partition, offset, { maxRecords: request.maxRecords, maxBytes: share }, head);
+          return {
+            topic: request.topic.name,
+            partition: request.partition,
+            records: read.records.map((record) => toJsonRecord(record, options.encoding)),
+            nextOffset: read.nextOffset,
+            highWatermark: read.highWatermark,
+            logStartOffset: read.logStartOffset,
+          };
+        } catch (error) {
+          if (throwErrors || !(error instanceof BrookError)) throw error;
+          return errorEntry(request, error);
+        }
+      }),
+    );
     return results;
   }
 
-  private async readHeads(requests: PartitionFetch[], throwErrors: boolean): Promise<(PartitionHead | BrookError)[]> {
+  /** Each partition's HEAD (the one already read, when `useKnown`), or its error. */
+  private async readHeads(requests: PartitionFetch[], throwErrors: boolean, useKnown = false): Promise<(PartitionHead | BrookError)[]> {
     return Promise.all(
       requests.map(async (request) => {
         try {
           checkPartition(request.topic, request.partition);
-          const head = await this.log.head(request.topic.topicId, request.partition);
+          const known = useKnown ? request.knownHead : undefined;
+          const head = known ?? (await this.log.head(request.topic.topicId, request.partition));
           checkInRange(request.offset ?? head.logStartOffset, head);
           return head;
         } catch (error) {

@@ -75,33 +75,56 @@ export class LogReader {
       return expected < head.highWatermark;
     };
 
-    const first = await this.itemCovering(pk, offset, consistent);
-    if (!first || first.sk + first.c <= offset) throw new LogGapError();
-    let more = await take(first);
-    let startKey: Record<string, unknown> | undefined = { pk, sk: first.sk };
-    while (more && startKey) {
-      const page: QueryCommandOutput = await this.doc.send(
-        new QueryCommand({
-          TableName: this.logTable,
-          KeyConditionExpression: 'pk = :pk AND sk < :hw',
-          ExpressionAttributeValues: { ':pk': pk, ':hw': head.highWatermark },
-          ExclusiveStartKey: startKey,
-          Limit: READ_PAGE_ITEMS,
-          ConsistentRead: consistent,
-        }),
-      );
-      const items = (page.Items ?? []) as LogItem[];
+    // A consumer asks for the offset its last fetch ended at, where a batch starts: one forward query finds it
+    // and what follows. An offset inside a batch (or a segment) needs the item before it too.
+    let page = await this.pageFrom(pk, { ':from': offset }, 'sk BETWEEN :from AND :last', head, Math.min(READ_PAGE_ITEMS, limits.maxRecords), consistent);
+    let items = (page.Items ?? []) as LogItem[];
+    if (items[0]?.sk !== offset) {
+      const first = await this.itemCovering(pk, offset, consistent);
+      if (!first || first.sk + first.c <= offset) throw new LogGapError();
+      items = [first, ...items];
+    }
+    let more = true;
+    for (;;) {
       for (const item of items) {
         // Batches a segment already covers (the compactor deletes them right after writing it).
         if (item.sk + item.c <= expected) continue;
-        if (item.sk !== expected) throw new LogGapError();
+        if (item.sk > expected) throw new LogGapError(); // the first item may start before `offset`
         more = await take(item);
         if (!more) break;
       }
-      startKey = page.LastEvaluatedKey;
-      if (more && !startKey && expected < head.highWatermark) throw new LogGapError();
+      const startKey = page.LastEvaluatedKey;
+      if (!more) break;
+      if (!startKey) {
+        if (expected < head.highWatermark) throw new LogGapError();
+        break;
+      }
+      page = await this.pageFrom(pk, {}, 'sk <= :last', head, READ_PAGE_ITEMS, consistent, startKey);
+      items = (page.Items ?? []) as LogItem[];
     }
     return { ...head, records, nextOffset: expected };
+  }
+
+  /** One page of the batch items of `pk` below the high watermark, in offset order. */
+  private pageFrom(
+    pk: string,
+    values: Record<string, number>,
+    range: string,
+    head: PartitionHead,
+    limit: number,
+    consistent: boolean,
+    startKey?: Record<string, unknown>,
+  ): Promise<QueryCommandOutput> {
+    return this.doc.send(
+      new QueryCommand({
+        TableName: this.logTable,
+        KeyConditionExpression: `pk = :pk AND ${range}`,
+        ExpressionAttributeValues: { ':pk': pk, ':last': head.highWatermark - 1, ...values },
+        ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+        Limit: limit,
+        ConsistentRead: consistent,
+      }),
+    );
   }
 
   /**

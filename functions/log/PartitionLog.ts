@@ -21,23 +21,8 @@ import { checkInRange, LogReader, type PartitionHead, type ReadLimits, type Read
 /** The read side's types live with the reader; callers of the log find them here too. */
 export { checkInRange, type PartitionHead, type ReadLimits, type ReadResult } from './LogReader.js';
 import { batchObjectKey } from './objectKeys.js';
-import {
-  checkSequence,
-  fromStoredTable,
-  recordBatch,
-  toStoredTable,
-  type ProducerBatch,
-  type ProducerTable,
-  type StoredProducerTable,
-} from './producerState.js';
-
-interface HeadAttributes {
-  next: number;
-  start: number;
-  /** Running maximum record timestamp of the log. */
-  m: number;
-  producers: ProducerTable;
-}
+import { applyItem, headFromItem, headItemKey, type HeadState } from './headState.js';
+import { checkSequence, toStoredTable, type ProducerBatch } from './producerState.js';
 
 export interface AppendInput {
   /** One encoded batch; its base offset field is set at append. */
@@ -47,6 +32,8 @@ export interface AppendInput {
   producer?: ProducerBatch;
   /** Conditional append: only if the high watermark equals this. */
   expectedOffset?: number;
+  /** HEAD as read (consistently) just before, in the request's first round trip; read here when absent. */
+  knownHead?: HeadState;
 }
 
 export interface AppendResult {
@@ -131,7 +118,7 @@ export class PartitionLog {
     const deadline = Date.now() + this.appendTimeoutMs;
     let objectKey: string | undefined;
     try {
-      let head = await this.readHead(pk, true);
+      let head = input.knownHead ?? (await this.readHead(pk, true));
       /** Items placed after HEAD by other appends, in offset order, starting at `head.next`. */
       let chain: LogItem[] = [];
       for (;;) {
@@ -223,8 +210,8 @@ export class PartitionLog {
   }
 
   /** The first offset whose record timestamp is at least `timestamp`; the high watermark when there is none. */
-  async offsetForTimestamp(topicId: string, partition: number, timestamp: number): Promise<number> {
-    const head = await this.head(topicId, partition);
+  async offsetForTimestamp(topicId: string, partition: number, timestamp: number, known?: PartitionHead): Promise<number> {
+    const head = known ?? (await this.head(topicId, partition));
     try {
       return await this.reader.offsetForTimestamp(logPartitionKey(topicId, partition), timestamp, head);
     } catch (error) {
@@ -238,11 +225,9 @@ export class PartitionLog {
     return key;
   }
 
-  private async readHead(pk: string, consistent: boolean): Promise<HeadAttributes> {
-    const result = await this.doc.send(
-      new GetCommand({ TableName: this.logTable, Key: { pk, sk: HEAD_SORT_KEY }, ConsistentRead: consistent }),
-    );
-    return toHead(result.Item);
+  private async readHead(pk: string, consistent: boolean): Promise<HeadState> {
+    const result = await this.doc.send(new GetCommand({ TableName: this.logTable, Key: headItemKey(pk), ConsistentRead: consistent }));
+    return headFromItem(result.Item);
   }
 
   /** Writes `item` at its offset unless one is there; whether it did. */
@@ -284,7 +269,7 @@ export class PartitionLog {
    * the update is tried again from where HEAD now is; once HEAD is past the
    * last item, someone else committed it.
    */
-  private async commitThrough(head: HeadAttributes, items: LogItem[]): Promise<void> {
+  private async commitThrough(head: HeadState, items: LogItem[]): Promise<void> {
     const last = items.at(-1)!;
     const pk = last.pk;
     let current = head;
@@ -317,7 +302,7 @@ export class PartitionLog {
         if (!isConditionalCheckFailed(error)) throw error;
         // HEAD moved: another append committed some or all of these. Go on from where it is now.
         const found = (error as { Item?: Record<string, NativeAttributeValue> }).Item;
-        current = found ? toHead(unmarshallItem(found)) : await this.readHead(pk, true);
+        current = found ? headFromItem(unmarshallItem(found)) : await this.readHead(pk, true);
       }
     }
   }
@@ -325,27 +310,6 @@ export class PartitionLog {
 
 function isContiguous(items: LogItem[]): boolean {
   return items.every((item, i) => i === 0 || item.sk === items[i - 1]!.sk + items[i - 1]!.c);
-}
-
-/** HEAD as it is once `item`, the batch at `head.next`, is committed. */
-function applyItem(head: HeadAttributes, item: LogItem): HeadAttributes {
-  return {
-    next: item.sk + item.c,
-    start: head.start,
-    m: item.m,
-    producers: item.p
-      ? recordBatch(head.producers, { producerId: item.p[0], epoch: item.p[1], baseSequence: item.p[2], count: item.c }, item.sk, item.t)
-      : head.producers,
-  };
-}
-
-function toHead(item: Record<string, unknown> | undefined): HeadAttributes {
-  return {
-    next: (item?.next as number | undefined) ?? 0,
-    start: (item?.start as number | undefined) ?? 0,
-    m: (item?.m as number | undefined) ?? Number.MIN_SAFE_INTEGER,
-    producers: fromStoredTable(item?.pr as StoredProducerTable | undefined),
-  };
 }
 
 function unmarshallItem(item: Record<string, NativeAttributeValue>): Record<string, unknown> {

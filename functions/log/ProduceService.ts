@@ -11,10 +11,12 @@ import {
   type ProducerRecord,
 } from '../../protocol/recordBatch.js';
 import type { ProduceResult, ProducerClaim } from '../../protocol/types.js';
-import { checkPartition, type Topic } from '../topics/TopicRegistry.js';
+import { checkPartition, topicNotFound, type Topic } from '../topics/TopicRegistry.js';
+import type { HeadState } from './headState.js';
 import type { PartitionLog } from './PartitionLog.js';
 import type { ProducerBatch } from './producerState.js';
-import type { ProducerRegistry } from './ProducerRegistry.js';
+import { checkEpoch, type ProducerRegistry } from './ProducerRegistry.js';
+import type { SnapshotReader } from './SnapshotReader.js';
 
 export interface RecordToProduce {
   record: ProducerRecord;
@@ -30,9 +32,25 @@ export interface ProduceOutcome {
 
 export type BatchCompression = 'none' | 'gzip' | 'auto';
 
+/**
+ * What a produce reads before it writes, in one round trip (`readFor`): the
+ * topic, the HEAD of each partition its records land on, the producer's
+ * epoch. Handed to `produce` or `produceBatch`, which then only write.
+ */
+export interface ProduceReads {
+  topic: Topic;
+  heads: Map<number, HeadState>;
+  /** Read when the request has a producer claim: its id and current epoch (undefined: not registered). */
+  producer?: { id: string; epoch: number | undefined };
+  /** Where this request's keyless records go (one partition per request, in turns). */
+  sticky: number;
+}
+
 export interface ProduceServiceOptions {
   log: PartitionLog;
   producers: ProducerRegistry;
+  /** Reads the topic, HEADs and producer in one round trip (`readFor`). */
+  snapshots?: SnapshotReader;
   /** How the server compresses the batches it encodes from JSON. @default 'auto' */
   compression?: BatchCompression;
   now?: () => number;
@@ -46,6 +64,7 @@ export interface ProduceServiceOptions {
 export class ProduceService {
   private readonly log: PartitionLog;
   private readonly producers: ProducerRegistry;
+  private readonly snapshots: SnapshotReader | undefined;
   private readonly compression: BatchCompression;
   private readonly now: () => number;
   /** Keyless records of one request stick to one partition; requests take turns. */
@@ -54,17 +73,41 @@ export class ProduceService {
   constructor(options: ProduceServiceOptions) {
     this.log = options.log;
     this.producers = options.producers;
+    this.snapshots = options.snapshots;
     this.compression = options.compression ?? 'auto';
     this.now = options.now ?? Date.now;
   }
 
-  /** JSON produce: records the server encodes into batches. */
+  /**
+   * Produce's reads, all in one round trip when this process has seen the
+   * topic before: the topic (404 if it is gone), the HEAD of every partition
+   * `records` land on (or `partition`, for a binary batch) and the epoch of
+   * `producerId`. Nothing is checked against them yet: `produce` does it.
+   */
+  async readFor(topicName: string, target: { records: RecordToProduce[] } | { partition: number }, producerId?: string): Promise<ProduceReads> {
+    if (!this.snapshots) throw new Error('ProduceService.readFor needs a SnapshotReader');
+    const sticky = this.stickyCounter++;
+    const partitionsOf = (topic: Topic) =>
+      'partition' in target ? [target.partition] : this.assignPartitions(topic, target.records, sticky, false);
+    const snapshot = await this.snapshots.read([{ name: topicName, partitions: partitionsOf }], producerId !== undefined ? { producerId } : {});
+    const found = snapshot.topics.get(topicName);
+    if (!found) throw topicNotFound(topicName);
+    return {
+      topic: found.topic,
+      heads: found.heads,
+      sticky,
+      ...(producerId !== undefined ? { producer: { id: producerId, epoch: snapshot.producerEpoch } } : {}),
+    };
+  }
+
+  /** JSON produce: records the server encodes into batches. With `reads` (from `readFor`), it only writes. */
   async produce(
     topic: Topic,
     records: RecordToProduce[],
-    options: { producer?: ProducerClaim; expectedOffsets?: Record<string, number> } = {},
+    options: { producer?: ProducerClaim; expectedOffsets?: Record<string, number>; reads?: ProduceReads } = {},
   ): Promise<ProduceOutcome> {
-    const partitions = this.assignPartitions(topic, records);
+    const { reads } = options;
+    const partitions = this.assignPartitions(topic, records, reads?.sticky ?? this.stickyCounter++);
     for (const { record } of records) checkRecord(topic, record);
     const byPartition = new Map<number, ProducerRecord[]>();
     partitions.forEach((partition, i) => {
@@ -78,7 +121,7 @@ export class ProduceService {
       if (missing.length > 0) {
         throw new BrookError('INVALID_REQUEST', `producer.sequences has no sequence for partition ${missing.join(', ')}`);
       }
-      await this.producers.checkCurrent(options.producer.id, options.producer.epoch);
+      await this.checkProducer(options.producer, reads);
     }
 
     const outcomes = new Map<number, { baseOffset: number } | { error: BrookError }>();
@@ -88,7 +131,8 @@ export class ProduceService {
           ? { producerId: Number(options.producer.id), producerEpoch: options.producer.epoch, baseSequence: options.producer.sequences[String(partition)]! }
           : undefined;
         const batch = encodeBatch(list, { compression: this.compression, ...(producer ? { producer } : {}) });
-        outcomes.set(partition, await this.appendOne(topic, partition, batch, list.length, options.producer, expectedOffsets.get(partition)));
+        const append = { claim: options.producer, expectedOffset: expectedOffsets.get(partition), knownHead: reads?.heads.get(partition) };
+        outcomes.set(partition, await this.appendOne(topic, partition, batch, list.length, append));
       }),
     );
 
@@ -107,7 +151,7 @@ export class ProduceService {
    * Binary produce: one batch in Brook's record-batch format, stored as it
    * came once it is checked (CRC, framing, record sizes, producer).
    */
-  async produceBatch(topic: Topic, partition: number, batch: Uint8Array, expectedOffset?: number): Promise<ProduceOutcome> {
+  async produceBatch(topic: Topic, partition: number, batch: Uint8Array, expectedOffset?: number, reads?: ProduceReads): Promise<ProduceOutcome> {
     checkPartition(topic, partition);
     let header: BatchHeader;
     let records: ProducerRecord[];
@@ -125,9 +169,9 @@ export class ProduceService {
     if (header.producerId >= 0) {
       claim = { id: String(header.producerId), epoch: header.producerEpoch, sequences: { [partition]: header.baseSequence } };
       if (header.baseSequence < 0) throw new BrookError('INVALID_RECORD', 'an idempotent batch needs a base sequence');
-      await this.producers.checkCurrent(claim.id, claim.epoch);
+      await this.checkProducer(claim, reads);
     }
-    const outcome = await this.appendOne(topic, partition, batch, header.recordCount, claim, expectedOffset);
+    const outcome = await this.appendOne(topic, partition, batch, header.recordCount, { claim, expectedOffset, knownHead: reads?.heads.get(partition) });
     if ('error' in outcome) throw outcome.error;
     return {
       status: 200,
@@ -135,13 +179,18 @@ export class ProduceService {
     };
   }
 
+  /** Refuses a fenced or unknown producer: from the epoch read with the rest when there is one, else with a read of its own. */
+  private async checkProducer(claim: ProducerClaim, reads: ProduceReads | undefined): Promise<void> {
+    if (reads?.producer?.id === claim.id) checkEpoch(claim.id, claim.epoch, reads.producer.epoch);
+    else await this.producers.checkCurrent(claim.id, claim.epoch);
+  }
+
   private async appendOne(
     topic: Topic,
     partition: number,
     batch: Uint8Array,
     count: number,
-    claim: ProducerClaim | undefined,
-    expectedOffset: number | undefined,
+    { claim, expectedOffset, knownHead }: { claim: ProducerClaim | undefined; expectedOffset: number | undefined; knownHead: HeadState | undefined },
   ): Promise<{ baseOffset: number } | { error: BrookError }> {
     const producer: ProducerBatch | undefined = claim
       ? { producerId: claim.id, epoch: claim.epoch, baseSequence: claim.sequences[String(partition)]!, count }
@@ -154,6 +203,7 @@ export class ProduceService {
         header,
         ...(producer ? { producer } : {}),
         ...(expectedOffset !== undefined ? { expectedOffset } : {}),
+        ...(knownHead ? { knownHead } : {}),
       });
       return { baseOffset: result.baseOffset };
     } catch (error) {
@@ -162,16 +212,15 @@ export class ProduceService {
     }
   }
 
-  private assignPartitions(topic: Topic, records: RecordToProduce[]): number[] {
-    let sticky: number | undefined;
+  /** Each record's partition: its own, else its key's, else the request's sticky one. Refuses a partition the topic lacks when `strict`. */
+  private assignPartitions(topic: Topic, records: RecordToProduce[], sticky: number, strict = true): number[] {
     return records.map(({ record, partition }) => {
       if (partition !== undefined) {
-        checkPartition(topic, partition);
+        if (strict) checkPartition(topic, partition);
         return partition;
       }
       if (record.key !== null) return partitionForKey(record.key, topic.partitions);
-      sticky ??= this.stickyCounter++ % topic.partitions;
-      return sticky;
+      return sticky % topic.partitions;
     });
   }
 

@@ -61,18 +61,26 @@ export class ProducerRegistry {
   async checkCurrent(id: string, epoch: number): Promise<void> {
     let current: number | undefined;
     try {
-      const result = await this.doc.send(
-        new GetCommand({ TableName: this.table, Key: { pk: `${PRODUCER_ITEM_PREFIX}${id}` }, ConsistentRead: true }),
-      );
+      const result = await this.doc.send(new GetCommand({ TableName: this.table, Key: ProducerRegistry.itemKey(id), ConsistentRead: true }));
       current = result.Item?.epoch as number | undefined;
     } catch (error) {
       throw translateStorageError(error);
     }
-    if (current === undefined || epoch > current) {
-      throw new BrookError('UNKNOWN_PRODUCER', `producer ${id} with epoch ${epoch} is not registered; POST /v1/producers first`);
-    }
-    if (epoch < current) {
-      throw new BrookError('PRODUCER_FENCED', `producer ${id} epoch ${epoch} is fenced by epoch ${current}`, { epoch: current });
-    }
+    checkEpoch(id, epoch, current);
+  }
+
+  /** The key of producer `id`'s item (in the topics table), for reads batched with others; consistent ones. */
+  static itemKey(id: string): { pk: string } {
+    return { pk: `${PRODUCER_ITEM_PREFIX}${id}` };
+  }
+}
+
+/** Refuses `epoch` unless it is producer `id`'s `current` one (undefined: never registered). */
+export function checkEpoch(id: string, epoch: number, current: number | undefined): void {
+  if (current === undefined || epoch > current) {
+    throw new BrookError('UNKNOWN_PRODUCER', `producer ${id} with epoch ${epoch} is not registered; POST /v1/producers first`);
+  }
+  if (epoch < current) {
+    throw new BrookError('PRODUCER_FENCED', `producer ${id} epoch ${epoch} is fenced by epoch ${current}`, { epoch: current });
   }
 }

@@ -2,18 +2,20 @@ import * as z from 'zod';
 import { BrookError, type ErrorCode } from '../../protocol/errors.js';
 import { FETCH_LIMITS, MAX_WAIT_MS } from '../../protocol/limits.js';
 import { isValidTopicName, PARTITION_NUMBER_PATTERN } from '../../protocol/names.js';
-import { RECORD_BATCH_CONTENT_TYPE } from '../../protocol/recordBatch.js';
-import { defineRoute, type RouteInput, type RouteSpec } from '../http/httpHandler.js';
+import { readBatchHeader, RECORD_BATCH_CONTENT_TYPE } from '../../protocol/recordBatch.js';
+import { defineRoute, type PrefetchInput, type RouteInput, type RouteSpec } from '../http/httpHandler.js';
 import { countFetched, countProduced } from '../http/metrics.js';
 import { header } from '../http/middleware.js';
 import { ok } from '../http/response.js';
 import { partitionParam, topicParam } from '../http/params.js';
 import { parseWith } from '../http/validation.js';
-import { checkPartition, topicNotFound, type Topic, type TopicRegistry } from '../topics/TopicRegistry.js';
+import { checkPartition, topicNotFound, type Topic } from '../topics/TopicRegistry.js';
 import type { FetchService, PartitionFetch } from './FetchService.js';
-import type { PartitionLog } from './PartitionLog.js';
-import type { ProduceService } from './ProduceService.js';
+import { offsetsOf } from './headState.js';
+import type { PartitionHead, PartitionLog } from './PartitionLog.js';
+import type { ProduceReads, ProduceService, RecordToProduce } from './ProduceService.js';
 import { isValidProducerId, MAX_PRODUCER_EPOCH, type ProducerRegistry } from './ProducerRegistry.js';
+import type { Snapshot, SnapshotReader } from './SnapshotReader.js';
 import { fromJsonRecord } from './recordJson.js';
 import { encodingSchema, jsonRecordSchema } from './recordSchemas.js';
 
@@ -95,45 +97,65 @@ const offsetsQuery = z.object({
   at: z.union([z.enum(['earliest', 'latest']), queryInt(0, Number.MAX_SAFE_INTEGER)]).optional(),
 });
 
-/** The `{topic}` of the path, once the caller is allowed `operation` on it (403 first, then 404). */
-async function authorizedTopic(topics: TopicRegistry, input: RouteInput<unknown, unknown>, operation: 'read' | 'write'): Promise<Topic> {
+/** A produce request once parsed and read (`prefetch`), before anything is checked against what was read. */
+type PreparedProduce =
+  | { kind: 'json'; body: z.infer<typeof produceBodySchema>; records: RecordToProduce[]; reads: ProduceReads }
+  | { kind: 'binary'; bytes: Uint8Array; partition: number; expectedOffset: number | undefined; reads: ProduceReads };
+
+/** Parses a produce request (JSON records or a binary batch) and makes its reads. Refusals surface once the caller is authorized. */
+async function readForProduce(produce: ProduceService, input: PrefetchInput<unknown, unknown>): Promise<PreparedProduce> {
   const name = topicParam(input.params);
-  input.authorize({ type: 'topic', name }, operation);
-  return topics.get(name);
+  const contentType = (header(input.event, 'content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+  if (contentType === RECORD_BATCH_CONTENT_TYPE) {
+    const query = input.query as z.infer<typeof binaryProduceQuery>;
+    if (query.partition === undefined) throw new BrookError('INVALID_REQUEST', 'a binary batch needs ?partition=N');
+    const bytes = new Uint8Array(Buffer.from(input.event.body ?? '', input.event.isBase64Encoded ? 'base64' : 'latin1'));
+    const reads = await produce.readFor(name, { partition: query.partition }, producerIdOf(bytes));
+    return { kind: 'binary', bytes, partition: query.partition, expectedOffset: query.expectedOffset, reads };
+  }
+  if (input.jsonBody === undefined) throw new BrookError('INVALID_REQUEST', 'a JSON body is required');
+  refuseKafkaMessages(input.jsonBody);
+  const body = parseWith(produceBodySchema, input.jsonBody, produceErrorCode);
+  const encoding = body.encoding ?? 'utf8';
+  const now = Date.now();
+  const records = body.records.map((record, i) => ({
+    record: fromJsonRecord(record, i, encoding, now),
+    ...(record.partition !== undefined ? { partition: record.partition } : {}),
+  }));
+  return { kind: 'json', body, records, reads: await produce.readFor(name, { records }, body.producer?.id) };
+}
+
+/** The producer id in a binary batch's header, when it is an idempotent batch that reads as one (checked whole later). */
+function producerIdOf(bytes: Uint8Array): string | undefined {
+  try {
+    const { producerId } = readBatchHeader(bytes);
+    return producerId >= 0 ? String(producerId) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** `POST /v1/topics/{topic}/records` and `POST /v1/producers`. */
-export function produceRoutes(deps: { topics: TopicRegistry; produce: ProduceService; producers: ProducerRegistry }): Record<string, RouteSpec<unknown, unknown>> {
+export function produceRoutes(deps: { produce: ProduceService; producers: ProducerRegistry }): Record<string, RouteSpec<unknown, unknown>> {
   return {
     'POST /v1/topics/{topic}/records': defineRoute({
       query: binaryProduceQuery,
+      // The key lookup, the topic, the partitions' HEADs and the producer's epoch: one round trip.
+      prefetch: (input) => readForProduce(deps.produce, input),
       async handle(input) {
-        const contentType = (header(input.event, 'content-type') ?? '').split(';')[0]!.trim().toLowerCase();
-        if (contentType === RECORD_BATCH_CONTENT_TYPE) {
-          const query = input.query as z.infer<typeof binaryProduceQuery>;
-          if (query.partition === undefined) throw new BrookError('INVALID_REQUEST', 'a binary batch needs ?partition=N');
-          const topic = await authorizedTopic(deps.topics, input, 'write');
-          const body = input.event.body ?? '';
-          const bytes = new Uint8Array(Buffer.from(body, input.event.isBase64Encoded ? 'base64' : 'latin1'));
-          const outcome = await deps.produce.produceBatch(topic, query.partition, bytes, query.expectedOffset);
-          countProduced(outcome.results, bytes.length);
-          return ok({ results: outcome.results }, outcome.status);
-        }
         const name = topicParam(input.params);
         input.authorize({ type: 'topic', name }, 'write');
-        if (input.jsonBody === undefined) throw new BrookError('INVALID_REQUEST', 'a JSON body is required');
-        refuseKafkaMessages(input.jsonBody);
-        const body = parseWith(produceBodySchema, input.jsonBody, produceErrorCode);
-        const topic = await deps.topics.get(name);
-        const encoding = body.encoding ?? 'utf8';
-        const now = Date.now();
-        const records = body.records.map((record, i) => ({
-          record: fromJsonRecord(record, i, encoding, now),
-          ...(record.partition !== undefined ? { partition: record.partition } : {}),
-        }));
-        const outcome = await deps.produce.produce(topic, records, {
+        const prepared = (await input.prefetched) as PreparedProduce;
+        if (prepared.kind === 'binary') {
+          const outcome = await deps.produce.produceBatch(prepared.reads.topic, prepared.partition, prepared.bytes, prepared.expectedOffset, prepared.reads);
+          countProduced(outcome.results, prepared.bytes.length);
+          return ok({ results: outcome.results }, outcome.status);
+        }
+        const { body, records, reads } = prepared;
+        const outcome = await deps.produce.produce(reads.topic, records, {
           ...(body.producer ? { producer: body.producer } : {}),
           ...(body.expectedOffsets ? { expectedOffsets: body.expectedOffsets } : {}),
+          reads,
         });
         countProduced(outcome.results, Buffer.byteLength(input.event.body ?? '', input.event.isBase64Encoded ? 'base64' : 'utf8'));
         return ok({ results: outcome.results }, outcome.status);
@@ -149,21 +171,42 @@ export function produceRoutes(deps: { topics: TopicRegistry; produce: ProduceSer
   };
 }
 
+/** The topic of a read route's path with its partition's HEAD, as `prefetch` read them: 404 when either is missing. */
+async function readTarget(input: RouteInput<unknown, unknown>, name: string): Promise<{ topic: Topic; partition: number; head: PartitionHead }> {
+  const snapshot = (await input.prefetched) as Snapshot;
+  const found = snapshot.topics.get(name);
+  if (!found) throw topicNotFound(name);
+  const partition = partitionParam(input.params);
+  checkPartition(found.topic, partition);
+  return { topic: found.topic, partition, head: offsetsOf(found.heads.get(partition)!) };
+}
+
+/** Reads a path's topic and partition HEAD while the key is looked up (nothing when the path is invalid: `handle` says why). */
+function readPathTarget(snapshots: SnapshotReader, params: Readonly<Record<string, string>>): Promise<Snapshot> {
+  const name = topicParam(params);
+  const partition = partitionParam(params);
+  return snapshots.read([{ name, partitions: () => [partition] }], { offsetsOnly: true });
+}
+
 /** Fetch one partition, fetch many, and offsets by time. */
-export function fetchRoutes(deps: { topics: TopicRegistry; fetch: FetchService; log: PartitionLog }): Record<string, RouteSpec<unknown, unknown>> {
+export function fetchRoutes(deps: { fetch: FetchService; log: PartitionLog; snapshots: SnapshotReader }): Record<string, RouteSpec<unknown, unknown>> {
   return {
     'GET /v1/topics/{topic}/partitions/{partition}/records': defineRoute({
       query: fetchQuery,
       invalidQueryCode: fetchQueryErrorCode,
+      // The key lookup, the topic and the partition's HEAD: one round trip; the records are the second.
+      prefetch: ({ params }) => readPathTarget(deps.snapshots, params),
       async handle(input) {
         const query = input.query as z.infer<typeof fetchQuery>;
-        const topic = await authorizedTopic(deps.topics, input, 'read');
-        const partition = partitionParam(input.params);
+        const name = topicParam(input.params);
+        input.authorize({ type: 'topic', name }, 'read');
+        const { topic, partition, head } = await readTarget(input, name);
         const result = await deps.fetch.fetchOne(
           {
             topic,
             partition,
             maxRecords: query.maxRecords ?? FETCH_LIMITS.defaultMaxRecords,
+            knownHead: head,
             ...(query.offset !== undefined ? { offset: query.offset } : {}),
           },
           { maxBytes: query.maxBytes ?? FETCH_LIMITS.defaultMaxBytes, waitMs: query.waitMs ?? 0, encoding: query.encoding ?? 'utf8', signal: input.signal },
@@ -175,19 +218,32 @@ export function fetchRoutes(deps: { topics: TopicRegistry; fetch: FetchService; 
     'POST /v1/fetch': defineRoute({
       body: multiFetchBodySchema,
       invalidBodyCode: multiFetchErrorCode,
-      async handle({ body, authorize, signal }) {
+      prefetch: ({ body }) => {
+        const topics = (body as z.infer<typeof multiFetchBodySchema>).topics.filter(({ topic }) => isValidTopicName(topic));
+        const wanted = topics.map(({ topic, partitions }) => ({ name: topic, partitions: () => partitions.map((p) => p.partition) }));
+        return deps.snapshots.read(wanted, { offsetsOnly: true });
+      },
+      async handle({ body, authorize, signal, prefetched }) {
         for (const { topic } of body.topics) {
           if (!isValidTopicName(topic)) throw new BrookError('INVALID_TOPIC', `invalid topic name "${String(topic).slice(0, 300)}"`);
           authorize({ type: 'topic', name: topic }, 'read');
         }
         const maxRecords = body.maxRecordsPerPartition ?? FETCH_LIMITS.defaultMaxRecords;
-        const found = new Map<string, Topic | undefined>();
-        for (const { topic: name } of body.topics) if (!found.has(name)) found.set(name, await deps.topics.find(name));
+        const found = ((await prefetched) as Snapshot).topics;
         const requests: PartitionFetch[] = [];
         for (const { topic: name, partitions } of body.topics) {
-          const topic = found.get(name);
-          if (!topic) continue;
-          for (const { partition, offset } of partitions) requests.push({ topic, partition, maxRecords, ...(offset !== undefined ? { offset } : {}) });
+          const entry = found.get(name);
+          if (!entry) continue;
+          for (const { partition, offset } of partitions) {
+            const head = entry.heads.get(partition);
+            requests.push({
+              topic: entry.topic,
+              partition,
+              maxRecords,
+              ...(offset !== undefined ? { offset } : {}),
+              ...(head ? { knownHead: offsetsOf(head) } : {}),
+            });
+          }
         }
         const fetched = await deps.fetch.fetchMany(requests, {
           maxBytes: body.maxBytes ?? FETCH_LIMITS.defaultMultiMaxBytes,
@@ -210,17 +266,17 @@ export function fetchRoutes(deps: { topics: TopicRegistry; fetch: FetchService; 
     }),
     'GET /v1/topics/{topic}/partitions/{partition}/offsets': defineRoute({
       query: offsetsQuery,
+      prefetch: ({ params }) => readPathTarget(deps.snapshots, params),
       async handle(input) {
         const query = input.query as z.infer<typeof offsetsQuery>;
-        const topic = await authorizedTopic(deps.topics, input, 'read');
-        const partition = partitionParam(input.params);
-        checkPartition(topic, partition);
+        const name = topicParam(input.params);
+        input.authorize({ type: 'topic', name }, 'read');
+        const { topic, partition, head } = await readTarget(input, name);
         const at = query.at ?? 'latest';
         if (at === 'earliest' || at === 'latest') {
-          const head = await deps.log.head(topic.topicId, partition);
           return ok({ offset: at === 'earliest' ? head.logStartOffset : head.highWatermark });
         }
-        return ok({ offset: await deps.log.offsetForTimestamp(topic.topicId, partition, at) });
+        return ok({ offset: await deps.log.offsetForTimestamp(topic.topicId, partition, at, head) });
       },
     }),
   };

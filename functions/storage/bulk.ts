@@ -81,22 +81,59 @@ export async function batchGetAll<T = Item>(
   keys: readonly Item[],
   options: GetOptions = {},
 ): Promise<T[]> {
-  const found: T[] = [];
+  const found = await batchGetTables(doc, { [table]: { ...options, Keys: keys } });
+  return (found[table] ?? []) as T[];
+}
+
+/** Keys to read from one table, with what BatchGetItem asks of that table (consistency, projection). */
+export type TableKeys = GetOptions & { Keys: readonly Item[] };
+
+/**
+ * Reads items by key from several tables at once: up to 100 keys in all is
+ * one BatchGetItem, one round trip. Items come back by table, in no
+ * particular order; missing items are left out.
+ */
+export async function batchGetTables(doc: DynamoDBDocumentClient, requests: Readonly<Record<string, TableKeys>>): Promise<Record<string, Item[]>> {
+  const found: Record<string, Item[]> = Object.fromEntries(Object.keys(requests).map((table) => [table, []]));
+  const all = Object.entries(requests).flatMap(([table, { Keys }]) => Keys.map((key) => ({ table, key })));
   try {
-    for (const chunk of chunks(keys, BATCH_GET_LIMIT)) {
-      let pending: Item[] | undefined = chunk;
-      for (let round = 0; pending && pending.length > 0; round++) {
-        if (round === MAX_UNPROCESSED_ROUNDS) throw gaveUp(`${pending.length} keys`);
+    for (const chunk of chunks(all, BATCH_GET_LIMIT)) {
+      let pending: NonNullable<BatchGetCommandInput['RequestItems']> | undefined = requestItems(requests, chunk);
+      for (let round = 0; pending && Object.keys(pending).length > 0; round++) {
+        if (round === MAX_UNPROCESSED_ROUNDS) throw gaveUp(`${Object.values(pending).reduce((n, r) => n + (r.Keys?.length ?? 0), 0)} keys`);
         if (round > 0) await backoff(round);
-        const result = await doc.send(new BatchGetCommand({ RequestItems: { [table]: { ...options, Keys: pending } } }));
-        found.push(...((result.Responses?.[table] ?? []) as T[]));
-        pending = result.UnprocessedKeys?.[table]?.Keys as Item[] | undefined;
+        const result = await doc.send(new BatchGetCommand({ RequestItems: pending }));
+        for (const [table, items] of Object.entries(result.Responses ?? {})) found[table]!.push(...(items as Item[]));
+        // Sent again with each table's own options (consistency, projection), whatever the answer echoes.
+        pending = resend(requests, result.UnprocessedKeys);
       }
     }
   } catch (error) {
     throw translateStorageError(error);
   }
   return found;
+}
+
+/** The RequestItems that send `unprocessed` keys again, with their tables' options. */
+function resend(
+  requests: Readonly<Record<string, TableKeys>>,
+  unprocessed: BatchGetCommandInput['RequestItems'] | undefined,
+): NonNullable<BatchGetCommandInput['RequestItems']> | undefined {
+  const keys = Object.entries(unprocessed ?? {}).flatMap(([table, { Keys }]) => (Keys ?? []).map((key) => ({ table, key: key as Item })));
+  return keys.length > 0 ? requestItems(requests, keys) : undefined;
+}
+
+/** The RequestItems of one BatchGetItem: `chunk`'s keys, grouped by table, with each table's options. */
+function requestItems(
+  requests: Readonly<Record<string, TableKeys>>,
+  chunk: readonly { table: string; key: Item }[],
+): NonNullable<BatchGetCommandInput['RequestItems']> {
+  const items: NonNullable<BatchGetCommandInput['RequestItems']> = {};
+  for (const { table, key } of chunk) {
+    const { Keys: _all, ...options } = requests[table]!;
+    (items[table] ??= { ...options, Keys: [] }).Keys!.push(key);
+  }
+  return items;
 }
 
 /** Puts and deletes items of one table (any number of requests; at most one request per key per call). */

@@ -1,7 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { BrookConfig } from '../config.js';
-import { recordDynamoDbCall } from './requestMeter.js';
+import { beginStorageCall, recordDynamoDbCall } from './requestMeter.js';
 
 /** Credentials for DynamoDB Local: any will do with `-sharedDb`, but only letters and digits. */
 const LOCAL_DYNAMODB_CREDENTIALS = { accessKeyId: 'brooklocal', secretAccessKey: 'brooklocal' };
@@ -22,6 +22,7 @@ export function createDocumentClient(config: Pick<BrookConfig, 'region' | 'dynam
       // Ask every call what it consumed (free of charge), and count it.
       const input = args.input as { ReturnConsumedCapacity?: string };
       input.ReturnConsumedCapacity ??= 'TOTAL';
+      const end = beginStorageCall();
       try {
         const result = await next(args);
         recordDynamoDbCall(context.commandName ?? '', (result.output as { ConsumedCapacity?: never }).ConsumedCapacity);
@@ -31,6 +32,8 @@ export function createDocumentClient(config: Pick<BrookConfig, 'region' | 'dynam
         const refused = (error as { name?: string }).name === 'ConditionalCheckFailedException';
         recordDynamoDbCall(context.commandName ?? '', refused ? { WriteCapacityUnits: 1 } : undefined);
         throw error;
+      } finally {
+        end();
       }
     },
     { step: 'initialize', name: 'brookRequestMeter' },

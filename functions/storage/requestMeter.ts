@@ -1,3 +1,5 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+
 /**
  * Counts what storage requests cost, as AWS bills them: DynamoDB read and
  * write request units (from the `ConsumedCapacity` each call reports;
@@ -48,6 +50,50 @@ export function recordDynamoDbCall(commandName: string, consumed: Capacity | Cap
     else meter.dynamoDbWriteUnits += transactional ? units * 2 : units;
   }
 }
+
+/**
+ * The storage calls of one request, and how many of them ran one after
+ * another: a call's depth is one more than the deepest call that had ended
+ * when it started, and the request's round trips are the deepest depth. That
+ * is the chain of calls whose latencies add up where each call costs
+ * milliseconds (AWS), whatever the CPU does.
+ */
+export interface StorageTrace {
+  calls: number;
+  rounds: number;
+  /** The deepest depth among the calls that have ended (internal). */
+  endedDepth: number;
+}
+
+const traces = new AsyncLocalStorage<StorageTrace>();
+
+export function newStorageTrace(): StorageTrace {
+  return { calls: 0, rounds: 0, endedDepth: 0 };
+}
+
+/** Runs `work` with its storage calls counted in `trace` (the local server keeps one per request). */
+export function traceStorage<T>(trace: StorageTrace, work: () => T): T {
+  return traces.run(trace, work);
+}
+
+/** Runs `work` outside any request's trace: background work a request starts (a wake-up, a delivery) is not its cost. */
+export function untraced<T>(work: () => T): T {
+  return traces.exit(work);
+}
+
+/** Marks the start of a storage call in the current trace; call the result when it ends. */
+export function beginStorageCall(): () => void {
+  const trace = traces.getStore();
+  if (!trace) return noop;
+  const depth = trace.endedDepth + 1;
+  trace.calls++;
+  trace.rounds = Math.max(trace.rounds, depth);
+  return () => {
+    trace.endedDepth = Math.max(trace.endedDepth, depth);
+  };
+}
+
+function noop(): void {}
 
 export function recordS3Call(commandName: string): void {
   if (commandName === 'PutObjectCommand' || commandName === 'UploadPartCommand' || commandName === 'CopyObjectCommand') meter.s3Puts++;

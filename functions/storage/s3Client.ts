@@ -1,6 +1,6 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import type { BrookConfig } from '../config.js';
-import { recordS3Call } from './requestMeter.js';
+import { beginStorageCall, recordS3Call } from './requestMeter.js';
 // Kept apart from the DynamoDB client so that functions without S3 access never load the S3 SDK.
 
 /** The only credentials the S3 emulator (s3rver) accepts. */
@@ -24,7 +24,12 @@ export function createS3Client(config: Pick<BrookConfig, 'region' | 's3Endpoint'
   client.middlewareStack.add(
     (next, context) => async (args) => {
       recordS3Call(context.commandName ?? '');
-      return next(args);
+      const end = beginStorageCall();
+      try {
+        return await next(args);
+      } finally {
+        end();
+      }
     },
     { step: 'initialize', name: 'brookRequestMeter' },
   );

@@ -59,6 +59,20 @@ export const DELETED_TOPIC_PREFIX = '#deleted#';
 
 const MAX_ALTER_ATTEMPTS = 5;
 
+/**
+ * Topics as this process last read them, by name: what a request guesses a
+ * topic's id and partition count from, to read the topic and its partitions
+ * in one round trip. Only ever a guess, checked against the topic read with it.
+ */
+const lastSeen = new Map<string, Topic>();
+const LAST_SEEN_LIMIT = 1_000;
+
+function remember(topic: Topic): void {
+  lastSeen.delete(topic.name);
+  lastSeen.set(topic.name, topic);
+  if (lastSeen.size > LAST_SEEN_LIMIT) lastSeen.delete(lastSeen.keys().next().value!);
+}
+
 export interface TopicRegistryTables {
   topics: string;
   log: string;
@@ -109,12 +123,33 @@ export class TopicRegistry {
   async find(name: string): Promise<Topic | undefined> {
     try {
       const result = await this.doc.send(
-        new GetCommand({ TableName: this.tables.topics, Key: { pk: name }, ConsistentRead: true }),
+        new GetCommand({ TableName: this.tables.topics, Key: TopicRegistry.itemKey(name), ConsistentRead: true }),
       );
-      return result.Item ? toTopic(result.Item as TopicItem) : undefined;
+      return this.fromItem(name, result.Item);
     } catch (error) {
       throw translateStorageError(error);
     }
+  }
+
+  /** The key of topic `name`'s item in the topics table (for reads batched with others; consistent ones). */
+  static itemKey(name: string): { pk: string } {
+    return { pk: name };
+  }
+
+  /** The topic an item read by `itemKey(name)` holds, or undefined when there was none. */
+  fromItem(name: string, item: Record<string, unknown> | undefined): Topic | undefined {
+    if (!item) {
+      lastSeen.delete(name);
+      return undefined;
+    }
+    const topic = toTopic(item as unknown as TopicItem);
+    remember(topic);
+    return topic;
+  }
+
+  /** The topic as this process last read it: a guess to batch reads by, never an answer. */
+  lastSeen(name: string): Topic | undefined {
+    return lastSeen.get(name);
   }
 
   /** Every topic, sorted by name. */

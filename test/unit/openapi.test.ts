@@ -21,6 +21,8 @@ import { FetchService } from '../../functions/log/FetchService.js';
 import { fetchRoutes, produceRoutes } from '../../functions/log/logRoutes.js';
 import { toJsonRecord } from '../../functions/log/recordJson.js';
 import type { PartitionLog } from '../../functions/log/PartitionLog.js';
+import { headFromItem } from '../../functions/log/headState.js';
+import type { SnapshotReader, SnapshotRequest } from '../../functions/log/SnapshotReader.js';
 import { ProduceService } from '../../functions/log/ProduceService.js';
 import { MAX_PRODUCER_EPOCH, PRODUCER_ID_PATTERN, type ProducerRegistry } from '../../functions/log/ProducerRegistry.js';
 import { FUNCTION_ARN_PATTERN, settingsWithDefaults, SUBSCRIPTION_DEFAULTS, type SubscriptionAdmin } from '../../functions/subscriptions/SubscriptionAdmin.js';
@@ -214,6 +216,20 @@ const stubLog = {
   offsetForTimestamp: async () => 1042,
 } as unknown as PartitionLog;
 
+// What produce, fetch and offsets read first: the example topic, its partitions at the example high watermark, a producer at epoch 0.
+const stubSnapshots = {
+  read: async (requests: SnapshotRequest[]) => ({
+    topics: new Map(
+      requests.map(({ name, partitions }) => {
+        const topic = exampleTopic(name);
+        const heads = new Map(partitions(topic).map((partition) => [partition, headFromItem({ next: EXAMPLE_HIGH_WATERMARK, start: 0 })]));
+        return [name, { topic, heads }];
+      }),
+    ),
+    producerEpoch: 0,
+  }),
+} as unknown as SnapshotReader;
+
 const stubProducers = {
   checkCurrent: async () => undefined,
   register: async (id?: string) => ({ id: id ?? '281474976710655', epoch: id === undefined ? 0 : 1 }),
@@ -227,6 +243,8 @@ const stubGroups = {
     assignment: input.topics.map((topic) => ({ topic, partitions: [0, 1] })),
     heartbeatIntervalMs: Math.floor((input.sessionTimeoutMs ?? SESSION_TIMEOUT.default) / 3),
   }),
+  readForHeartbeat: async () => undefined,
+  readForCommit: async () => undefined,
   heartbeat: async (_group: string, _memberId: string, generation: number) => ({ generation, assignment: [{ topic: 'orders', partitions: [0] }], rebalancing: false }),
   commit: async () => undefined,
   resetOffsets: async (_group: string, input: ResetInput) =>
@@ -288,8 +306,8 @@ const routeSpecs: Record<string, RouteSpec<unknown, unknown>> = {
   ...topicRoutes(stubTopics),
   ...groupRoutes(stubGroups),
   ...subscriptionRoutes(stubSubscriptions),
-  ...produceRoutes({ topics: stubTopics, produce: new ProduceService({ log: stubLog, producers: stubProducers }), producers: stubProducers }),
-  ...fetchRoutes({ topics: stubTopics, fetch: new FetchService(stubLog), log: stubLog }),
+  ...produceRoutes({ produce: new ProduceService({ log: stubLog, producers: stubProducers, snapshots: stubSnapshots }), producers: stubProducers }),
+  ...fetchRoutes({ fetch: new FetchService(stubLog), log: stubLog, snapshots: stubSnapshots }),
 };
 
 const handler = createHttpHandler({
