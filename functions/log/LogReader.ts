@@ -29,6 +29,13 @@ export interface ReadResult extends PartitionHead {
 }
 
 const READ_PAGE_ITEMS = 25;
+/**
+ * A reader that is behind (more records after its offset than it asks for)
+ * gets a short first page, the batch at its offset and the next: a batch can
+ * be 350 KB, so a page of 25 could read (and bill) up to 1 MB to answer one.
+ * A reader near the end takes everything there is, whatever the page.
+ */
+const BEHIND_FIRST_PAGE_ITEMS = 2;
 /** Stored batches of key-compacted topics may have offset gaps. */
 const GAPS = { allowGaps: true } as const;
 
@@ -77,7 +84,9 @@ export class LogReader {
 
     // A consumer asks for the offset its last fetch ended at, where a batch starts: one forward query finds it
     // and what follows. An offset inside a batch (or a segment) needs the item before it too.
-    let page = await this.pageFrom(pk, { ':from': offset }, 'sk BETWEEN :from AND :last', head, Math.min(READ_PAGE_ITEMS, limits.maxRecords), consistent);
+    const available = head.highWatermark - offset;
+    const firstPage = available <= limits.maxRecords ? Math.min(READ_PAGE_ITEMS, available) : Math.min(BEHIND_FIRST_PAGE_ITEMS, limits.maxRecords);
+    let page = await this.pageFrom(pk, { ':from': offset }, 'sk BETWEEN :from AND :last', head, firstPage, consistent);
     let items = (page.Items ?? []) as LogItem[];
     if (items[0]?.sk !== offset) {
       const first = await this.itemCovering(pk, offset, consistent);

@@ -3,12 +3,18 @@ import { BrookError } from '../../protocol/errors.js';
 import type { ProducerRecord, RecordHeader, StoredRecord } from '../../protocol/recordBatch.js';
 import type { Encoding, FetchedRecord, ProduceRecord } from '../../protocol/types.js';
 
-// Standard base64 with padding: a single character class scans fast on long values.
-const BASE64_CHARS = /^[A-Za-z0-9+/]*={0,2}$/;
-
+/**
+ * Standard base64 with padding, checked without a regular expression (which
+ * cost more than the rest of a produce's parsing, bench/cpu.ts): Node's
+ * decoder skips characters outside the alphabet and stops at padding, so the
+ * text is valid exactly when it decodes to the length its size promises.
+ * Node also reads base64url's `-` and `_`, which standard base64 has not.
+ */
 function decodeBase64(text: string, where: string): Uint8Array {
-  if (text.length % 4 !== 0 || !BASE64_CHARS.test(text)) throw new BrookError('INVALID_RECORD', `${where} is not valid base64`);
-  return new Uint8Array(Buffer.from(text, 'base64'));
+  const padding = text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0;
+  const bytes = text.length % 4 === 0 && !text.includes('-') && !text.includes('_') ? Buffer.from(text, 'base64') : undefined;
+  if (!bytes || bytes.length !== (text.length / 4) * 3 - padding) throw new BrookError('INVALID_RECORD', `${where} is not valid base64`);
+  return new Uint8Array(bytes);
 }
 
 function toBytes(text: string, encoding: Encoding, where: string): Uint8Array {
