@@ -31,11 +31,12 @@ export interface ReadResult extends PartitionHead {
 const READ_PAGE_ITEMS = 25;
 /**
  * A reader that is behind (more records after its offset than it asks for)
- * gets a short first page, the batch at its offset and the next: a batch can
- * be 350 KB, so a page of 25 could read (and bill) up to 1 MB to answer one.
- * A reader near the end takes everything there is, whatever the page.
+ * gets a first page of one batch, the one at its offset: a batch can be
+ * 350 KB, so a page of 25 could read (and bill) up to 1 MB where one batch
+ * fills the fetch. When it does not, the next page is a full one. A reader
+ * near the end takes everything there is in its first page.
  */
-const BEHIND_FIRST_PAGE_ITEMS = 2;
+const BEHIND_FIRST_PAGE_ITEMS = 1;
 /** Stored batches of key-compacted topics may have offset gaps. */
 const GAPS = { allowGaps: true } as const;
 
@@ -79,6 +80,8 @@ export class LogReader {
       }
       // A key-compacted segment may end in offsets whose records were compacted away.
       expected = Math.max(expected, item.sk + item.c);
+      // Full already: no need to read the next item to find that out.
+      if (records.length >= limits.maxRecords || bytes >= limits.maxBytes) return false;
       return expected < head.highWatermark;
     };
 
