@@ -29,14 +29,8 @@ export interface ReadResult extends PartitionHead {
 }
 
 const READ_PAGE_ITEMS = 25;
-/**
- * A reader that is behind (more records after its offset than it asks for)
- * gets a first page of one batch, the one at its offset: a batch can be
- * 350 KB, so a page of 25 could read (and bill) up to 1 MB where one batch
- * fills the fetch. When it does not, the next page is a full one. A reader
- * near the end takes everything there is in its first page.
- */
-const BEHIND_FIRST_PAGE_ITEMS = 1;
+/** Partitions whose batch size this process remembers (for the first page of a read). */
+const REMEMBERED_PARTITIONS = 1_000;
 /** Stored batches of key-compacted topics may have offset gaps. */
 const GAPS = { allowGaps: true } as const;
 
@@ -57,6 +51,9 @@ export class LogReader {
     private readonly logTable: string,
     private readonly objects: LogObjects,
   ) {}
+
+  /** Records per batch item of each partition, as the last read of it here found them. */
+  private readonly batchSizes = new Map<string, number>();
 
   /**
    * Records of partition `pk` from `offset` on, in order, below `head`'s high
@@ -87,9 +84,7 @@ export class LogReader {
 
     // A consumer asks for the offset its last fetch ended at, where a batch starts: one forward query finds it
     // and what follows. An offset inside a batch (or a segment) needs the item before it too.
-    const available = head.highWatermark - offset;
-    const firstPage = available <= limits.maxRecords ? Math.min(READ_PAGE_ITEMS, available) : Math.min(BEHIND_FIRST_PAGE_ITEMS, limits.maxRecords);
-    let page = await this.pageFrom(pk, { ':from': offset }, 'sk BETWEEN :from AND :last', head, firstPage, consistent);
+    let page = await this.pageFrom(pk, { ':from': offset }, 'sk BETWEEN :from AND :last', head, this.firstPage(pk, offset, limits, head), consistent);
     let items = (page.Items ?? []) as LogItem[];
     if (items[0]?.sk !== offset) {
       const first = await this.itemCovering(pk, offset, consistent);
@@ -97,11 +92,13 @@ export class LogReader {
       items = [first, ...items];
     }
     let more = true;
+    let itemsTaken = 0;
     for (;;) {
       for (const item of items) {
         // Batches a segment already covers (the compactor deletes them right after writing it).
         if (item.sk + item.c <= expected) continue;
         if (item.sk > expected) throw new LogGapError(); // the first item may start before `offset`
+        itemsTaken++;
         more = await take(item);
         if (!more) break;
       }
@@ -114,7 +111,30 @@ export class LogReader {
       page = await this.pageFrom(pk, {}, 'sk <= :last', head, READ_PAGE_ITEMS, consistent, startKey);
       items = (page.Items ?? []) as LogItem[];
     }
+    if (records.length > 0) this.rememberBatchSize(pk, records.length / Math.max(1, itemsTaken));
     return { ...head, records, nextOffset: expected };
+  }
+
+  /**
+   * How many items the first page of a read asks for. A reader near the end
+   * (everything up to the high watermark fits in `maxRecords`) takes all
+   * there is. A reader that is behind takes the batches its `maxRecords`
+   * needs at the partition's batch size as this process last read it (25,
+   * a full page, the first time): a batch can be 350 KB, so a page of 25
+   * where one batch fills the fetch would read and bill up to 1 MB.
+   */
+  private firstPage(pk: string, offset: number, limits: ReadLimits, head: PartitionHead): number {
+    const available = head.highWatermark - offset;
+    if (available <= limits.maxRecords) return Math.min(READ_PAGE_ITEMS, available);
+    const batchSize = this.batchSizes.get(pk);
+    if (batchSize === undefined) return READ_PAGE_ITEMS;
+    return Math.max(1, Math.min(READ_PAGE_ITEMS, Math.ceil(limits.maxRecords / batchSize)));
+  }
+
+  private rememberBatchSize(pk: string, recordsPerItem: number): void {
+    this.batchSizes.delete(pk);
+    this.batchSizes.set(pk, recordsPerItem);
+    if (this.batchSizes.size > REMEMBERED_PARTITIONS) this.batchSizes.delete(this.batchSizes.keys().next().value!);
   }
 
   /** One page of the batch items of `pk` below the high watermark, in offset order. */
