@@ -1,8 +1,9 @@
 /**
  * Produce and fetch under a latency model (`npm run bench:latency`).
  *
- * The local stack runs on DynamoDB Local and the S3 emulator through
- * bench/latencyProxy.ts, which delays every storage call as AWS would; on the
+ * The local stack runs on DynamoDB Local and the S3 emulator through the
+ * storage proxy of the tests (test/helpers/storageProxy.ts), which here only
+ * delays every storage call as AWS would; on the
  * loopback a round trip costs nothing and CPU hides it, here each one costs
  * what it costs in a region. The run reports, one request at a time, the p50
  * and p99 of produce and fetch through the HTTP layer next to a plain PutItem
@@ -35,7 +36,7 @@ import { startDynamoDbLocal, startS3Emulator } from '../local/emulators.js';
 import type { ResponseLine } from '../local/server.js';
 import { startLocalStack } from '../local/stack.js';
 import { encodeBatch, RECORD_BATCH_CONTENT_TYPE } from '../protocol/recordBatch.js';
-import { startLatencyProxy } from './latencyProxy.js';
+import { startStorageProxy } from '../test/helpers/storageProxy.js';
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const DYNAMODB_MS = env('BENCH_DYNAMODB_MS', 4);
@@ -73,8 +74,13 @@ async function measure(once: () => Promise<void>): Promise<{ p50: number; p99: n
 const workDir = await mkdtemp(join(tmpdir(), 'brook-latency-'));
 const dynamo = await startDynamoDbLocal();
 const s3 = await startS3Emulator({ directory: join(workDir, 's3') });
-const dynamoProxy = await startLatencyProxy(dynamo.endpoint, () => DYNAMODB_MS);
-const s3Proxy = await startLatencyProxy(s3.endpoint, ({ method }) => (method === 'PUT' ? S3_PUT_MS : S3_GET_MS));
+const dynamoProxy = await startStorageProxy('dynamodb', dynamo.endpoint, { rules: [{ action: { kind: 'delay', ms: DYNAMODB_MS } }] });
+const s3Proxy = await startStorageProxy('s3', s3.endpoint, {
+  rules: [
+    { operation: 'PUT', action: { kind: 'delay', ms: S3_PUT_MS } },
+    { action: { kind: 'delay', ms: S3_GET_MS } },
+  ],
+});
 const lines: ResponseLine[] = [];
 const stack = await startLocalStack({
   port: 0,

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
 import {
@@ -116,6 +117,7 @@ export class PartitionLog {
   async append(topicId: string, partition: number, input: AppendInput): Promise<AppendResult> {
     const pk = logPartitionKey(topicId, partition);
     const deadline = Date.now() + this.appendTimeoutMs;
+    const token = randomBytes(8).toString('base64url');
     let objectKey: string | undefined;
     try {
       let head = input.knownHead ?? (await this.readHead(pk, true));
@@ -144,6 +146,7 @@ export class PartitionLog {
           c: input.header.recordCount,
           t: this.now(),
           m: Math.max(slot.m, input.header.maxTimestamp),
+          a: token,
           ...(input.producer
             ? { p: [input.producer.producerId, input.producer.epoch, input.producer.baseSequence] as [string, number, number] }
             : {}),
@@ -155,7 +158,16 @@ export class PartitionLog {
         } else {
           item.b = withBaseOffset(input.batch, slot.next);
         }
-        if (await this.putIfAbsent(item)) {
+        let landed: boolean;
+        try {
+          landed = await this.putIfAbsent(item);
+        } catch (error) {
+          // The put may have landed (its answer lost): the object may be referenced now, so it is never deleted here;
+          // the daily sweep removes it if no item refers to it.
+          objectKey = undefined;
+          throw error;
+        }
+        if (landed) {
           objectKey = undefined; // referenced by the log now: never clean it up
           await this.commitThrough(head, [...chain, item]);
           return { baseOffset: item.sk, duplicate: false };
@@ -230,16 +242,26 @@ export class PartitionLog {
     return headFromItem(result.Item);
   }
 
-  /** Writes `item` at its offset unless one is there; whether it did. */
+  /**
+   * Writes `item` at its offset unless one is there; whether it is there now.
+   * When the SDK sends the put again (the first answer was lost) and the item
+   * it finds is this very one (same append token), the put had landed.
+   */
   private async putIfAbsent(item: LogItem): Promise<boolean> {
     try {
       await this.doc.send(
-        new PutCommand({ TableName: this.logTable, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }),
+        new PutCommand({
+          TableName: this.logTable,
+          Item: item,
+          ConditionExpression: 'attribute_not_exists(pk)',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
       );
       return true;
     } catch (error) {
-      if (isConditionalCheckFailed(error)) return false;
-      throw error;
+      if (!isConditionalCheckFailed(error)) throw error;
+      const found = (error as { Item?: Record<string, NativeAttributeValue> }).Item;
+      return found !== undefined && unmarshallItem(found).a === item.a;
     }
   }
 

@@ -34,6 +34,12 @@ export interface LogItem {
   g?: string[];
   /** How many times key compaction rewrote the segment. */
   v?: number;
+  /**
+   * The append that wrote the batch (a random token): when the answer to its
+   * put is lost and the put is sent again, the refusal shows the item as it
+   * is, and the append knows it for its own rather than placing the batch twice.
+   */
+  a?: string;
 }
 
 /** Bytes an item holds: its segment or S3 batch, or its inline batch. */

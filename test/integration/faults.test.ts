@@ -1,0 +1,169 @@
+/**
+ * Produce and fetch through storage faults, checked by history
+ * (docs/design.md, "Failure model"): ten producers (half of them idempotent)
+ * append through test/helpers/storageProxy.ts while it throttles, resets
+ * connections, loses answers and slows calls down, one class at a time and
+ * all together; every attempt is recorded with its outcome, the whole log is
+ * read at the end, and test/helpers/history.ts judges the run. A client sees
+ * retriable errors, never a 500.
+ *
+ * BROOK_FAULT_BATCHES (default 4 per producer) sizes each run; set it higher
+ * for a longer one.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BrookConfig } from '../../functions/config.js';
+import { ensureBucket, ensureTables, localConfig } from '../../local/setup.js';
+import { brookUnderTest, type BrookUnderTest } from '../helpers/brookHandlers.js';
+import { checkProduceHistory, type LoggedRecord, type Outcome, type ProduceAttempt } from '../helpers/history.js';
+import { startStorageProxy, type FaultRule, type StorageProxy } from '../helpers/storageProxy.js';
+import { emulatorEndpoints } from '../helpers/testConfig.js';
+
+const PRODUCERS = 10;
+const PARTITIONS = 3;
+const BATCHES = Number(process.env.BROOK_FAULT_BATCHES ?? 4);
+const RECORDS_PER_BATCH = 3;
+/** Attempts per batch before a producer gives up on it (its outcome stays in the history). */
+const MAX_ATTEMPTS = 12;
+
+let dynamo: StorageProxy;
+let s3: StorageProxy;
+let config: BrookConfig;
+let brook: BrookUnderTest;
+
+/** The fault classes, each as proxy rules for DynamoDB and S3. */
+const FAULTS: Record<string, { dynamodb: FaultRule[]; s3: FaultRule[] }> = {
+  throttling: {
+    dynamodb: [{ fraction: 0.25, action: { kind: 'throttle' } }],
+    s3: [{ fraction: 0.25, action: { kind: 'throttle' } }],
+  },
+  'connection resets': {
+    dynamodb: [{ fraction: 0.2, action: { kind: 'reset' } }],
+    s3: [{ fraction: 0.2, action: { kind: 'reset' } }],
+  },
+  'lost answers': {
+    dynamodb: [{ fraction: 0.2, action: { kind: 'lostAnswer' } }],
+    s3: [{ fraction: 0.2, action: { kind: 'lostAnswer' } }],
+  },
+  'slow calls': {
+    dynamodb: [{ fraction: 0.3, action: { kind: 'delay', ms: 150 } }],
+    s3: [{ fraction: 0.3, action: { kind: 'delay', ms: 300 } }],
+  },
+  'all together': {
+    dynamodb: [
+      { fraction: 0.1, action: { kind: 'throttle' } },
+      { fraction: 0.08, action: { kind: 'reset' } },
+      { fraction: 0.08, action: { kind: 'lostAnswer' } },
+      { fraction: 0.1, action: { kind: 'delay', ms: 100 } },
+    ],
+    s3: [
+      { fraction: 0.1, action: { kind: 'throttle' } },
+      { fraction: 0.1, action: { kind: 'lostAnswer' } },
+    ],
+  },
+};
+
+/** What an answer says about an attempt: ok with offsets, a contract error, or nothing known. */
+function outcomeOf(response: { status: number; body: { results?: { offset: number }[]; error?: { code: string; retriable: boolean } } }): Outcome {
+  if (response.status === 200) return { kind: 'ok', offsets: response.body.results!.map((r) => r.offset) };
+  if (response.body.error) return { kind: 'error', code: response.body.error.code, retriable: response.body.error.retriable };
+  return { kind: 'unknown' };
+}
+
+/** One producer's run: BATCHES batches to its partition, each retried on retriable or unknown outcomes, as a client would. */
+async function runProducer(name: string, topic: string, idempotent: boolean, history: ProduceAttempt[], statuses: number[]): Promise<void> {
+  const partition = Number(name.split('-')[1]) % PARTITIONS;
+  let producer: { id: string; epoch: number } | undefined;
+  if (idempotent) {
+    for (let i = 0; !producer && i < MAX_ATTEMPTS; i++) {
+      const registered = await brook.call({ method: 'POST', path: '/v1/producers', body: {} });
+      statuses.push(registered.status);
+      if (registered.status === 200) producer = registered.body as { id: string; epoch: number };
+    }
+    if (!producer) throw new Error(`${name} could not register`);
+  }
+  let sequence = 0;
+  for (let batch = 0; batch < BATCHES; batch++) {
+    const values = Array.from({ length: RECORDS_PER_BATCH }, (_, i) => `${name}/${batch}/${i}`);
+    const body = {
+      records: values.map((value) => ({ value, partition })),
+      ...(producer ? { producer: { ...producer, sequences: { [partition]: sequence } } } : {}),
+    };
+    for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+      let outcome: Outcome;
+      try {
+        const response = await brook.call({ method: 'POST', path: `/v1/topics/${topic}/records`, body });
+        statuses.push(response.status);
+        outcome = outcomeOf(response as never);
+      } catch {
+        outcome = { kind: 'unknown' };
+      }
+      history.push({ producer: name, idempotent, partition, values, outcome });
+      if (outcome.kind === 'ok') break;
+      if (outcome.kind === 'error' && !outcome.retriable) break;
+      await sleep(5 * attempt);
+    }
+    sequence += RECORDS_PER_BATCH;
+  }
+}
+
+/** Every record of every partition, read from the start with no faults. */
+async function readLog(topic: string): Promise<LoggedRecord[]> {
+  const log: LoggedRecord[] = [];
+  for (let partition = 0; partition < PARTITIONS; partition++) {
+    for (let offset = 0; ; ) {
+      const page = await brook.call({ method: 'GET', path: `/v1/topics/${topic}/partitions/${partition}/records`, query: { offset: String(offset), maxRecords: '1000' } });
+      expect(page.status, JSON.stringify(page.body)).toBe(200);
+      const body = page.body as { records: { offset: number; value: string }[]; nextOffset: number; highWatermark: number };
+      for (const record of body.records) log.push({ partition, offset: record.offset, value: record.value });
+      if (body.nextOffset >= body.highWatermark) break;
+      offset = body.nextOffset;
+    }
+  }
+  return log;
+}
+
+beforeAll(async () => {
+  const upstream = emulatorEndpoints();
+  dynamo = await startStorageProxy('dynamodb', upstream.dynamoDbEndpoint, { seed: 7 });
+  s3 = await startStorageProxy('s3', upstream.s3Endpoint, { seed: 11 });
+  config = localConfig({ prefix: `brook-f-${randomBytes(5).toString('hex')}`, dynamoDbEndpoint: dynamo.endpoint, s3Endpoint: s3.endpoint, keyCacheTtlMs: 0 });
+  await Promise.all([ensureTables(config), ensureBucket(config)]);
+  // Small batches go to S3 too (a batch of 3 records of ~20 bytes is under it; the inline limit makes some go there).
+  brook = await brookUnderTest(config, { log: { inlineBatchMaxBytes: 64 } });
+});
+
+afterAll(async () => {
+  await Promise.all([dynamo?.stop(), s3?.stop()]);
+});
+
+describe('produce through storage faults, checked by history', () => {
+  it.each(Object.keys(FAULTS))('%s: every acknowledged record once at its offset, offsets dense, no 500', async (fault) => {
+    const topic = `faults-${fault.replace(/\W+/g, '-')}`;
+    expect((await brook.call({ method: 'POST', path: '/v1/topics', body: { name: topic, partitions: PARTITIONS } })).status).toBe(201);
+    dynamo.setRules(FAULTS[fault]!.dynamodb);
+    s3.setRules(FAULTS[fault]!.s3);
+    const history: ProduceAttempt[] = [];
+    const statuses: number[] = [];
+    let injected: unknown;
+    try {
+      await Promise.all(Array.from({ length: PRODUCERS }, (_, i) => runProducer(`p-${i}`, topic, i % 2 === 0, history, statuses)));
+    } finally {
+      injected = { dynamodb: dynamo.stats(), s3: s3.stats() };
+      dynamo.setRules([]);
+      s3.setRules([]);
+    }
+    const verdict = checkProduceHistory(history, await readLog(topic));
+    console.info(`${fault}: checked ${JSON.stringify(verdict.checked)}; storage ${JSON.stringify(injected)}; answers ${JSON.stringify(countBy(statuses))}`);
+    expect(verdict.violations).toEqual([]);
+    expect(statuses.filter((status) => status >= 500 && status !== 503)).toEqual([]);
+    expect(verdict.checked.acknowledged).toBeGreaterThan(0);
+  });
+});
+
+function countBy(values: number[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const value of values) counts[value] = (counts[value] ?? 0) + 1;
+  return counts;
+}
