@@ -2,6 +2,7 @@
 import { useState } from 'preact/hooks';
 import { path, type Api } from '../api.js';
 import { ErrorBox } from '../components/ErrorBox.js';
+import { TopicSelect } from '../components/TopicSelect.js';
 import { useLoad } from '../components/useLoad.js';
 
 interface ProduceAnswer {
@@ -51,16 +52,7 @@ export function ProduceScreen({ api, query }: { api: Api; query: URLSearchParams
           }
         }}
       >
-        <label>
-          topic
-          <select name="topic" value={chosen} onChange={(e) => setTopic(e.currentTarget.value)}>
-            {(topics.data?.topics ?? []).map((t) => (
-              <option key={t.name} value={t.name}>
-                {t.name}
-              </option>
-            ))}
-          </select>
-        </label>
+        <TopicSelect topics={topics.data?.topics ?? []} value={chosen} onChange={setTopic} />
         <label>
           key (empty: none) <input name="key" value={key} onInput={(e) => setKey(e.currentTarget.value)} />
         </label>

@@ -1,5 +1,6 @@
 /** "Where to read": the topic, a partition or all of them, where to start, the page size; and the live tail's switch. */
 import { useState } from 'preact/hooks';
+import { TopicSelect } from '../../components/TopicSelect.js';
 import type { StartChoice, StartMode } from './types.js';
 
 export const ALL_PARTITIONS = 'all';
@@ -40,16 +41,7 @@ export function StartForm(props: StartFormProps) {
         submit();
       }}
     >
-      <label>
-        topic
-        <select name="topic" value={props.topic} onChange={(e) => props.onTopic(e.currentTarget.value)}>
-          {props.topics.map((t) => (
-            <option key={t.name} value={t.name}>
-              {t.name}
-            </option>
-          ))}
-        </select>
-      </label>
+      <TopicSelect topics={props.topics} value={props.topic} onChange={props.onTopic} />
       <label>
         partition
         <select name="partition" value={props.partition} onChange={(e) => props.onPartition(e.currentTarget.value)}>
