@@ -3,7 +3,7 @@ import { BrookError } from '../../protocol/errors.js';
 import { MAX_WAIT_MS } from '../../protocol/limits.js';
 import type { Encoding, FetchResponse, MultiFetchResult } from '../../protocol/types.js';
 import { checkPartition, type Topic } from '../topics/TopicRegistry.js';
-import type { AppendNotifier } from './appendNotifier.js';
+import type { AppendNotifier, Appended } from './appendNotifier.js';
 import { logPartitionKey } from '../layout/tables.js';
 import { checkInRange, type PartitionHead, type PartitionLog } from './PartitionLog.js';
 import { toJsonRecord } from './recordJson.js';
@@ -50,8 +50,18 @@ export class FetchService {
     const heads = await this.readHeads(requests, throwErrors, true);
     let waited = 0;
     while (options.waitMs > 0 && Date.now() < deadline && !options.signal?.aborted && !anyData(requests, heads)) {
-      await this.waitForAppend(requests, Math.min(LONG_POLL_INTERVALS_MS[Math.min(waited, LONG_POLL_INTERVALS_MS.length - 1)]!, deadline - Date.now()), options.signal);
+      const interval = Math.min(LONG_POLL_INTERVALS_MS[Math.min(waited, LONG_POLL_INTERVALS_MS.length - 1)]!, deadline - Date.now());
+      const appended = await this.waitForAppend(requests, interval, options.signal);
       waited++;
+      if (appended) {
+        // An append in this process said where HEAD is now: no need to read it again.
+        requests.forEach((request, i) => {
+          const head = heads[i]!;
+          if (head instanceof BrookError || logPartitionKey(request.topic.topicId, request.partition) !== appended.partitionKey) return;
+          heads[i] = { ...head, highWatermark: Math.max(head.highWatermark, appended.highWatermark) };
+        });
+        continue;
+      }
       const fresh = await this.readHeads(requests, throwErrors);
       fresh.forEach((head, i) => (heads[i] = head));
     }
@@ -104,16 +114,17 @@ export class FetchService {
     );
   }
 
-  private async waitForAppend(requests: PartitionFetch[], ms: number, signal?: AbortSignal): Promise<void> {
-    if (ms <= 0) return;
+  /** Waits up to `ms` for an append to one of the partitions; what it committed, when this process heard of it. */
+  private async waitForAppend(requests: PartitionFetch[], ms: number, signal?: AbortSignal): Promise<Appended | undefined> {
+    if (ms <= 0) return undefined;
     const timeout = AbortSignal.timeout(ms);
     const stop = signal ? AbortSignal.any([timeout, signal]) : timeout;
-    if (this.notifier) {
-      const keys = requests.map((r) => logPartitionKey(r.topic.topicId, r.partition));
-      await this.notifier.waitForAny(keys, stop);
-    } else {
+    if (!this.notifier) {
       await sleep(ms, undefined, { signal: stop }).catch(() => undefined);
+      return undefined;
     }
+    const keys = requests.map((r) => logPartitionKey(r.topic.topicId, r.partition));
+    return this.notifier.waitForAny(keys, stop);
   }
 }
 

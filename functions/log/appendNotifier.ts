@@ -3,6 +3,12 @@ import { EventEmitter } from 'node:events';
 /** The channel of every append; partition keys (`<topicId>#<n>`) never look like it. */
 const EVERY_APPEND = Symbol('every append');
 
+/** An append as the notifier tells it: which partition, and its high watermark once committed. */
+export interface Appended {
+  partitionKey: string;
+  highWatermark: number;
+}
+
 /**
  * Wakes long-polling fetches in the same process when a batch is committed.
  * In Lambda each function runs apart, so a fetch there relies on polling; in
@@ -26,17 +32,27 @@ export class AppendNotifier {
     return () => this.emitter.off(EVERY_APPEND, listener);
   }
 
-  /** Resolves at the first append to any of `partitionKeys`, or when `signal` aborts. */
-  waitForAny(partitionKeys: readonly string[], signal: AbortSignal): Promise<void> {
+  /**
+   * Resolves at the first append to any of `partitionKeys`, with the partition
+   * and the high watermark that append committed; with undefined when
+   * `signal` aborts first.
+   */
+  waitForAny(partitionKeys: readonly string[], signal: AbortSignal): Promise<Appended | undefined> {
     return new Promise((resolve) => {
-      const done = (): void => {
-        for (const key of partitionKeys) this.emitter.off(key, done);
-        signal.removeEventListener('abort', done);
-        resolve();
+      const listeners = new Map<string, (highWatermark: number) => void>();
+      const done = (appended?: Appended): void => {
+        for (const [key, listener] of listeners) this.emitter.off(key, listener);
+        signal.removeEventListener('abort', aborted);
+        resolve(appended);
       };
-      if (signal.aborted) return resolve();
-      for (const key of partitionKeys) this.emitter.on(key, done);
-      signal.addEventListener('abort', done, { once: true });
+      const aborted = (): void => done();
+      if (signal.aborted) return resolve(undefined);
+      for (const partitionKey of partitionKeys) {
+        const listener = (highWatermark: number) => done({ partitionKey, highWatermark });
+        listeners.set(partitionKey, listener);
+        this.emitter.on(partitionKey, listener);
+      }
+      signal.addEventListener('abort', aborted, { once: true });
     });
   }
 }
