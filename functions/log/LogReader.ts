@@ -66,14 +66,22 @@ export class LogReader {
     let expected = offset;
     /** Takes the records of `item` from `expected` on; whether to go on with the next item. */
     const take = async (item: LogItem): Promise<boolean> => {
-      for (const record of await this.recordsOf(item, expected, limits.maxBytes - bytes)) {
-        if (record.offset < expected) continue;
-        if (record.offset >= head.highWatermark) return false;
-        const size = recordSize(record);
-        if (records.length >= limits.maxRecords || (records.length > 0 && bytes + size > limits.maxBytes)) return false;
-        records.push(record);
-        bytes += size;
-        expected = record.offset + 1;
+      for (;;) {
+        // A segment is read a range of batches at a time: go on in it until its end, or until the read is full.
+        const part = await this.recordsOf(item, expected, limits.maxBytes - bytes);
+        for (const record of part.records) {
+          if (record.offset < expected) continue;
+          if (record.offset >= head.highWatermark) return false;
+          const size = recordSize(record);
+          if (records.length >= limits.maxRecords || (records.length > 0 && bytes + size > limits.maxBytes)) return false;
+          records.push(record);
+          bytes += size;
+          expected = record.offset + 1;
+        }
+        if (part.end === undefined) break;
+        // Offsets the range covered past its last record were compacted away.
+        expected = Math.max(expected, part.end);
+        if (records.length >= limits.maxRecords || bytes >= limits.maxBytes || expected >= head.highWatermark) return false;
       }
       // A key-compacted segment may end in offsets whose records were compacted away.
       expected = Math.max(expected, item.sk + item.c);
@@ -162,18 +170,20 @@ export class LogReader {
   /**
    * The records of a log item from `from` on: all of a batch, or, for a
    * segment, the batches from the one holding `from` up to about `maxBytes`
-   * more, read with one ranged GET.
+   * more, read with one ranged GET; `end` is where that range stopped when it
+   * stopped before the segment's end (the base offset of the next batch).
    */
-  private async recordsOf(item: LogItem, from: number, maxBytes: number): Promise<StoredRecord[]> {
-    if (!item.s) return decodeBatch(await this.objects.batchBytes(item), GAPS).records;
+  private async recordsOf(item: LogItem, from: number, maxBytes: number): Promise<{ records: StoredRecord[]; end?: number }> {
+    if (!item.s) return { records: decodeBatch(await this.objects.batchBytes(item), GAPS).records };
     const index = decodeSegmentIndex(item.sk, item.x!);
     const firstEntry = entryAtOrBefore(index, from);
     let lastEntry = firstEntry;
     while (lastEntry + 1 < index.length && index[lastEntry + 1]!.position - index[firstEntry]!.position < Math.max(maxBytes, 1)) lastEntry++;
     const start = index[firstEntry]!.position;
-    const end = lastEntry + 1 < index.length ? index[lastEntry + 1]!.position : item.z!;
-    const bytes = await this.objects.read(item.s, start, end);
-    return splitBatches(bytes).flatMap((batch) => decodeBatch(batch, GAPS).records);
+    const next = index[lastEntry + 1];
+    const bytes = await this.objects.read(item.s, start, next ? next.position : item.z!);
+    const records = splitBatches(bytes).flatMap((batch) => decodeBatch(batch, GAPS).records);
+    return next ? { records, end: next.offset } : { records };
   }
 
   /** The batch item whose offsets include `offset` (or the last one before it). */

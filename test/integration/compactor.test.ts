@@ -48,14 +48,19 @@ async function produceMixed(topic: string, batches: number, timestamp?: number):
   }
 }
 
-async function readAll(topic: string, partition = 0, from?: number): Promise<{ offset: number; key: string; value: string; timestamp: number; headers: unknown }[]> {
+async function readAll(
+  topic: string,
+  partition = 0,
+  from?: number,
+  limits = { maxRecords: '7', maxBytes: '50000' },
+): Promise<{ offset: number; key: string; value: string; timestamp: number; headers: unknown }[]> {
   const records = [];
   let offset = from;
   for (;;) {
     const page = await brook.call({
       method: 'GET',
       path: `/v1/topics/${topic}/partitions/${partition}/records`,
-      query: { ...(offset !== undefined ? { offset: String(offset) } : {}), maxRecords: '7', maxBytes: '50000' },
+      query: { ...(offset !== undefined ? { offset: String(offset) } : {}), ...limits },
     });
     expect(page.status, JSON.stringify(page.body)).toBe(200);
     records.push(...page.body.records);
@@ -99,6 +104,8 @@ describe('compactor: tiering to S3', () => {
     expect(await objectsUnder(`segments/${topicId}/`)).toHaveLength(1);
     expect(await readAll(topic)).toEqual(before);
     expect(await readAll(topic, 0, 5)).toEqual(before.slice(5));
+    // Bounded by bytes, not records: a segment is read a range of batches at a time, and none is skipped.
+    expect(await readAll(topic, 0, 0, { maxRecords: '1000', maxBytes: '300' })).toEqual(before);
   });
 
   it('reads a range that spans a segment and batches still in DynamoDB', async () => {
