@@ -1,15 +1,19 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BrookError } from '../../protocol/errors.js';
 import { MAX_WAIT_MS } from '../../protocol/limits.js';
+import { recordSize } from '../../protocol/recordBatch.js';
 import type { Encoding, FetchResponse, MultiFetchResult } from '../../protocol/types.js';
 import { checkPartition, type Topic } from '../topics/TopicRegistry.js';
 import type { AppendNotifier, Appended } from './appendNotifier.js';
 import { logPartitionKey } from '../layout/tables.js';
-import { checkInRange, type PartitionHead, type PartitionLog } from './PartitionLog.js';
+import { checkInRange, type PartitionHead, type PartitionLog, type ReadResult } from './PartitionLog.js';
+import { mapLimit } from '../storage/mapLimit.js';
 import { toJsonRecord } from './recordJson.js';
 
 /** Poll HEAD at these intervals while waiting for data: soon at first, then rarely, so a wait never hammers DynamoDB. */
 export const LONG_POLL_INTERVALS_MS = [10, 20, 40, 80, 160, 250] as const;
+/** Partitions of one fetch read at the same time. */
+const READ_CONCURRENCY = 16;
 
 export interface PartitionFetch {
   topic: Topic;
@@ -66,33 +70,43 @@ export class FetchService {
       fresh.forEach((head, i) => (heads[i] = head));
     }
 
-    // The partitions are read at once, each within an equal share of maxBytes (at least one record each).
+    // The partitions are read at the same time, each within an equal share of maxBytes; then the answer is cut
+    // to maxBytes in request order, as one budget: a partition gets at least one record while some budget is left.
     const withData = requests.filter((request, i) => {
       const head = heads[i]!;
       return !(head instanceof BrookError) && (request.offset ?? head.logStartOffset) < head.highWatermark;
     }).length;
     const share = Math.max(1, Math.floor(options.maxBytes / Math.max(1, withData)));
-    const results = await Promise.all(
-      requests.map(async (request, i): Promise<MultiFetchResult> => {
-        const head = heads[i]!;
-        if (head instanceof BrookError) return errorEntry(request, head);
-        const offset = request.offset ?? head.logStartOffset;
-        try {
-          const read = await this.log.read(request.topic.topicId, request.partition, offset, { maxRecords: request.maxRecords, maxBytes: share }, head);
-          return {
-            topic: request.topic.name,
-            partition: request.partition,
-            records: read.records.map((record) => toJsonRecord(record, options.encoding)),
-            nextOffset: read.nextOffset,
-            highWatermark: read.highWatermark,
-            logStartOffset: read.logStartOffset,
-          };
-        } catch (error) {
-          if (throwErrors || !(error instanceof BrookError)) throw error;
-          return errorEntry(request, error);
-        }
-      }),
-    );
+    const reads = await mapLimit(requests, READ_CONCURRENCY, async (request, i): Promise<ReadResult | BrookError> => {
+      const head = heads[i]!;
+      if (head instanceof BrookError) return head;
+      try {
+        return await this.log.read(request.topic.topicId, request.partition, request.offset ?? head.logStartOffset, { maxRecords: request.maxRecords, maxBytes: share }, head);
+      } catch (error) {
+        if (throwErrors || !(error instanceof BrookError)) throw error;
+        return error;
+      }
+    });
+    let budget = options.maxBytes;
+    const results = reads.map((read, i): MultiFetchResult => {
+      const request = requests[i]!;
+      if (read instanceof BrookError) return errorEntry(request, read);
+      const kept = [];
+      for (const record of read.records) {
+        const size = recordSize(record);
+        if (kept.length > 0 ? size > budget : budget <= 0) break;
+        kept.push(record);
+        budget -= size;
+      }
+      return {
+        topic: request.topic.name,
+        partition: request.partition,
+        records: kept.map((record) => toJsonRecord(record, options.encoding)),
+        nextOffset: kept.length < read.records.length ? read.records[kept.length]!.offset : read.nextOffset,
+        highWatermark: read.highWatermark,
+        logStartOffset: read.logStartOffset,
+      };
+    });
     return results;
   }
 

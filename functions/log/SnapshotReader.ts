@@ -32,8 +32,8 @@ export interface SnapshotOptions {
   offsetsOnly?: boolean;
 }
 
-/** Reads again when the topic read disagrees with the guess (deleted, created again, grown) at most this often. */
-const MAX_GUESS_ROUNDS = 3;
+/** Rounds of reads at most: the first from the guesses, one more when a topic read disagrees with its guess (created again, grown). */
+const MAX_GUESS_ROUNDS = 2;
 
 /**
  * The first round trip of produce, fetch and offsets (docs/design.md, "Round
@@ -98,7 +98,8 @@ export class SnapshotReader {
       for (const name of names.filter((n) => !read.has(n))) {
         const guess = topics.get(name);
         const topic = this.registry.fromItem(name, topicItems.get(name));
-        if (guess?.topicId !== topic?.topicId || guess?.partitions !== topic?.partitions) guessedWrong = true;
+        // A topic that is gone needs no HEADs; one created again or grown needs the right ones.
+        if (topic && (guess?.topicId !== topic.topicId || guess?.partitions !== topic.partitions)) guessedWrong = true;
         topics.set(name, topic);
         read.add(name);
       }

@@ -20,6 +20,14 @@ import { fromJsonRecord } from './recordJson.js';
 import { encodingSchema, jsonRecordSchema } from './recordSchemas.js';
 
 const MAX_SEQUENCE = 2 ** 31 - 1;
+/**
+ * Reads before authorization are bounded, so that a caller with a bad key costs little:
+ * a fetch of more topics or partitions than this reads them after authorization.
+ */
+const PREFETCH_MAX_TOPICS = 10;
+const PREFETCH_MAX_PARTITIONS = 100;
+/** A produce body larger than this is parsed after authorization, not while the key is looked up. */
+const PREFETCH_MAX_BODY_BYTES = 1024 * 1024;
 
 /** A query-string integer: digits only, no sign, no exponent. */
 function queryInt(min: number, max: number) {
@@ -141,11 +149,12 @@ export function produceRoutes(deps: { produce: ProduceService; producers: Produc
     'POST /v1/topics/{topic}/records': defineRoute({
       query: binaryProduceQuery,
       // The key lookup, the topic, the partitions' HEADs and the producer's epoch: one round trip.
-      prefetch: (input) => readForProduce(deps.produce, input),
+      // A large body is parsed only once the caller may write.
+      prefetch: async (input) => ((input.event.body?.length ?? 0) > PREFETCH_MAX_BODY_BYTES ? undefined : readForProduce(deps.produce, input)),
       async handle(input) {
         const name = topicParam(input.params);
         input.authorize({ type: 'topic', name }, 'write');
-        const prepared = (await input.prefetched) as PreparedProduce;
+        const prepared = ((await input.prefetched) as PreparedProduce | undefined) ?? (await readForProduce(deps.produce, input));
         if (prepared.kind === 'binary') {
           const outcome = await deps.produce.produceBatch(prepared.reads.topic, prepared.partition, prepared.bytes, prepared.expectedOffset, prepared.reads);
           countProduced(outcome.results, prepared.bytes.length);
@@ -171,21 +180,36 @@ export function produceRoutes(deps: { produce: ProduceService; producers: Produc
   };
 }
 
-/** The topic of a read route's path with its partition's HEAD, as `prefetch` read them: 404 when either is missing. */
-async function readTarget(input: RouteInput<unknown, unknown>, name: string): Promise<{ topic: Topic; partition: number; head: PartitionHead }> {
+/** The topic of a read route's path with its partition's HEAD, as `prefetch` read them: 404 when the topic is missing. */
+async function readTarget(
+  log: PartitionLog,
+  input: RouteInput<unknown, unknown>,
+  name: string,
+): Promise<{ topic: Topic; partition: number; head: PartitionHead }> {
   const snapshot = (await input.prefetched) as Snapshot;
   const found = snapshot.topics.get(name);
   if (!found) throw topicNotFound(name);
   const partition = partitionParam(input.params);
   checkPartition(found.topic, partition);
-  return { topic: found.topic, partition, head: offsetsOf(found.heads.get(partition)!) };
+  const head = found.heads.get(partition);
+  return { topic: found.topic, partition, head: head ? offsetsOf(head) : await log.head(found.topic.topicId, partition) };
 }
 
-/** Reads a path's topic and partition HEAD while the key is looked up (nothing when the path is invalid: `handle` says why). */
+/** Reads a path's topic and partition HEAD while the key is looked up (no HEAD for a partition that is not a number: `handle` says why). */
 function readPathTarget(snapshots: SnapshotReader, params: Readonly<Record<string, string>>): Promise<Snapshot> {
   const name = topicParam(params);
-  const partition = partitionParam(params);
-  return snapshots.read([{ name, partitions: () => [partition] }], { offsetsOnly: true });
+  const partition = Number(params.partition);
+  return snapshots.read([{ name, partitions: () => (PARTITION_NUMBER_PATTERN.test(params.partition ?? '') ? [partition] : []) }], { offsetsOnly: true });
+}
+
+
+/** The topics and partition HEADs a `POST /v1/fetch` names (valid topic names only: `handle` refuses the others). */
+function readFetchTargets(snapshots: SnapshotReader, body: z.infer<typeof multiFetchBodySchema>): Promise<Snapshot> {
+  const topics = body.topics.filter(({ topic }) => isValidTopicName(topic));
+  return snapshots.read(
+    topics.map(({ topic, partitions }) => ({ name: topic, partitions: () => partitions.map((p) => p.partition) })),
+    { offsetsOnly: true },
+  );
 }
 
 /** Fetch one partition, fetch many, and offsets by time. */
@@ -200,7 +224,7 @@ export function fetchRoutes(deps: { fetch: FetchService; log: PartitionLog; snap
         const query = input.query as z.infer<typeof fetchQuery>;
         const name = topicParam(input.params);
         input.authorize({ type: 'topic', name }, 'read');
-        const { topic, partition, head } = await readTarget(input, name);
+        const { topic, partition, head } = await readTarget(deps.log, input, name);
         const result = await deps.fetch.fetchOne(
           {
             topic,
@@ -218,10 +242,12 @@ export function fetchRoutes(deps: { fetch: FetchService; log: PartitionLog; snap
     'POST /v1/fetch': defineRoute({
       body: multiFetchBodySchema,
       invalidBodyCode: multiFetchErrorCode,
-      prefetch: ({ body }) => {
-        const topics = (body as z.infer<typeof multiFetchBodySchema>).topics.filter(({ topic }) => isValidTopicName(topic));
-        const wanted = topics.map(({ topic, partitions }) => ({ name: topic, partitions: () => partitions.map((p) => p.partition) }));
-        return deps.snapshots.read(wanted, { offsetsOnly: true });
+      // Small fetches read their topics and HEADs while the key is looked up; a large one only once the caller may.
+      prefetch: async ({ body }) => {
+        const { topics } = body as z.infer<typeof multiFetchBodySchema>;
+        const partitions = topics.reduce((n, t) => n + t.partitions.length, 0);
+        if (new Set(topics.map((t) => t.topic)).size > PREFETCH_MAX_TOPICS || partitions > PREFETCH_MAX_PARTITIONS) return undefined;
+        return readFetchTargets(deps.snapshots, body as z.infer<typeof multiFetchBodySchema>);
       },
       async handle({ body, authorize, signal, prefetched }) {
         for (const { topic } of body.topics) {
@@ -229,7 +255,7 @@ export function fetchRoutes(deps: { fetch: FetchService; log: PartitionLog; snap
           authorize({ type: 'topic', name: topic }, 'read');
         }
         const maxRecords = body.maxRecordsPerPartition ?? FETCH_LIMITS.defaultMaxRecords;
-        const found = ((await prefetched) as Snapshot).topics;
+        const found = (((await prefetched) as Snapshot | undefined) ?? (await readFetchTargets(deps.snapshots, body))).topics;
         const requests: PartitionFetch[] = [];
         for (const { topic: name, partitions } of body.topics) {
           const entry = found.get(name);
@@ -271,7 +297,7 @@ export function fetchRoutes(deps: { fetch: FetchService; log: PartitionLog; snap
         const query = input.query as z.infer<typeof offsetsQuery>;
         const name = topicParam(input.params);
         input.authorize({ type: 'topic', name }, 'read');
-        const { topic, partition, head } = await readTarget(input, name);
+        const { topic, partition, head } = await readTarget(deps.log, input, name);
         const at = query.at ?? 'latest';
         if (at === 'earliest' || at === 'latest') {
           return ok({ offset: at === 'earliest' ? head.logStartOffset : head.highWatermark });

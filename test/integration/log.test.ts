@@ -249,6 +249,26 @@ describe('fetch: long-poll and many partitions', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(380);
   });
 
+  it('keeps a fetch of many partitions within maxBytes: one budget, at least one record while some is left', async () => {
+    const topic = await newTopic(3);
+    const value = 'v'.repeat(600);
+    await produce(topic, { records: [0, 1, 2].flatMap((partition) => [{ value, partition }, { value, partition }]) });
+    const response = await brook.call({
+      method: 'POST',
+      path: '/v1/fetch',
+      body: { topics: [{ topic, partitions: [0, 1, 2].map((partition) => ({ partition, offset: 0 })) }], maxBytes: 1000 },
+    });
+    expect(response.status).toBe(200);
+    const results = response.body.results as { partition: number; records: { offset: number }[]; nextOffset: number }[];
+    // 600 bytes a record: partition 0's first fits (400 left) and its second would not; partition 1 still gets one,
+    // as some budget was left; then it is spent, and partition 2 is left for the next fetch.
+    expect(results.map((r) => [r.partition, r.records.length, r.nextOffset])).toEqual([
+      [0, 1, 1],
+      [1, 1, 1],
+      [2, 0, 0],
+    ]);
+  });
+
   it('fetches many partitions in one call, with per-partition errors', async () => {
     const a = await newTopic(2);
     await produce(a, { records: [{ value: 'p0', partition: 0 }, { value: 'p1', partition: 1 }, { value: 'p1b', partition: 1 }] });
