@@ -13,6 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { Agent, createServer, request as forward, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { seededRandom } from './random.js';
 
 export type Service = 'dynamodb' | 's3';
 
@@ -74,18 +75,6 @@ const THROTTLE_ANSWERS: Record<Service, { status: number; headers: Record<string
       `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message><RequestId>${randomUUID()}</RequestId><HostId>brook-fault-proxy</HostId></Error>`,
   },
 };
-
-/** A small seeded generator (mulberry32), so a run's faults can be replayed. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The tables named in a DynamoDB request body. */
 function tablesOf(body: Buffer): string[] {
