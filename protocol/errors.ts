@@ -32,11 +32,11 @@ export const ERROR_TABLE = {
   RECORD_TOO_LARGE: { status: 413, retriable: false },
   REQUEST_TOO_LARGE: { status: 413, retriable: false },
   OFFSET_OUT_OF_RANGE: { status: 416, retriable: false },
-  THROTTLED: { status: 429, retriable: true },
+  THROTTLED: { status: 429, retriable: true, retryAfterSeconds: 1 },
   INTERNAL: { status: 500, retriable: false },
   UNAVAILABLE: { status: 503, retriable: true },
   TIMEOUT: { status: 503, retriable: true },
-} as const satisfies Record<string, { status: number; retriable: boolean }>;
+} as const satisfies Record<string, { status: number; retriable: boolean; retryAfterSeconds?: number }>;
 
 export type ErrorCode = keyof typeof ERROR_TABLE;
 
@@ -46,6 +46,17 @@ export type ErrorDetails = Record<string, unknown>;
 /** The JSON body of every error response. */
 export interface ErrorBody {
   error: { code: ErrorCode; message: string; retriable: boolean } & ErrorDetails;
+}
+
+/**
+ * How long a client should wait before retrying `code`, sent as the
+ * `Retry-After` header: storage throttling lasts about a second, so an
+ * immediate retry would be throttled again. Undefined for every other code:
+ * a client retries those after its own short, jittered backoff.
+ */
+export function retryAfterSeconds(code: ErrorCode): number | undefined {
+  const row = ERROR_TABLE[code];
+  return 'retryAfterSeconds' in row ? row.retryAfterSeconds : undefined;
 }
 
 export function isErrorCode(value: unknown): value is ErrorCode {

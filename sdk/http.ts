@@ -6,7 +6,7 @@
  * and timeouts as retriable `UNAVAILABLE` / `TIMEOUT`.
  */
 import { randomUUID } from 'node:crypto';
-import { BrookError, isErrorCode, type ErrorCode, type ErrorDetails } from '../protocol/errors.js';
+import { BrookError, isErrorCode, type ErrorCode } from '../protocol/errors.js';
 
 export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
 
@@ -58,20 +58,28 @@ function codeForStatus(status: number): ErrorCode {
  * Rebuilds the error of a response body `{"error": {code, message, retriable, ...details}}`.
  * A body that is not of that shape (a proxy's page) is judged by its status.
  */
-export function errorFromResponse(status: number, body: unknown, requestId?: string): BrookError {
+export function errorFromResponse(status: number, body: unknown, requestId?: string, retryAfterMs?: number): BrookError {
+  const answered = { ...(requestId === undefined ? {} : { requestId }), ...(retryAfterMs === undefined ? {} : { retryAfterMs }) };
   const error = (body as { error?: unknown } | null)?.error;
   if (error !== null && typeof error === 'object') {
     const { code, message, retriable: _retriable, ...details } = error as Record<string, unknown>;
     if (isErrorCode(code)) {
-      return new BrookError(code, typeof message === 'string' ? message : code, withRequestId(details, requestId));
+      return new BrookError(code, typeof message === 'string' ? message : code, { ...details, ...answered });
     }
   }
   const code = codeForStatus(status);
-  return new BrookError(code, `HTTP ${status} without a Brook error body`, withRequestId({ httpStatus: status }, requestId));
+  return new BrookError(code, `HTTP ${status} without a Brook error body`, { httpStatus: status, ...answered });
 }
 
-function withRequestId(details: ErrorDetails, requestId: string | undefined): ErrorDetails {
-  return requestId === undefined ? details : { ...details, requestId };
+/**
+ * A `Retry-After` header (seconds, or an HTTP date) in milliseconds; the retry
+ * loop waits at least this long (retry.ts). Undefined when absent or unreadable.
+ */
+export function retryAfterMs(header: string | null, now = Date.now()): number | undefined {
+  if (header === null || header.trim() === '') return undefined;
+  if (/^\d+$/.test(header.trim())) return Number(header.trim()) * 1000;
+  const at = Date.parse(header);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
 /**
@@ -150,7 +158,9 @@ export class HttpTransport {
         parsed = undefined;
       }
     }
-    if (response.status < 200 || response.status >= 300) throw errorFromResponse(response.status, parsed, answeredId);
+    if (response.status < 200 || response.status >= 300) {
+      throw errorFromResponse(response.status, parsed, answeredId, retryAfterMs(response.headers.get('retry-after')));
+    }
     return { status: response.status, body: parsed as T, requestId: answeredId };
   }
 }

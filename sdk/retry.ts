@@ -1,7 +1,9 @@
 /**
  * One retry loop for the whole SDK: exponential backoff with full jitter
  * (a delay drawn uniformly from 0 to min(maxMs, initialMs * 2^attempt)),
- * retrying only errors whose `retriable` flag is true.
+ * retrying only errors whose `retriable` flag is true. When the server said
+ * how long to wait (`Retry-After`, kept as the error's `retryAfterMs`, on
+ * `429 THROTTLED`), the delay is at least that, up to `maxMs`.
  */
 import { BrookError } from '../protocol/errors.js';
 
@@ -31,6 +33,14 @@ export function backoffMs(attempt: number, options: RetryOptions = {}): number {
   return Math.floor((options.random ?? Math.random)() * cap);
 }
 
+/** The backoff for `attempt`, raised to the server's `Retry-After` (capped by `maxMs`) when it sent one. */
+export function delayBeforeRetry(error: unknown, attempt: number, options: RetryOptions = {}): number {
+  const backoff = backoffMs(attempt, options);
+  const hinted = error instanceof BrookError ? error.details.retryAfterMs : undefined;
+  if (typeof hinted !== 'number') return backoff;
+  return Math.max(backoff, Math.min(hinted, options.maxMs ?? DEFAULT_RETRY.maxMs));
+}
+
 export interface RetryContext {
   /** 0 for the first attempt. */
   readonly attempt: number;
@@ -52,7 +62,7 @@ export async function retry<T>(
       return await operation({ attempt });
     } catch (error) {
       if (attempt >= maxRetries || !shouldRetry(error)) throw error;
-      await new Promise((resolve) => setTimeout(resolve, backoffMs(attempt, options)));
+      await new Promise((resolve) => setTimeout(resolve, delayBeforeRetry(error, attempt, options)));
     }
   }
 }

@@ -8,6 +8,7 @@ import { flushMetrics } from './metrics.js';
 import { authenticate, httpEnvelope, parseJsonBody, type BrookInternal, type KeyAuthenticator, type Principal } from './middleware.js';
 import { toHttpResponse, type HttpResponse, type HttpResult } from './response.js';
 import { alwaysInvalidRequest, parseWith, type InvalidCodeFor } from './validation.js';
+import { ABANDON_BEFORE_TIMEOUT_MS, runWithAbortSignal } from '../storage/callLimits.js';
 
 /** What a route's `handle` receives: the parsed, validated, authenticated request. */
 export interface RouteInput<TBody, TQuery> {
@@ -142,9 +143,12 @@ export function createHttpHandler(options: HttpHandlerOptions): BrookHttpHandler
   // state is found through its event object, which is unique per invocation
   // even when one process serves many requests at once (the local stack).
   const internalByEvent = new WeakMap<APIGatewayProxyEventV2, BrookInternal>();
+  // Shortly before the Lambda's timeout middy answers 503 TIMEOUT and aborts `signal`; the storage calls made
+  // under it are aborted with it (storage/callLimits.ts), so an abandoned request stops writing.
   const handler = middy<APIGatewayProxyEventV2, HttpResponse, Error, Context, BrookInternal>(
     (event: APIGatewayProxyEventV2, context: Context, opts: { signal: AbortSignal }) =>
-      dispatch(event, context, opts, internalByEvent.get(event)!),
+      runWithAbortSignal(opts.signal, () => dispatch(event, context, opts, internalByEvent.get(event)!)),
+    { timeoutEarlyInMillis: ABANDON_BEFORE_TIMEOUT_MS },
   );
   handler.use({
     name: 'brookRequestState',

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { BrookError } from '../../protocol/errors.js';
+import { BrookError, retryAfterSeconds } from '../../protocol/errors.js';
 import { MAX_REQUEST_BYTES } from '../../protocol/limits.js';
 import type { Permission } from '../../protocol/permissions.js';
 import { translateStorageError } from '../storage/errors.js';
@@ -56,7 +56,9 @@ export function httpEnvelope(logger: Logger): Middleware {
       const error = translateStorageError(request.error);
       if (error instanceof BrookError) {
         if (error.status >= 500) logger.warn('request failed', { requestId, code: error.code, cause: String(error.cause ?? '') });
-        request.response = toHttpResponse({ status: error.status, body: error.toJSON() }, requestId);
+        const retryAfter = retryAfterSeconds(error.code);
+        const headers: Record<string, string> = retryAfter === undefined ? {} : { 'retry-after': String(retryAfter) };
+        request.response = toHttpResponse({ status: error.status, body: error.toJSON(), headers }, requestId);
         return;
       }
       logger.error('unhandled error', { requestId, error: errorForLog(error) });

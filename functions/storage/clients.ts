@@ -1,6 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { BrookConfig } from '../config.js';
+import { DYNAMODB_CALL_LIMITS, storageClientSettings } from './callLimits.js';
 import { beginStorageCall, recordDynamoDbCall } from './requestMeter.js';
 
 /** Credentials for DynamoDB Local: any will do with `-sharedDb`, but only letters and digits. */
@@ -19,11 +20,13 @@ function decodeStorageBase64(text: string): Uint8Array {
 
 /**
  * The DynamoDB document client every feature uses. Created once per cold
- * start. `removeUndefinedValues` lets optional fields stay out of items.
+ * start, with the retries and time limits of callLimits.ts.
+ * `removeUndefinedValues` lets optional fields stay out of items.
  */
 export function createDocumentClient(config: Pick<BrookConfig, 'region' | 'dynamoDbEndpoint'>): DynamoDBDocumentClient {
   const client = new DynamoDBClient({
     region: config.region,
+    ...storageClientSettings(DYNAMODB_CALL_LIMITS),
     base64Decoder: decodeStorageBase64,
     ...(config.dynamoDbEndpoint
       ? { endpoint: config.dynamoDbEndpoint, credentials: LOCAL_DYNAMODB_CREDENTIALS }

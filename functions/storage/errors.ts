@@ -18,7 +18,8 @@ const UNAVAILABLE = new Set([
   'EPIPE',
 ]);
 
-const TIMEOUT = new Set(['TimeoutError', 'RequestTimeout', 'RequestTimeoutException', 'ETIMEDOUT']);
+// AbortError: a call aborted because its request was abandoned at the Lambda's deadline (callLimits.ts).
+const TIMEOUT = new Set(['TimeoutError', 'AbortError', 'RequestTimeout', 'RequestTimeoutException', 'ETIMEDOUT']);
 
 /** Whether `error` is DynamoDB's answer to a failed condition expression. */
 export function isConditionalCheckFailed(error: unknown): boolean {

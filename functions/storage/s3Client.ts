@@ -1,5 +1,6 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import type { BrookConfig } from '../config.js';
+import { S3_CALL_LIMITS, storageClientSettings } from './callLimits.js';
 import { beginStorageCall, recordS3Call } from './requestMeter.js';
 // Kept apart from the DynamoDB client so that functions without S3 access never load the S3 SDK.
 
@@ -11,10 +12,12 @@ export const S3_EMULATOR_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey:
  * path-style URLs, and checksums only where an operation requires them (with
  * the SDK defaults s3rver stores a streamed body with its chunk framing
  * inside); callers send Buffers, not streams. Both settings also work with AWS.
+ * Retries and time limits: callLimits.ts.
  */
 export function createS3Client(config: Pick<BrookConfig, 'region' | 's3Endpoint'>): S3Client {
   const client = new S3Client({
     region: config.region,
+    ...storageClientSettings(S3_CALL_LIMITS),
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
     ...(config.s3Endpoint

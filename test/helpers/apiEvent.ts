@@ -13,6 +13,8 @@ export interface ApiRequest {
   headers?: Record<string, string>;
   query?: Record<string, string>;
   apiKey?: string;
+  /** The Lambda's time left when the request arrives (its context's `getRemainingTimeInMillis`). @default 30000 */
+  lambdaTimeoutMs?: number;
 }
 
 /** An API Gateway HTTP API (payload 2.0) event for `request`, routed as API Gateway would. */
@@ -51,8 +53,8 @@ export function apiEvent(request: ApiRequest): APIGatewayProxyEventV2 {
   };
 }
 
-export function lambdaContext(): Context {
-  const deadline = Date.now() + 30_000;
+export function lambdaContext(timeoutMs = 30_000): Context {
+  const deadline = Date.now() + timeoutMs;
   return {
     callbackWaitsForEmptyEventLoop: false,
     functionName: 'test',
@@ -80,7 +82,7 @@ export async function invoke(
   handler: (event: APIGatewayProxyEventV2, context: Context) => Promise<{ statusCode: number; headers: Record<string, string>; body?: string }>,
   request: ApiRequest,
 ): Promise<ApiResponse> {
-  const response = await handler(apiEvent(request), lambdaContext());
+  const response = await handler(apiEvent(request), lambdaContext(request.lambdaTimeoutMs));
   return {
     status: response.statusCode,
     headers: response.headers,

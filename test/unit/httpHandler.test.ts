@@ -21,6 +21,8 @@ const principals: Record<string, Principal> = {
 const keys = { authenticate: async (secret: string) => principals[secret] };
 
 let calls = 0;
+/** When the hanging route saw its signal aborted. */
+const abandoned: number[] = [];
 const handler = createHttpHandler({
   logger: silentLogger,
   keys,
@@ -34,11 +36,20 @@ const handler = createHttpHandler({
         return ok({ created: body.name }, 201);
       },
     }),
+    'GET /v1/topics/{topic}/partitions/{partition}/records': defineRoute({
+      // Stands for a request whose storage calls hang: it ends only when its signal is aborted.
+      async handle({ signal }) {
+        await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+        abandoned.push(Date.now());
+        return ok({});
+      },
+    }),
     'GET /v1/topics/{topic}': defineRoute({
       handle({ params, principal }) {
         if (params.topic === 'boom') throw new Error('secret internals: table brook-prod-log');
         if (params.topic === 'busy') throw Object.assign(new Error('rate'), { name: 'ProvisionedThroughputExceededException' });
         if (params.topic === 'missing') throw new BrookError('TOPIC_NOT_FOUND', 'no such topic');
+        if (params.topic === 'contended') throw new BrookError('UNAVAILABLE', 'the partition is too contended to append now; retry');
         return ok({ topic: params.topic, principal: principal?.principal });
       },
     }),
@@ -165,6 +176,25 @@ describe('http: the middy stack', () => {
     const response = await invoke(handler, { method: 'GET', path: '/v1/topics/busy', apiKey: ADMIN_KEY });
     expect(response.status).toBe(429);
     expect(response.body.error).toMatchObject({ code: 'THROTTLED', retriable: true });
+    expect(response.headers['retry-after']).toBe('1');
+  });
+
+  it('says Retry-After only where waiting helps: not on a 503 a retry at once may fix', async () => {
+    const response = await invoke(handler, { method: 'GET', path: '/v1/topics/contended', apiKey: ADMIN_KEY });
+    expect(response.status).toBe(503);
+    expect(response.body.error).toMatchObject({ code: 'UNAVAILABLE', retriable: true });
+    expect(response.headers['retry-after']).toBeUndefined();
+  });
+
+  it('answers 503 TIMEOUT before the Lambda times out, and aborts the abandoned work', async () => {
+    const started = Date.now();
+    const response = await invoke(handler, { method: 'GET', path: '/v1/topics/a/partitions/0/records', apiKey: ADMIN_KEY, lambdaTimeoutMs: 800 });
+    const answeredAfter = Date.now() - started;
+    expect(response.status).toBe(503);
+    expect(response.body.error).toMatchObject({ code: 'TIMEOUT', retriable: true });
+    expect(answeredAfter).toBeLessThan(450); // half a second before the deadline, time to answer
+    expect(answeredAfter).toBeGreaterThanOrEqual(250);
+    expect(abandoned).toHaveLength(1);
   });
 
   it('turns an unknown error into a generic 500 with no internals', async () => {

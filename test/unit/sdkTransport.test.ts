@@ -3,7 +3,9 @@
  * (no server): what goes on the wire and how answers are classified.
  */
 import { describe, expect, it } from 'vitest';
+import { retryAfterMs } from '../../sdk/http.js';
 import { backoffMs, Brook, BrookError, errorFromResponse, HttpTransport, retry, type FetchLike } from '../../sdk/index.js';
+import { delayBeforeRetry } from '../../sdk/retry.js';
 
 const FAST_RETRY = { maxRetries: 3, initialMs: 5, maxMs: 20 };
 
@@ -52,6 +54,24 @@ describe('Transport and retry (no server)', () => {
     const denied = new Brook({ url: 'http://brook.example', apiKey: 'k', fetch: refusing, retry: FAST_RETRY });
     await expect(denied.admin().listGroups()).rejects.toMatchObject({ code: 'FORBIDDEN', status: 403, retriable: false });
     expect(forbidden).toBe(1);
+  });
+
+  it("keeps the server's Retry-After on the error and waits at least that long, up to maxMs", async () => {
+    const throttled = new HttpTransport({
+      url: 'http://brook.example',
+      apiKey: 'k',
+      fetch: answer(429, '{"error":{"code":"THROTTLED","message":"slow down","retriable":true}}', { 'retry-after': '1' }),
+    });
+    const error = await throttled.request('GET', '/v1/topics').catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'THROTTLED', details: { retryAfterMs: 1000 } });
+    const noJitter = { random: () => 0, initialMs: 100, maxMs: 10_000 };
+    expect(delayBeforeRetry(error, 0, noJitter)).toBe(1000);
+    expect(delayBeforeRetry(error, 0, { ...noJitter, maxMs: 300 })).toBe(300);
+    expect(delayBeforeRetry(new BrookError('UNAVAILABLE', 'x'), 0, noJitter)).toBe(0);
+    expect(retryAfterMs('2')).toBe(2000);
+    expect(retryAfterMs(new Date(Date.UTC(2030, 0, 1, 0, 0, 5)).toUTCString(), Date.UTC(2030, 0, 1))).toBe(5000);
+    expect(retryAfterMs('soon')).toBeUndefined();
+    expect(retryAfterMs(null)).toBeUndefined();
   });
 
   it('a request cancelled by its caller is a retriable UNAVAILABLE, not a TIMEOUT', async () => {
