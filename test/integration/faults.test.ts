@@ -15,7 +15,11 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrookConfig } from '../../functions/config.js';
 import { ensureBucket, ensureTables, localConfig } from '../../local/setup.js';
+import { Compactor } from '../../functions/log/Compactor.js';
+import { createS3Client } from '../../functions/storage/s3Client.js';
+import type { ApiRequest, ApiResponse } from '../helpers/apiEvent.js';
 import { brookUnderTest, type BrookUnderTest } from '../helpers/brookHandlers.js';
+import { seededRandom } from '../helpers/random.js';
 import { checkProduceHistory, type LoggedRecord, type Outcome, type ProduceAttempt } from '../helpers/history.js';
 import { startStorageProxy, type FaultRule, type StorageProxy } from '../helpers/storageProxy.js';
 import { emulatorEndpoints } from '../helpers/testConfig.js';
@@ -32,8 +36,15 @@ let s3: StorageProxy;
 let config: BrookConfig;
 let brook: BrookUnderTest;
 
+interface FaultClass {
+  dynamodb: FaultRule[];
+  s3: FaultRule[];
+  /** Each request's Lambda has this many ms left (uniform in the range), so some are abandoned at a random await. */
+  lambdaTimeoutMs?: [number, number];
+}
+
 /** The fault classes, each as proxy rules for DynamoDB and S3. */
-const FAULTS: Record<string, { dynamodb: FaultRule[]; s3: FaultRule[] }> = {
+const FAULTS: Record<string, FaultClass> = {
   throttling: {
     dynamodb: [{ fraction: 0.25, action: { kind: 'throttle' } }],
     s3: [{ fraction: 0.25, action: { kind: 'throttle' } }],
@@ -50,6 +61,13 @@ const FAULTS: Record<string, { dynamodb: FaultRule[]; s3: FaultRule[] }> = {
     dynamodb: [{ fraction: 0.3, action: { kind: 'delay', ms: 150 } }],
     s3: [{ fraction: 0.3, action: { kind: 'delay', ms: 300 } }],
   },
+  // The request answers 503 TIMEOUT half a second before its Lambda's deadline and aborts its storage calls
+  // wherever it is (functions/storage/callLimits.ts): with 0-400 ms to work and slow calls, at a random await.
+  'lambda timeouts': {
+    dynamodb: [{ fraction: 0.3, action: { kind: 'delay', ms: 120 } }],
+    s3: [{ fraction: 0.3, action: { kind: 'delay', ms: 200 } }],
+    lambdaTimeoutMs: [600, 1_500],
+  },
   'all together': {
     dynamodb: [
       { fraction: 0.1, action: { kind: 'throttle' } },
@@ -61,8 +79,42 @@ const FAULTS: Record<string, { dynamodb: FaultRule[]; s3: FaultRule[] }> = {
       { fraction: 0.1, action: { kind: 'throttle' } },
       { fraction: 0.1, action: { kind: 'lostAnswer' } },
     ],
+    lambdaTimeoutMs: [800, 3_000],
   },
 };
+
+type Call = (request: ApiRequest) => Promise<ApiResponse>;
+
+/** Calls the handlers as API Gateway would, each request's Lambda given the time `fault` allows. */
+function callerUnder(fault: FaultClass, seed: number): Call {
+  const random = seededRandom(seed);
+  const range = fault.lambdaTimeoutMs;
+  return (request) => brook.call(range ? { ...request, lambdaTimeoutMs: range[0] + Math.floor(random() * (range[1] - range[0])) } : request);
+}
+
+/**
+ * The compactor, as its schedule would run it, through the same faults: moves
+ * every batch it may (no minimum age) into S3 segments, pass after pass, until
+ * `done`. A pass that fails is left for the next one, as in AWS; the count is kept.
+ */
+async function runCompactor(topic: string, done: () => boolean): Promise<{ passes: number; failed: number; segments: number }> {
+  const { topicId } = await brook.topics.get(topic);
+  const partitionKeys = Array.from({ length: PARTITIONS }, (_, partition) => `${topicId}#${partition}`);
+  const compactor = new Compactor({ doc: brook.wiring.doc, s3: createS3Client(config), tables: config.tables, bucket: config.bucket, minAgeMs: 0, dynamoDbBudgetBytes: 0 });
+  const counts = { passes: 0, failed: 0, segments: 0 };
+  while (!done()) {
+    try {
+      const report = await compactor.runFor(partitionKeys);
+      counts.segments += report.segmentsWritten;
+      counts.failed += report.failures;
+    } catch {
+      counts.failed++;
+    }
+    counts.passes++;
+    await sleep(100);
+  }
+  return counts;
+}
 
 /** What an answer says about an attempt: ok with offsets, a contract error, or nothing known. */
 function outcomeOf(response: { status: number; body: { results?: { offset: number }[]; error?: { code: string; retriable: boolean } } }): Outcome {
@@ -72,14 +124,15 @@ function outcomeOf(response: { status: number; body: { results?: { offset: numbe
 }
 
 /** One producer's run: BATCHES batches to its partition, each retried on retriable or unknown outcomes, as a client would. */
-async function runProducer(name: string, topic: string, idempotent: boolean, history: ProduceAttempt[], statuses: number[]): Promise<void> {
+async function runProducer(call: Call, name: string, topic: string, idempotent: boolean, history: ProduceAttempt[], statuses: number[]): Promise<void> {
   const partition = Number(name.split('-')[1]) % PARTITIONS;
   let producer: { id: string; epoch: number } | undefined;
   if (idempotent) {
     for (let i = 0; !producer && i < MAX_ATTEMPTS; i++) {
-      const registered = await brook.call({ method: 'POST', path: '/v1/producers', body: {} });
+      const registered = await call({ method: 'POST', path: '/v1/producers', body: {} });
       statuses.push(registered.status);
       if (registered.status === 200) producer = registered.body as { id: string; epoch: number };
+      else await sleep(5 * i);
     }
     if (!producer) throw new Error(`${name} could not register`);
   }
@@ -93,7 +146,7 @@ async function runProducer(name: string, topic: string, idempotent: boolean, his
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
       let outcome: Outcome;
       try {
-        const response = await brook.call({ method: 'POST', path: `/v1/topics/${topic}/records`, body });
+        const response = await call({ method: 'POST', path: `/v1/topics/${topic}/records`, body });
         statuses.push(response.status);
         outcome = outcomeOf(response as never);
       } catch {
@@ -138,8 +191,15 @@ afterAll(async () => {
   await Promise.all([dynamo?.stop(), s3?.stop()]);
 });
 
+/** Segments the compactor wrote in all runs: some pass must have succeeded, or compaction was not put through faults at all. */
+let segmentsWritten = 0;
+
 describe('produce through storage faults, checked by history', () => {
-  it.each(Object.keys(FAULTS))('%s: every acknowledged record once at its offset, offsets dense, no 500', async (fault) => {
+  afterAll(() => {
+    expect(segmentsWritten).toBeGreaterThan(0);
+  });
+
+  it.each(Object.keys(FAULTS))('%s: every acknowledged record once at its offset, offsets dense, no 500', { timeout: 120_000 }, async (fault) => {
     const topic = `faults-${fault.replace(/\W+/g, '-')}`;
     expect((await brook.call({ method: 'POST', path: '/v1/topics', body: { name: topic, partitions: PARTITIONS } })).status).toBe(201);
     dynamo.setRules(FAULTS[fault]!.dynamodb);
@@ -147,18 +207,26 @@ describe('produce through storage faults, checked by history', () => {
     const history: ProduceAttempt[] = [];
     const statuses: number[] = [];
     let injected: unknown;
+    const call = callerUnder(FAULTS[fault]!, 13);
+    let producing = true;
+    const compaction = runCompactor(topic, () => !producing);
     try {
-      await Promise.all(Array.from({ length: PRODUCERS }, (_, i) => runProducer(`p-${i}`, topic, i % 2 === 0, history, statuses)));
+      await Promise.all(Array.from({ length: PRODUCERS }, (_, i) => runProducer(call, `p-${i}`, topic, i % 2 === 0, history, statuses)));
     } finally {
+      producing = false;
+      await compaction;
       injected = { dynamodb: dynamo.stats(), s3: s3.stats() };
       dynamo.setRules([]);
       s3.setRules([]);
     }
     const verdict = checkProduceHistory(history, await readLog(topic));
-    console.info(`${fault}: checked ${JSON.stringify(verdict.checked)}; storage ${JSON.stringify(injected)}; answers ${JSON.stringify(countBy(statuses))}`);
+    const compacted = await compaction;
+    console.info(`${fault}: checked ${JSON.stringify(verdict.checked)}; storage ${JSON.stringify(injected)}; answers ${JSON.stringify(countBy(statuses))}; compactor ${JSON.stringify(compacted)}`);
     expect(verdict.violations).toEqual([]);
     expect(statuses.filter((status) => status >= 500 && status !== 503)).toEqual([]);
     expect(verdict.checked.acknowledged).toBeGreaterThan(0);
+    expect(compacted.passes).toBeGreaterThan(0);
+    segmentsWritten += compacted.segments;
   });
 });
 
