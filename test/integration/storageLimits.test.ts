@@ -41,7 +41,7 @@ describe('storage calls: retries and time limits', () => {
     const s3 = createS3Client(config);
     expect(await doc.config.maxAttempts()).toBe(DYNAMODB_CALL_LIMITS.maxAttempts);
     expect(await s3.config.maxAttempts()).toBe(S3_CALL_LIMITS.maxAttempts);
-    const handlerConfig = (await (doc.config.requestHandler as { configProvider: Promise<Record<string, unknown>> }).configProvider);
+    const handlerConfig = (await (doc.config.requestHandler as unknown as { configProvider: Promise<Record<string, unknown>> }).configProvider);
     expect(handlerConfig).toMatchObject({ requestTimeout: DYNAMODB_CALL_LIMITS.requestTimeoutMs, throwOnRequestTimeout: true });
   });
 
