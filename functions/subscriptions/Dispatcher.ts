@@ -195,6 +195,8 @@ export class Dispatcher {
    */
   private async runPartition(run: Run): Promise<void> {
     const { store, log } = this.options;
+    // This run lost the lease on the way (a reset, or a write it could not recognize as its own: SubscriptionStore.settle).
+    let lost = false;
     for (;;) {
       // One round trip: the settings as they are now, the lease, and the partition's HEAD.
       const now = this.now();
@@ -205,8 +207,9 @@ export class Dispatcher {
       ]);
       if (acquired.status === 'rejected') throw acquired.reason;
       if ('blockedUntil' in acquired.value) {
-        // A wake-up that came early (a clock's skew, a wait longer than one step) asks for the next.
-        if (run.woken && acquired.value.blockedUntil > now) {
+        // A wake-up that came early (a clock's skew, a wait longer than one step) asks for the next. So does a run
+        // that lost the lease: it cannot tell whether whoever blocks the partition now will deliver what it left.
+        if ((run.woken || lost) && acquired.value.blockedUntil > now) {
           await this.options.wakeups.schedule({ subscription: run.subscription.name, partition: run.partition }, acquired.value.blockedUntil - now + 50);
         }
         return;
@@ -229,8 +232,11 @@ export class Dispatcher {
         await store.release(subscription, run.partition, run.owner).catch(() => undefined);
         throw error;
       }
-      // A reset took the lease: go again from where it put the position.
-      if (end.end === 'lost') continue;
+      // A reset (or an expiry) took the lease: go again from where the position is now.
+      if (end.end === 'lost') {
+        lost = true;
+        continue;
+      }
       if (end.end !== 'caughtUp' || this.now() >= run.deadline) return;
       // An append whose trigger found the lease taken is delivered here, not left behind.
       const after = await log.head(subscription.topicId, run.partition);

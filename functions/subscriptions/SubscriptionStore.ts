@@ -5,6 +5,8 @@
  * commits are fenced by membership: a dispatcher that lost its lease, to an
  * expiry or to a reset, can no longer move a position.
  */
+import { randomUUID } from 'node:crypto';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import {
   DeleteCommand,
   GetCommand,
@@ -24,6 +26,15 @@ import {
   type DeliveryItem,
   type SubscriptionItem,
 } from './subscriptionItems.js';
+
+/**
+ * The item a failed condition answers with (`ReturnValuesOnConditionCheckFailure: 'ALL_OLD'`),
+ * which the error carries in DynamoDB's wire format.
+ */
+function itemOfFailedCondition(error: unknown): DeliveryItem | undefined {
+  const item = (error as { Item?: Record<string, unknown> }).Item;
+  return item ? (unmarshall(item as Parameters<typeof unmarshall>[0]) as DeliveryItem) : undefined;
+}
 
 export function subscriptionNotFound(name: string): BrookError {
   return new BrookError('SUBSCRIPTION_NOT_FOUND', `subscription "${name}" does not exist`);
@@ -261,22 +272,32 @@ export class SubscriptionStore {
       return { delivery: Attributes as DeliveryItem };
     } catch (error) {
       if (!isConditionalCheckFailed(error)) throw error;
-      const held = ((error as { Item?: Record<string, unknown> }).Item ?? {}) as { leaseUntil?: { N?: string } | number; retryAt?: { N?: string } | number };
-      const number = (value: { N?: string } | number | undefined) => (typeof value === 'number' ? value : Number(value?.N ?? 0));
-      return { blockedUntil: Math.max(number(held.leaseUntil), number(held.retryAt)) };
+      const held = itemOfFailedCondition(error);
+      // Our own lease (`owner` is new at each run): the write landed but its answer was lost, and the
+      // SDK's retry found the lease taken, by us. As in PartitionLog.putIfAbsent, the item tells.
+      if (held?.leaseOwner === owner) return { delivery: held };
+      return { blockedUntil: Math.max(held?.leaseUntil ?? 0, held?.retryAt ?? 0) };
     }
   }
 
   /**
    * Settles the batch at a partition's position, only while `owner` holds
    * the lease. Answers the delivery item as changed, or `undefined` when the
-   * lease was lost (nothing was written).
+   * lease was lost (nothing was written, or what was written no longer
+   * holds the lease it keeps).
+   *
+   * Each settle writes a token of its own (`settleToken`), and a write that
+   * finds its own token is refused: when storage performed the write but its
+   * answer was lost, the SDK's retry fails its condition (the lease given up,
+   * or the token there), and the item answered with the failure shows the
+   * token: the write landed, and counts as done (it is not applied twice).
    */
   async settle(subscription: SubscriptionItem, partition: number, owner: string, settlement: Settlement): Promise<DeliveryItem | undefined> {
-    const sets = ['attempts = :attempts'];
+    const token = randomUUID();
+    const sets = ['attempts = :attempts', 'settleToken = :token'];
     const removes: string[] = [];
     const adds: string[] = [];
-    const values: Record<string, unknown> = { ':owner': owner, ':attempts': settlement.attempts };
+    const values: Record<string, unknown> = { ':owner': owner, ':attempts': settlement.attempts, ':token': token };
     if (settlement.position !== undefined) {
       sets.push('#position = :position');
       values[':position'] = settlement.position;
@@ -317,16 +338,20 @@ export class SubscriptionStore {
           TableName: this.table,
           Key: { pk: subscription.name, sk: deliverySortKey(subscription.id, partition) },
           UpdateExpression: expression,
-          ConditionExpression: 'leaseOwner = :owner',
+          ConditionExpression: 'leaseOwner = :owner AND (attribute_not_exists(settleToken) OR settleToken <> :token)',
           ...(settlement.position !== undefined ? { ExpressionAttributeNames: { '#position': 'position' } } : {}),
           ExpressionAttributeValues: values,
           ReturnValues: 'ALL_NEW',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
       return Attributes as DeliveryItem;
     } catch (error) {
-      if (isConditionalCheckFailed(error)) return undefined;
-      throw error;
+      if (!isConditionalCheckFailed(error)) throw error;
+      const found = itemOfFailedCondition(error);
+      // Our write landed (its answer lost); a settle that keeps the lease still needs to hold it.
+      if (found?.settleToken === token && (settlement.leaseUntil === undefined || found.leaseOwner === owner)) return found;
+      return undefined;
     }
   }
 

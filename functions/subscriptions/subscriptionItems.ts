@@ -51,6 +51,8 @@ export interface DeliveryItem {
   lastDeliveredAt?: number;
   parked: number;
   dropped: number;
+  /** Random, new at each settle by a dispatcher: how it recognizes its own write when the answer was lost. */
+  settleToken?: string;
 }
 
 export function deliverySortKey(id: string, partition: number): string {

@@ -7,7 +7,12 @@ export interface ReceivedDelivery {
   /** The raw body, as signed. */
   raw: string;
   batch: DeliveryBatch;
+  /** Epoch ms the answer was sent. */
   at: number;
+  /** Epoch ms the request's body had arrived (before `answer` was asked). */
+  arrivedAt: number;
+  /** What was answered. */
+  answered: Answer;
 }
 
 export type Answer = { status: number; body?: string; delayMs?: number };
@@ -62,6 +67,7 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
+      const arrivedAt = Date.now();
       const raw = Buffer.concat(chunks).toString('utf8');
       const batch = JSON.parse(raw) as DeliveryBatch;
       const now = (inFlight.get(batch.partition) ?? 0) + 1;
@@ -71,7 +77,7 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
       const answer = receiver.answer(batch, index);
       setTimeout(() => {
         inFlight.set(batch.partition, (inFlight.get(batch.partition) ?? 1) - 1);
-        receiver.received.push({ headers: request.headers, raw, batch, at: Date.now() });
+        receiver.received.push({ headers: request.headers, raw, batch, at: Date.now(), arrivedAt, answered: answer });
         response.writeHead(answer.status, answer.body ? { 'content-type': 'application/json' } : {});
         response.end(answer.body ?? '');
         for (const waiter of waiters.splice(0)) waiter();
