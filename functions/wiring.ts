@@ -39,6 +39,8 @@ import { subscriptionRoutes } from './subscriptions/subscriptionRoutes.js';
 import { SubscriptionStore } from './subscriptions/SubscriptionStore.js';
 import { TopicRegistry } from './topics/TopicRegistry.js';
 import { topicRoutes } from './topics/topicRoutes.js';
+import { TransactionService } from './transactions/TransactionService.js';
+import { transactionRoutes } from './transactions/transactionRoutes.js';
 import { BrookError } from '../protocol/errors.js';
 import { RECORD_BATCH_CONTENT_TYPE } from '../protocol/recordBatch.js';
 
@@ -212,14 +214,21 @@ export function topicsApi(wiring: Wiring): BrookHttpHandler {
   return apiHandler(wiring, { routes: topicRoutes(topicRegistry(wiring)) });
 }
 
-/** `POST /v1/topics/{topic}/records` (JSON or binary batch) and `POST /v1/producers`. */
+/** `POST /v1/topics/{topic}/records` (JSON or binary batch), `POST /v1/producers` and `POST /v1/transactions`. */
 export function produceApi(wiring: Wiring): BrookHttpHandler {
   const log = partitionLog(wiring);
   const producers = producerRegistry(wiring);
   const { compression } = wiring.options;
   const produce = new ProduceService({ log, producers, snapshots: snapshotReader(wiring), ...(compression ? { compression } : {}) });
+  const transactions = new TransactionService({
+    doc: wiring.doc,
+    log,
+    snapshots: snapshotReader(wiring),
+    groups: groupCoordinator(wiring),
+    ...(compression ? { compression } : {}),
+  });
   return apiHandler(wiring, {
-    routes: produceRoutes({ produce, producers }),
+    routes: { ...produceRoutes({ produce, producers }), ...transactionRoutes(transactions) },
     binaryContentTypes: [RECORD_BATCH_CONTENT_TYPE],
   });
 }

@@ -26,8 +26,8 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionName, FunctionAccess>> = {
   // Serves the console's bundled files: no key, no table, no bucket.
   console: { authenticates: false },
   topics: { authenticates: true, tables: { topics: 'readWrite', log: 'read' } },
-  // Producer registrations live in the topics table, hence write there.
-  produce: { authenticates: true, tables: { topics: 'readWrite', log: 'readWrite' }, bucket: 'readWrite' },
+  // Producer registrations live in the topics table, hence write there; a transaction commits a group's offsets too.
+  produce: { authenticates: true, tables: { topics: 'readWrite', log: 'readWrite', groups: 'readWrite' }, bucket: 'readWrite' },
   fetch: { authenticates: true, tables: { topics: 'read', log: 'read' }, bucket: 'read' },
   // Leases, plans and offsets live in the groups table; lag reads the log, and a reset to a timestamp may read a batch in S3.
   groups: { authenticates: true, tables: { groups: 'readWrite', topics: 'read', log: 'read' }, bucket: 'read' },

@@ -67,6 +67,11 @@ export class GroupCoordinator {
     return this.committed.commit(group, input, read);
   }
 
+  /** A member's commit as fenced writes of a transaction, checked as `commit` checks (docs/design.md, "Transactions"). */
+  transactionalCommit(group: string, input: CommitInput & { memberId: string }, read?: CommitReads): ReturnType<GroupOffsets['transactionalCommit']> {
+    return this.committed.transactionalCommit(group, input, read);
+  }
+
   /** What a member's commit reads before it writes (its member item, the high watermarks), to start while the key is looked up. */
   readForCommit(group: string, input: CommitInput): Promise<CommitReads | undefined> {
     return this.committed.readForCommit(group, input);

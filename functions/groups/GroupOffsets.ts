@@ -107,6 +107,34 @@ export class GroupOffsets {
     throw firstFailure(input.offsets, errors);
   }
 
+  /**
+   * A member's commit as writes of a transaction (docs/design.md,
+   * "Transactions"): checked as `commit` checks (a live member, no offset
+   * above its high watermark), and fenced the same way (each update only if
+   * the member owns the partition). `refusal` says why the write at `index`
+   * failed its condition: the member no longer owns that partition.
+   */
+  async transactionalCommit(
+    group: string,
+    input: CommitInput & { memberId: string },
+    read?: CommitReads,
+  ): Promise<{ writes: { Update: ReturnType<GroupOffsets['offsetUpdate']> }[]; refusal(index: number): Promise<BrookError> }> {
+    const { memberId } = input;
+    const { member, beyondLog } = read?.memberId === memberId ? read : (await this.readForCommit(group, input))!;
+    const now = this.store.now();
+    if (!member || member.expiresAt <= now) {
+      throw new BrookError('FENCED_MEMBER', `member "${memberId}" is not a live member of group "${group}"; join again`);
+    }
+    if (beyondLog) throw (await this.fenceOf(group, memberId, beyondLog.entry)) ?? beyondLog.error;
+    const writes = input.offsets.map((entry) => ({
+      Update: this.offsetUpdate(group, entry, now, { condition: '#owner = :member', values: { ':member': memberId } }),
+    }));
+    return {
+      writes,
+      refusal: async (index) => notOwner(group, memberId, input.offsets[index]!, planFromMeta(await this.store.getItem<MetaItem>(group, META_SORT_KEY))),
+    };
+  }
+
   /** Why `memberId` may not commit `entry`'s partition, or undefined if it owns it (read afresh). */
   private async fenceOf(group: string, memberId: string, entry: CommitEntry): Promise<BrookError | undefined> {
     const item = await this.store.getItem<OffsetItem>(group, offsetSortKey(entry.topic, entry.partition));
@@ -200,6 +228,11 @@ export class GroupOffsets {
    * rebalance transaction is tried again a few times.
    */
   private async writeOffset(group: string, entry: CommitEntry, now: number, write: OffsetWrite): Promise<void> {
+    await withConflictRetries(() => this.store.doc.send(new UpdateCommand(this.offsetUpdate(group, entry, now, write))), GROUP_BUSY);
+  }
+
+  /** The update of `writeOffset`, for a single write or a transaction. */
+  private offsetUpdate(group: string, entry: CommitEntry, now: number, write: OffsetWrite) {
     const names: Record<string, string> = {
       '#owner': 'owner',
       '#offset': 'offset',
@@ -223,23 +256,16 @@ export class GroupOffsets {
     } else {
       update += ' REMOVE #metadata';
     }
-    await withConflictRetries(
-      () =>
-        this.store.doc.send(
-          new UpdateCommand({
-            TableName: this.store.table,
-            Key: { pk: group, sk: offsetSortKey(entry.topic, entry.partition) },
-            UpdateExpression: update,
-            ConditionExpression: write.condition,
-            ExpressionAttributeNames: names,
-            ExpressionAttributeValues: values,
-            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-          }),
-        ),
-      GROUP_BUSY,
-    );
+    return {
+      TableName: this.store.table,
+      Key: { pk: group, sk: offsetSortKey(entry.topic, entry.partition) },
+      UpdateExpression: update,
+      ConditionExpression: write.condition,
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
+    };
   }
-
 
   /**
    * The first offset (in request order) above its partition's high watermark,

@@ -17,7 +17,7 @@ export const MAX_MEMBER_TOPICS = 100;
 /** Partitions one commit may carry. */
 export const MAX_COMMIT_OFFSETS = 10_000;
 
-const memberIdSchema = z.string().regex(MEMBER_ID_PATTERN, 'a member id from a join');
+export const memberIdSchema = z.string().regex(MEMBER_ID_PATTERN, 'a member id from a join');
 const partitionSchema = z.int().min(0).max(MAX_PARTITIONS - 1);
 const offsetSchema = z.int().min(0);
 
@@ -32,21 +32,24 @@ export const heartbeatBodySchema = z.strictObject({
   generation: z.int().min(0),
 });
 
+/** The offsets of a commit (also carried by a transaction). */
+export const commitOffsetsSchema = z
+  .array(
+    z.strictObject({
+      topic: topicNameSchema,
+      partition: partitionSchema,
+      offset: offsetSchema,
+      metadata: z.string().max(MAX_METADATA_LENGTH).nullable().optional(),
+    }),
+  )
+  .min(1, 'at least one offset')
+  .max(MAX_COMMIT_OFFSETS);
+
 export const commitBodySchema = z
   .strictObject({
     memberId: memberIdSchema.optional(),
     generation: z.int().min(0).optional(),
-    offsets: z
-      .array(
-        z.strictObject({
-          topic: topicNameSchema,
-          partition: partitionSchema,
-          offset: offsetSchema,
-          metadata: z.string().max(MAX_METADATA_LENGTH).nullable().optional(),
-        }),
-      )
-      .min(1, 'at least one offset')
-      .max(MAX_COMMIT_OFFSETS),
+    offsets: commitOffsetsSchema,
   })
   .superRefine((body, context) => {
     if (body.memberId !== undefined && body.generation === undefined) {
@@ -99,7 +102,7 @@ function memberParam(params: Readonly<Record<string, string>>): string {
 
 /** `/v1/groups` routes (docs/http.md, Consumer groups): parse, check rights, call the coordinator. */
 /** A commit's body as the coordinator takes it. */
-function commitInputOf(body: z.infer<typeof commitBodySchema>): CommitInput {
+export function commitInputOf(body: z.infer<typeof commitBodySchema>): CommitInput {
   return {
     ...(body.memberId !== undefined ? { memberId: body.memberId } : {}),
     ...(body.generation !== undefined ? { generation: body.generation } : {}),

@@ -29,6 +29,8 @@ export const BROOK_METRICS = {
   fetchedBytes: { name: 'FetchedBytes', unit: 'Bytes' },
   /** Accepted offset commits (requests). */
   commits: { name: 'Commits', unit: 'Count' },
+  /** Committed transactions (POST /v1/transactions answered 200). */
+  transactions: { name: 'Transactions', unit: 'Count' },
   /** Membership changes that start a rebalance: joins and leaves. */
   rebalances: { name: 'Rebalances', unit: 'Count' },
   /** Finished compactor runs, triggered by appends or by the schedule. */

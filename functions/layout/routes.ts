@@ -30,6 +30,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   { method: 'DELETE', path: '/v1/topics/{topic}', function: 'topics' },
   { method: 'POST', path: '/v1/topics/{topic}/records', function: 'produce' },
   { method: 'POST', path: '/v1/producers', function: 'produce' },
+  { method: 'POST', path: '/v1/transactions', function: 'produce' },
   { method: 'GET', path: '/v1/topics/{topic}/partitions/{partition}/records', function: 'fetch' },
   { method: 'POST', path: '/v1/fetch', function: 'fetch' },
   { method: 'GET', path: '/v1/topics/{topic}/partitions/{partition}/offsets', function: 'fetch' },

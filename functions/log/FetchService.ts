@@ -57,8 +57,9 @@ export class FetchService {
       const interval = Math.min(LONG_POLL_INTERVALS_MS[Math.min(waited, LONG_POLL_INTERVALS_MS.length - 1)]!, deadline - Date.now());
       const appended = await this.waitForAppend(requests, interval, options.signal);
       waited++;
-      if (appended) {
-        // An append in this process said where HEAD is now: no need to read it again.
+      if (appended && requests.length === 1) {
+        // An append in this process said where HEAD is now: no need to read it again. (With several partitions
+        // HEADs are read again together, so that a transaction is not seen on one partition before the others.)
         requests.forEach((request, i) => {
           const head = heads[i]!;
           if (head instanceof BrookError || logPartitionKey(request.topic.topicId, request.partition) !== appended.partitionKey) return;
@@ -110,14 +111,20 @@ export class FetchService {
     return results;
   }
 
-  /** Each partition's HEAD (the one already read, when `useKnown`), or its error. */
+  /**
+   * Each partition's HEAD (the one already read, when `useKnown`), or its
+   * error. Several HEADs to read are read at one instant (PartitionLog.headsTogether).
+   */
   private async readHeads(requests: PartitionFetch[], throwErrors: boolean, useKnown = false): Promise<(PartitionHead | BrookError)[]> {
+    const valid = (request: PartitionFetch) => request.partition >= 0 && request.partition < request.topic.partitions;
+    const toRead = requests.filter((request) => valid(request) && !(useKnown && request.knownHead));
+    const together = toRead.length > 1 ? await this.log.headsTogether(toRead.map((r) => ({ topicId: r.topic.topicId, partition: r.partition }))) : undefined;
     return Promise.all(
       requests.map(async (request) => {
         try {
           checkPartition(request.topic, request.partition);
           const known = useKnown ? request.knownHead : undefined;
-          const head = known ?? (await this.log.head(request.topic.topicId, request.partition));
+          const head = known ?? together?.get(logPartitionKey(request.topic.topicId, request.partition)) ?? (await this.log.head(request.topic.topicId, request.partition));
           checkInRange(request.offset ?? head.logStartOffset, head);
           return head;
         } catch (error) {

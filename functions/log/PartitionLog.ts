@@ -13,6 +13,7 @@ import { BrookError } from '../../protocol/errors.js';
 import { MAX_INLINE_BATCH_BYTES, type BrookConfig } from '../config.js';
 import { createS3Client } from '../storage/s3Client.js';
 import { withBaseOffset, type BatchHeader } from '../../protocol/recordBatch.js';
+import { transactGetTables } from '../storage/bulk.js';
 import { isConditionalCheckFailed, translateStorageError } from '../storage/errors.js';
 import { HEAD_SORT_KEY, logPartitionKey } from '../layout/tables.js';
 import type { LogItem } from './logItem.js';
@@ -22,7 +23,7 @@ import { checkInRange, LogReader, type PartitionHead, type ReadLimits, type Read
 /** The read side's types live with the reader; callers of the log find them here too. */
 export { checkInRange, type PartitionHead, type ReadLimits, type ReadResult } from './LogReader.js';
 import { batchObjectKey } from './objectKeys.js';
-import { applyItem, headFromItem, headItemKey, type HeadState } from './headState.js';
+import { applyItem, headFromItem, headItemKey, offsetsOf, type HeadState } from './headState.js';
 import { checkSequence, toStoredTable, type ProducerBatch } from './producerState.js';
 
 export interface AppendInput {
@@ -36,6 +37,30 @@ export interface AppendInput {
   /** HEAD as read (consistently) just before, in the request's first round trip; read here when absent. */
   knownHead?: HeadState;
 }
+
+/** One partition's share of a transaction: its batch, HEAD as read, and the batches placed past it. */
+export interface ShareInput extends Omit<AppendInput, 'knownHead'> {
+  head: HeadState;
+  chain: LogItem[];
+  /** The S3 object an earlier try put for this batch. */
+  objectKey?: string;
+}
+
+export interface PreparedShare {
+  pk: string;
+  baseOffset: number;
+  /** A retry of a batch already appended: no writes. */
+  duplicate: boolean;
+  /** HEAD once the share is committed. */
+  highWatermark?: number;
+  objectKey?: string;
+  /** The put of the batch item and the HEAD move, for `TransactWriteItems` (document-client shapes). */
+  writes: TransactionWrite[];
+}
+
+export type TransactionWrite =
+  | { Put: { TableName: string; Item: LogItem; ConditionExpression: string } }
+  | { Update: Record<string, unknown> & { TableName: string; Key: Record<string, unknown> } };
 
 export interface AppendResult {
   baseOffset: number;
@@ -104,6 +129,18 @@ export class PartitionLog {
   }
 
   /**
+   * The HEADs of several partitions at one instant (`TransactGetItems`, twice
+   * the read units), by log partition key: never some partitions of a
+   * transaction without the others.
+   */
+  async headsTogether(partitions: readonly { topicId: string; partition: number }[]): Promise<Map<string, PartitionHead>> {
+    const keys = [...new Set(partitions.map(({ topicId, partition }) => logPartitionKey(topicId, partition)))];
+    const found = await transactGetTables(this.doc, { [this.logTable]: { Keys: keys.map(headItemKey) } });
+    const items = new Map((found[this.logTable] ?? []).map((item) => [item.pk as string, item]));
+    return new Map(keys.map((pk) => [pk, offsetsOf(headFromItem(items.get(pk)))]));
+  }
+
+  /**
    * Appends one batch: all its records or none, at dense offsets.
    *
    * Contended appends are pipelined: an append that finds another batch at
@@ -140,24 +177,8 @@ export class PartitionLog {
             return { baseOffset: decision.baseOffset, duplicate: true };
           }
         }
-        const item: LogItem = {
-          pk,
-          sk: slot.next,
-          c: input.header.recordCount,
-          t: this.now(),
-          m: Math.max(slot.m, input.header.maxTimestamp),
-          a: token,
-          ...(input.producer
-            ? { p: [input.producer.producerId, input.producer.epoch, input.producer.baseSequence] as [string, number, number] }
-            : {}),
-        };
-        if (input.batch.length > this.inlineBatchMaxBytes) {
-          objectKey ??= await this.putBatchObject(topicId, partition, input.batch);
-          item.o = objectKey;
-          item.z = input.batch.length;
-        } else {
-          item.b = withBaseOffset(input.batch, slot.next);
-        }
+        if (input.batch.length > this.inlineBatchMaxBytes) objectKey ??= await this.putBatchObject(topicId, partition, input.batch);
+        const item = this.batchItem(pk, slot, input, token, objectKey);
         let landed: boolean;
         try {
           landed = await this.putIfAbsent(item);
@@ -231,6 +252,109 @@ export class PartitionLog {
     }
   }
 
+  /**
+   * The item of `input`'s batch at `slot.next`: stored inline, or pointing at
+   * `objectKey` (its S3 object) when the batch is over the inline limit.
+   */
+  private batchItem(pk: string, slot: HeadState, input: AppendInput, token: string, objectKey: string | undefined): LogItem {
+    const item: LogItem = {
+      pk,
+      sk: slot.next,
+      c: input.header.recordCount,
+      t: this.now(),
+      m: Math.max(slot.m, input.header.maxTimestamp),
+      a: token,
+      ...(input.producer ? { p: [input.producer.producerId, input.producer.epoch, input.producer.baseSequence] as [string, number, number] } : {}),
+    };
+    if (objectKey !== undefined) {
+      item.o = objectKey;
+      item.z = input.batch.length;
+    } else {
+      item.b = withBaseOffset(input.batch, slot.next);
+    }
+    return item;
+  }
+
+  /** The update that moves HEAD from `current` to `after`, only if HEAD is still at `current.next`. */
+  private headMove(pk: string, current: HeadState, after: HeadState) {
+    return {
+      TableName: this.logTable,
+      Key: { pk, sk: HEAD_SORT_KEY },
+      UpdateExpression: 'SET #next = :next, #m = :m, #pr = :pr, #start = if_not_exists(#start, :zero)',
+      ConditionExpression: current.next === 0 ? 'attribute_not_exists(#next) OR #next = :at' : '#next = :at',
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
+      ExpressionAttributeNames: { '#next': 'next', '#m': 'm', '#start': 'start', '#pr': 'pr' },
+      ExpressionAttributeValues: { ':next': after.next, ':m': after.m, ':pr': toStoredTable(after.producers), ':zero': 0, ':at': current.next },
+    };
+  }
+
+  /**
+   * One partition's share of a transaction (docs/design.md, "Transactions"):
+   * the same item an append would put, placed after `chain` (the batches other
+   * appends placed past HEAD and did not commit yet), and the same HEAD move
+   * over the chain and it, as two writes for one `TransactWriteItems`. The put
+   * is refused if the offset is taken, the move if HEAD moved: the transaction
+   * then reads again and tries anew. Checks the expected offset and the
+   * producer's sequence as an append does; a retry of a batch already
+   * appended is `duplicate`, with no writes. Writes nothing itself but the S3
+   * object of a batch over the inline limit (given back as `objectKey`, to be
+   * reused by the next try).
+   */
+  async prepareShare(topicId: string, partition: number, input: ShareInput): Promise<PreparedShare> {
+    const pk = logPartitionKey(topicId, partition);
+    const slot = input.chain.reduce(applyItem, input.head);
+    if (input.expectedOffset !== undefined && input.expectedOffset !== slot.next) {
+      throw new BrookError('OFFSET_MISMATCH', `expected offset ${input.expectedOffset} on partition ${partition}, but the high watermark is ${slot.next}`, {
+        highWatermark: slot.next,
+      });
+    }
+    if (input.producer) {
+      const decision = checkSequence(slot.producers, input.producer);
+      if (decision.kind === 'duplicate') return { pk, baseOffset: decision.baseOffset, duplicate: true, writes: [] };
+    }
+    let objectKey = input.objectKey;
+    if (input.batch.length > this.inlineBatchMaxBytes) objectKey ??= await this.putBatchObject(topicId, partition, input.batch);
+    const item = this.batchItem(pk, slot, input, randomBytes(8).toString('base64url'), objectKey);
+    const after = applyItem(slot, item);
+    return {
+      pk,
+      baseOffset: item.sk,
+      duplicate: false,
+      highWatermark: after.next,
+      ...(objectKey !== undefined ? { objectKey } : {}),
+      writes: [
+        { Put: { TableName: this.logTable, Item: item, ConditionExpression: 'attribute_not_exists(pk)' } },
+        { Update: this.headMove(pk, input.head, after) },
+      ],
+    };
+  }
+
+  /**
+   * HEAD and the batches placed past it but not committed yet, for
+   * `prepareShare` after a try was refused: from `knownHead` (HEAD as the
+   * refusal returned it) or read afresh. The chain is read from there; if it
+   * does not start at HEAD (HEAD moved meanwhile), both are read again.
+   */
+  async placedAfter(topicId: string, partition: number, knownHead?: HeadState): Promise<{ head: HeadState; chain: LogItem[] }> {
+    const pk = logPartitionKey(topicId, partition);
+    let head = knownHead ?? (await this.readHead(pk, true));
+    for (let reads = 1; ; reads++) {
+      const placed = await this.placedFrom(pk, head.next);
+      if (placed.length === 0 || (placed[0]!.sk === head.next && isContiguous(placed)) || reads >= 3) return { head, chain: placed.length > 0 && placed[0]!.sk === head.next && isContiguous(placed) ? placed : [] };
+      head = await this.readHead(pk, true);
+    }
+  }
+
+  /** Says that a transaction committed its batch on `pk` (the local stack wakes long-polls with it). */
+  committed(pk: string, highWatermark: number): void {
+    this.onAppend?.(pk, highWatermark);
+  }
+
+  /** The S3 object of a batch a refused transaction will not use. */
+  async deleteBatchObject(key: string): Promise<void> {
+    await this.objects.deleteQuietly(key);
+  }
+
   private async putBatchObject(topicId: string, partition: number, batch: Uint8Array): Promise<string> {
     const key = batchObjectKey(topicId, partition);
     await this.objects.put(key, batch);
@@ -301,23 +425,7 @@ export class PartitionLog {
       if (pending[0]?.sk !== current.next) throw new Error('HEAD is not on the chain of placed batches');
       const after = pending.reduce(applyItem, current);
       try {
-        await this.doc.send(
-          new UpdateCommand({
-            TableName: this.logTable,
-            Key: { pk, sk: HEAD_SORT_KEY },
-            UpdateExpression: 'SET #next = :next, #m = :m, #pr = :pr, #start = if_not_exists(#start, :zero)',
-            ConditionExpression: current.next === 0 ? 'attribute_not_exists(#next) OR #next = :at' : '#next = :at',
-            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-            ExpressionAttributeNames: { '#next': 'next', '#m': 'm', '#start': 'start', '#pr': 'pr' },
-            ExpressionAttributeValues: {
-              ':next': after.next,
-              ':m': after.m,
-              ':pr': toStoredTable(after.producers),
-              ':zero': 0,
-              ':at': current.next,
-            },
-          }),
-        );
+        await this.doc.send(new UpdateCommand(this.headMove(pk, current, after)));
         this.onAppend?.(pk, after.next);
         return;
       } catch (error) {

@@ -212,16 +212,8 @@ export class ProduceService {
     }
   }
 
-  /** Each record's partition: its own, else its key's, else the request's sticky one. Refuses a partition the topic lacks when `strict`. */
   private assignPartitions(topic: Topic, records: RecordToProduce[], sticky: number, strict = true): number[] {
-    return records.map(({ record, partition }) => {
-      if (partition !== undefined) {
-        if (strict) checkPartition(topic, partition);
-        return partition;
-      }
-      if (record.key !== null) return partitionForKey(record.key, topic.partitions);
-      return sticky % topic.partitions;
-    });
+    return assignPartitions(topic, records, sticky, strict);
   }
 
   private checkExpectedOffsets(
@@ -240,7 +232,20 @@ export class ProduceService {
   }
 }
 
-function checkRecord(topic: Topic, record: ProducerRecord): void {
+/** Each record's partition: its own, else its key's, else the request's sticky one. Refuses a partition the topic lacks when `strict`. */
+export function assignPartitions(topic: Topic, records: readonly RecordToProduce[], sticky: number, strict = true): number[] {
+  return records.map(({ record, partition }) => {
+    if (partition !== undefined) {
+      if (strict) checkPartition(topic, partition);
+      return partition;
+    }
+    if (record.key !== null) return partitionForKey(record.key, topic.partitions);
+    return sticky % topic.partitions;
+  });
+}
+
+/** Refuses a record its topic does not take: too large, or keyless on a key-compacted topic. */
+export function checkRecord(topic: Topic, record: ProducerRecord): void {
   if (record.key === null && topic.config.cleanupPolicy === 'compact') {
     throw new BrookError('INVALID_RECORD', `topic "${topic.name}" is key-compacted: every record needs a key`);
   }

@@ -1,6 +1,6 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { logPartitionKey } from '../layout/tables.js';
-import { batchGetTables, type TableKeys } from '../storage/bulk.js';
+import { batchGetTables, transactGetTables, type TableKeys } from '../storage/bulk.js';
 import { TopicRegistry, type Topic, type TopicRegistryTables } from '../topics/TopicRegistry.js';
 import { headFromItem, headItemKey, type HeadState } from './headState.js';
 import { PRODUCER_ITEM_PREFIX, ProducerRegistry } from './ProducerRegistry.js';
@@ -30,6 +30,12 @@ export interface SnapshotOptions {
   producerId?: string;
   /** Only the offsets of HEAD (fetch), not its producer table (produce). */
   offsetsOnly?: boolean;
+  /**
+   * Read every HEAD at one instant (`TransactGetItems`), so that no
+   * transaction is seen on some partitions and not on others: a fetch of
+   * several partitions. Twice the read units.
+   */
+  atomic?: boolean;
 }
 
 /** Rounds of reads at most: the first from the guesses, one more when a topic read disagrees with its guess (created again, grown). */
@@ -89,7 +95,8 @@ export class SnapshotReader {
           ...(options.offsetsOnly ? { ProjectionExpression: 'pk, sk, #next, #start', ExpressionAttributeNames: { '#next': 'next', '#start': 'start' } } : {}),
         };
       }
-      const found = Object.keys(tables).length > 0 ? await batchGetTables(this.doc, tables) : {};
+      const readTables = options.atomic && headKeys.length > 1 ? transactGetTables : batchGetTables;
+      const found = Object.keys(tables).length > 0 ? await readTables(this.doc, tables) : {};
       const byPk = (table: string) => new Map((found[table] ?? []).map((item) => [item.pk as string, item]));
       const topicItems = byPk(this.tables.topics);
       const headItems = byPk(this.tables.log);

@@ -208,7 +208,8 @@ function readFetchTargets(snapshots: SnapshotReader, body: z.infer<typeof multiF
   const topics = body.topics.filter(({ topic }) => isValidTopicName(topic));
   return snapshots.read(
     topics.map(({ topic, partitions }) => ({ name: topic, partitions: () => partitions.map((p) => p.partition) })),
-    { offsetsOnly: true },
+    // All HEADs at one instant: a transaction is seen on all of its partitions read here, or on none.
+    { offsetsOnly: true, atomic: true },
   );
 }
 

@@ -12,12 +12,14 @@ import {
   type BatchGetCommandInput,
   BatchWriteCommand,
   type DynamoDBDocumentClient,
+  TransactGetCommand,
   paginateQuery,
   paginateScan,
   type QueryCommandInput,
   type ScanCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { BrookError } from '../../protocol/errors.js';
+import { translateConflictError } from './conflicts.js';
 import { translateStorageError } from './errors.js';
 
 /** DynamoDB's limits: 100 keys per BatchGetItem, 25 requests per BatchWriteItem. */
@@ -112,6 +114,42 @@ export async function batchGetTables(doc: DynamoDBDocumentClient, requests: Read
     throw translateStorageError(error);
   }
   return found;
+}
+
+/** Items one `TransactGetItems` reads at most. */
+export const TRANSACT_GET_LIMIT = 100;
+/** Attempts of a `TransactGetItems` that collided with a transaction writing its items. */
+const MAX_TRANSACT_GET_ATTEMPTS = 5;
+
+/**
+ * `batchGetTables`, but as one `TransactGetItems`: the items as they were at
+ * one instant, never half of a transaction that wrote several of them (a
+ * multi-partition fetch reads HEADs this way, docs/design.md, "Transactions").
+ * Twice the read units of a consistent read. More keys than one call takes
+ * are read with `batchGetTables` (not at one instant).
+ */
+export async function transactGetTables(doc: DynamoDBDocumentClient, requests: Readonly<Record<string, TableKeys>>): Promise<Record<string, Item[]>> {
+  const all = Object.entries(requests).flatMap(([table, { Keys, ProjectionExpression, ExpressionAttributeNames }]) =>
+    Keys.map((key) => ({ table, key, ProjectionExpression, ExpressionAttributeNames })),
+  );
+  if (all.length > TRANSACT_GET_LIMIT) return batchGetTables(doc, requests);
+  const found: Record<string, Item[]> = Object.fromEntries(Object.keys(requests).map((table) => [table, []]));
+  const TransactItems = all.map(({ table, key, ProjectionExpression, ExpressionAttributeNames }) => ({
+    Get: { TableName: table, Key: key, ...(ProjectionExpression ? { ProjectionExpression } : {}), ...(ExpressionAttributeNames ? { ExpressionAttributeNames } : {}) },
+  }));
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const result = await doc.send(new TransactGetCommand({ TransactItems }));
+      (result.Responses ?? []).forEach((response, i) => {
+        if (response.Item) found[all[i]!.table]!.push(response.Item as Item);
+      });
+      return found;
+    } catch (error) {
+      const conflict = (error as { name?: string }).name === 'TransactionCanceledException' || (error as { name?: string }).name === 'TransactionConflictException';
+      if (!conflict || attempt >= MAX_TRANSACT_GET_ATTEMPTS) throw translateConflictError(error, 'these items are being written by a transaction; retry');
+      await backoff(attempt);
+    }
+  }
 }
 
 /** The RequestItems that send `unprocessed` keys again, with their tables' options. */

@@ -149,6 +149,8 @@ describe('Least privilege (FUNCTION_ACCESS)', () => {
 
   it('lets produce write the log, and fetch only read it and the bucket', () => {
     expect(tableActions(synthesized, functions.produce, 'log')).toEqual(expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query']));
+    // POST /v1/transactions (on the produce function) commits a group's offsets in the same transaction.
+    expect(tableActions(synthesized, functions.produce, 'groups')).toEqual(expect.arrayContaining(['dynamodb:UpdateItem', 'dynamodb:GetItem']));
     const fetchLog = tableActions(synthesized, functions.fetch, 'log');
     expect(fetchLog).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query']));
     expect(writesIn(fetchLog)).toEqual([]);

@@ -19,6 +19,8 @@ import { silentLogger } from '../../functions/http/logger.js';
 import { ROUTES, routeKey } from '../../functions/layout/routes.js';
 import { FetchService } from '../../functions/log/FetchService.js';
 import { fetchRoutes, produceRoutes } from '../../functions/log/logRoutes.js';
+import type { TransactionInput, TransactionService } from '../../functions/transactions/TransactionService.js';
+import { transactionBodySchema, transactionRoutes } from '../../functions/transactions/transactionRoutes.js';
 import { toJsonRecord } from '../../functions/log/recordJson.js';
 import type { PartitionLog } from '../../functions/log/PartitionLog.js';
 import { headFromItem } from '../../functions/log/headState.js';
@@ -301,6 +303,13 @@ const stubSubscriptions = {
   delete: async () => undefined,
 } as unknown as SubscriptionAdmin;
 
+// A transaction's answer: each record at an offset of its partition.
+const stubTransactions = {
+  commit: async (input: TransactionInput) => ({
+    results: input.records.map((record, i) => ({ topic: record.topic, partition: record.partition ?? 0, offset: 88 + i })),
+  }),
+} as unknown as TransactionService;
+
 const routeSpecs: Record<string, RouteSpec<unknown, unknown>> = {
   ...keyRoutes(stubKeys),
   ...topicRoutes(stubTopics),
@@ -308,6 +317,7 @@ const routeSpecs: Record<string, RouteSpec<unknown, unknown>> = {
   ...subscriptionRoutes(stubSubscriptions),
   ...produceRoutes({ produce: new ProduceService({ log: stubLog, producers: stubProducers, snapshots: stubSnapshots }), producers: stubProducers }),
   ...fetchRoutes({ fetch: new FetchService(stubLog), log: stubLog, snapshots: stubSnapshots }),
+  ...transactionRoutes(stubTransactions),
 };
 
 const handler = createHttpHandler({
@@ -455,6 +465,7 @@ describe('docs/openapi.yaml', () => {
       'POST /v1/subscriptions': createSubscriptionSchema,
       'PATCH /v1/subscriptions/{name}': alterSubscriptionSchema,
       'POST /v1/subscriptions/{name}/reset': resetSubscriptionSchema,
+      'POST /v1/transactions': transactionBodySchema,
       // Its body schema is private to logRoutes.ts: the route itself checks these examples (next test).
       'POST /v1/topics/{topic}/records': undefined,
     };
