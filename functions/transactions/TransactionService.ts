@@ -42,8 +42,21 @@ export interface TransactionRecord {
   record: ProducerRecord;
 }
 
+/**
+ * Writes of another feature that must happen with the records, all or
+ * nothing (a member's commits; a subscription's delivered position): each an
+ * item of `TransactWriteItems` in the document client's shape, and why the
+ * write at `index` was refused when its condition failed.
+ */
+export interface TransactionPart {
+  writes: object[];
+  refusal(index: number): Promise<Error>;
+}
+
 export interface TransactionInput {
   records: TransactionRecord[];
+  /** Writes of other features, made with the records (see `TransactionPart`). */
+  with?: TransactionPart;
   /** A consumer group member's commits, written in the same transaction. */
   offsets?: { group: string; memberId: string; generation: number; offsets: CommitEntry[] };
   /** An idempotent producer's claim: the first sequence of its records per topic and partition. */
@@ -99,7 +112,8 @@ export class TransactionService {
     const commits = input.offsets
       ? await this.groups.transactionalCommit(input.offsets.group, { memberId: input.offsets.memberId, generation: input.offsets.generation, offsets: input.offsets.offsets })
       : undefined;
-    checkLimits([...shares.values()], commits?.writes.length ?? 0);
+    const others = joinParts([commits, input.with]);
+    checkLimits([...shares.values()], others.writes.length);
 
     const deadline = Date.now() + CONTENTION_TIMEOUT_MS;
     const list = [...shares.values()];
@@ -112,7 +126,7 @@ export class TransactionService {
         if (duplicates > 0) {
           throw new BrookError('OUT_OF_ORDER_SEQUENCE', "some of this transaction's sequences were appended before and some were not: the producer reused its sequences");
         }
-        const writes = [...prepared.flatMap((p) => p.writes), ...(commits?.writes ?? [])];
+        const writes = [...prepared.flatMap((p) => p.writes), ...others.writes];
         try {
           await this.doc.send(new TransactWriteCommand({ TransactItems: writes as never }));
           prepared.forEach((p) => this.log.committed(p.pk, p.highWatermark!));
@@ -120,7 +134,7 @@ export class TransactionService {
         } catch (error) {
           const reasons = cancellationReasons(error);
           if (!reasons) throw error;
-          const retry = await this.learnFrom(reasons, list, commits);
+          const retry = await this.learnFrom(reasons, list, others);
           if (!retry || Date.now() > deadline) throw translateConflictError(error, BUSY);
           // Transactions on the same partitions that all try again at once mostly refuse each other: spread them out.
           if (retry === 'backoff' || attempt > 1) await conflictBackoff(attempt);
@@ -216,11 +230,11 @@ export class TransactionService {
   private async learnFrom(
     reasons: CancellationReason[],
     shares: Share[],
-    commits: { refusal(index: number): Promise<BrookError> } | undefined,
+    others: TransactionPart,
   ): Promise<'again' | 'backoff' | undefined> {
-    const commitStart = shares.length * 2;
-    const refused = reasons.findIndex((reason, i) => i >= commitStart && reason.Code === 'ConditionalCheckFailed');
-    if (refused >= 0) throw await commits!.refusal(refused - commitStart);
+    const othersStart = shares.length * 2;
+    const refused = reasons.findIndex((reason, i) => i >= othersStart && reason.Code === 'ConditionalCheckFailed');
+    if (refused >= 0) throw await others.refusal(refused - othersStart);
     let outcome: 'again' | 'backoff' | undefined;
     await Promise.all(
       shares.map(async (share, s) => {
@@ -255,6 +269,21 @@ function shareKey(topic: string, partition: number): string {
 
 function asRecordToProduce(record: TransactionRecord) {
   return { record: record.record, ...(record.partition !== undefined ? { partition: record.partition } : {}) };
+}
+
+/** Several parts as one: their writes in order, each refusal asked of the part that wrote it. */
+function joinParts(parts: (TransactionPart | undefined)[]): TransactionPart {
+  const present = parts.filter((part): part is TransactionPart => part !== undefined);
+  return {
+    writes: present.flatMap((part) => part.writes),
+    refusal: async (index) => {
+      for (const part of present) {
+        if (index < part.writes.length) return part.refusal(index);
+        index -= part.writes.length;
+      }
+      throw new Error(`no write at index ${index}`);
+    },
+  };
 }
 
 /** Refuses a transaction DynamoDB could not make atomic: over 100 items, or over 4 MB, saying which. */
