@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { DeleteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { BrookError } from '../../protocol/errors.js';
 import type { TopicPartitions } from '../../protocol/types.js';
-import { conflictBackoff, isRetriableConflict, withConflictRetries } from '../storage/conflicts.js';
+import { conflictBackoff, failedItem, isRetriableConflict, withConflictRetries } from '../storage/conflicts.js';
 import { isConditionalCheckFailed } from '../storage/errors.js';
 import { topicNotFound } from '../topics/TopicRegistry.js';
 import { consumable, memberIsRebalancing, toAssignment } from './assignment.js';
@@ -102,15 +102,16 @@ export class GroupMembership {
           member.ackGeneration = snapshot.plan.generation;
           await this.rebalancer.takeOver(group, snapshot, previous, member, now);
         } else {
-          await this.store.doc.send(
-            new PutCommand({ TableName: this.store.table, Item: member, ConditionExpression: 'attribute_not_exists(pk)' }),
-          );
+          await this.putMember(member);
         }
       } catch (error) {
-        if (previous && isRetriableConflict(error) && attempt < MAX_SYNC_ATTEMPTS) {
+        // A lost race, or (no takeover) another's item under our new id: plan again from a fresh read, with a new id.
+        if (isRetriableConflict(error) && attempt < MAX_SYNC_ATTEMPTS) {
           await conflictBackoff(attempt);
           continue;
         }
+        // The put may have landed with its answer lost: its client will never know the member, so it goes.
+        if (!previous && !isConditionalCheckFailed(error)) await this.forget(member);
         throw translateGroupError(error);
       }
       let synced: GroupSnapshot;
@@ -118,7 +119,7 @@ export class GroupMembership {
         synced = await this.rebalancer.sync(group);
       } catch (error) {
         // Leave no member behind that its client does not know about (it would hold partitions until it expires).
-        if (!previous) await this.store.doc.send(new DeleteCommand({ TableName: this.store.table, Key: { pk: group, sk: member.sk } })).catch(() => undefined);
+        if (!previous) await this.forget(member);
         throw error;
       }
       return {
@@ -128,6 +129,37 @@ export class GroupMembership {
         heartbeatIntervalMs: heartbeatIntervalFor(sessionTimeoutMs),
       };
     }
+  }
+
+  /**
+   * Writes a new member's item, conditional on its key being free. When
+   * storage performs the put but its answer is lost, the SDK sends it again
+   * and that retry fails its own condition: the item the failure returns
+   * (`ALL_OLD`) is then ours (same `memberId`, which is random per join, and
+   * same `joinedAt`), the put has landed and the join goes on. Anything else
+   * is thrown as it is (a failed condition on another's item: a lost race).
+   */
+  private async putMember(member: MemberItem): Promise<void> {
+    try {
+      await this.store.doc.send(
+        new PutCommand({
+          TableName: this.store.table,
+          Item: member,
+          ConditionExpression: 'attribute_not_exists(pk)',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+      const found = failedItem<MemberItem>(error);
+      if (found?.memberId === member.memberId && found.joinedAt === member.joinedAt) return;
+      throw error;
+    }
+  }
+
+  /** Deletes, best effort, a member item its client never learnt of (no one else knows its id: no condition). */
+  private async forget(member: MemberItem): Promise<void> {
+    await this.store.doc.send(new DeleteCommand({ TableName: this.store.table, Key: { pk: member.pk, sk: member.sk } })).catch(() => undefined);
   }
 
   readForHeartbeat(group: string): Promise<GroupSnapshot> {
@@ -185,13 +217,23 @@ export class GroupMembership {
               ConditionExpression: 'attribute_exists(pk) AND #expiresAt > :now',
               ExpressionAttributeNames: { '#expiresAt': 'expiresAt' },
               ExpressionAttributeValues: { ':now': this.store.now() },
+              ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
             }),
           ),
         GROUP_BUSY,
       );
     } catch (error) {
-      if (isConditionalCheckFailed(error)) throw memberNotFound(group, memberId);
-      throw translateGroupError(error);
+      if (!isConditionalCheckFailed(error)) throw translateGroupError(error);
+      // Still there, its lease run out: not a live member.
+      if (failedItem<MemberItem>(error)) throw memberNotFound(group, memberId);
+      // Gone. A delete whose answer was lost (the SDK's retry then fails its condition) or a leave answered 503
+      // after its delete landed leaves the member in the plan until a sync drops it: that member has left, and
+      // this leave finishes the job. A member the plan does not list is unknown, or left and was synced away:
+      // we cannot tell, so 404 as the contract says for an unknown member.
+      const snapshot = await this.store.read(group, 'members');
+      if (!snapshot.plan.members.includes(memberId)) throw memberNotFound(group, memberId);
+      await this.rebalancer.sync(group, snapshot);
+      return;
     }
     // Its partitions move at once: released, and given to their new targets in the same write.
     await this.rebalancer.sync(group);

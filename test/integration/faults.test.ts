@@ -25,22 +25,20 @@
  * (default 12000) size each run; set them higher for a longer one.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrookConfig } from '../../functions/config.js';
-import { ensureBucket, ensureTables, localConfig } from '../../local/setup.js';
 import { Compactor } from '../../functions/log/Compactor.js';
 import { createS3Client } from '../../functions/storage/s3Client.js';
 import type { ApiRequest, ApiResponse } from '../helpers/apiEvent.js';
-import { brookUnderTest, type BrookUnderTest } from '../helpers/brookHandlers.js';
+import type { BrookUnderTest } from '../helpers/brookHandlers.js';
 import { seededRandom } from '../helpers/random.js';
 import { checkDeliveryHistory } from '../helpers/deliveryHistory.js';
+import { ALL_TOGETHER, countBy, readWholeLog, startFaultyStack, type FaultyStack } from '../helpers/faultyStack.js';
 import { checkGroupHistory, describeEvent, type GroupHistory } from '../helpers/groupHistory.js';
 import { runGroupWorkload } from '../helpers/groupWorkload.js';
-import { checkProduceHistory, type LoggedRecord, type Outcome, type ProduceAttempt } from '../helpers/history.js';
-import { startStorageProxy, type FaultRule, type StorageProxy } from '../helpers/storageProxy.js';
+import { checkProduceHistory, type Outcome, type ProduceAttempt } from '../helpers/history.js';
+import type { FaultRule, StorageProxy } from '../helpers/storageProxy.js';
 import { startSubscriptionWorkload } from '../helpers/subscriptionWorkload.js';
-import { emulatorEndpoints } from '../helpers/testConfig.js';
 
 const PRODUCERS = 10;
 const PARTITIONS = 3;
@@ -53,6 +51,7 @@ const GROUP_MS = Number(process.env.BROOK_FAULT_GROUP_MS ?? 12_000);
 /** How long delivery may take to catch up once faults stop. */
 const DRAIN_MS = 60_000;
 
+let stack: FaultyStack;
 let dynamo: StorageProxy;
 let s3: StorageProxy;
 let config: BrookConfig;
@@ -90,19 +89,7 @@ const FAULTS: Record<string, FaultClass> = {
     s3: [{ fraction: 0.3, action: { kind: 'delay', ms: 200 } }],
     lambdaTimeoutMs: [600, 1_500],
   },
-  'all together': {
-    dynamodb: [
-      { fraction: 0.1, action: { kind: 'throttle' } },
-      { fraction: 0.08, action: { kind: 'reset' } },
-      { fraction: 0.08, action: { kind: 'lostAnswer' } },
-      { fraction: 0.1, action: { kind: 'delay', ms: 100 } },
-    ],
-    s3: [
-      { fraction: 0.1, action: { kind: 'throttle' } },
-      { fraction: 0.1, action: { kind: 'lostAnswer' } },
-    ],
-    lambdaTimeoutMs: [800, 3_000],
-  },
+  'all together': { ...ALL_TOGETHER, lambdaTimeoutMs: [800, 3_000] },
 };
 
 type Call = (request: ApiRequest) => Promise<ApiResponse>;
@@ -183,40 +170,13 @@ async function runProducer(call: Call, name: string, topic: string, idempotent: 
   }
 }
 
-/** Every record of every partition, read from the start with no faults. */
-async function readLog(topic: string): Promise<LoggedRecord[]> {
-  const log: LoggedRecord[] = [];
-  for (let partition = 0; partition < PARTITIONS; partition++) {
-    for (let offset = 0; ; ) {
-      const page = await brook.call({ method: 'GET', path: `/v1/topics/${topic}/partitions/${partition}/records`, query: { offset: String(offset), maxRecords: '1000' } });
-      expect(page.status, JSON.stringify(page.body)).toBe(200);
-      const body = page.body as { records: { offset: number; value: string }[]; nextOffset: number; highWatermark: number };
-      for (const record of body.records) log.push({ partition, offset: record.offset, value: record.value });
-      if (body.nextOffset >= body.highWatermark) break;
-      offset = body.nextOffset;
-    }
-  }
-  return log;
-}
-
 beforeAll(async () => {
-  const upstream = emulatorEndpoints();
-  dynamo = await startStorageProxy('dynamodb', upstream.dynamoDbEndpoint, { seed: 7 });
-  s3 = await startStorageProxy('s3', upstream.s3Endpoint, { seed: 11 });
-  config = localConfig({
-    prefix: `brook-f-${randomBytes(5).toString('hex')}`,
-    dynamoDbEndpoint: dynamo.endpoint,
-    s3Endpoint: s3.endpoint,
-    keyCacheTtlMs: 0,
-    subscriptionBackoffMs: 20,
-  });
-  await Promise.all([ensureTables(config), ensureBucket(config)]);
-  // Small batches go to S3 too (a batch of 3 records of ~20 bytes is under it; the inline limit makes some go there).
-  brook = await brookUnderTest(config, { log: { inlineBatchMaxBytes: 64 } });
+  stack = await startFaultyStack('brook-f', { dynamodb: 7, s3: 11 });
+  ({ dynamo, s3, config, brook } = stack);
 });
 
 afterAll(async () => {
-  await Promise.all([dynamo?.stop(), s3?.stop()]);
+  await stack?.stop();
 });
 
 /** Segments the compactor wrote in all runs: some pass must have succeeded, or compaction was not put through faults at all. */
@@ -263,7 +223,7 @@ describe('Brook through storage faults, checked by history', () => {
       } finally {
         await subscription.stop();
       }
-      const log = await readLog(topic);
+      const log = await readWholeLog(brook, topic, PARTITIONS);
       const produced = checkProduceHistory(history, log);
       const consumed = checkGroupHistory(groupHistory, log);
       const deliveries = subscription.history();
@@ -295,9 +255,3 @@ describe('Brook through storage faults, checked by history', () => {
     },
   );
 });
-
-function countBy(values: number[]): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const value of values) counts[value] = (counts[value] ?? 0) + 1;
-  return counts;
-}

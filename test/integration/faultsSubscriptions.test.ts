@@ -1,7 +1,10 @@
 /**
  * A subscription delivering through storage faults, checked by history
- * (docs/subscriptions.md, "Delivery"; docs/design.md, "Failure model"): a
- * few producers append through test/helpers/storageProxy.ts while a
+ * (docs/subscriptions.md, "Delivery"; docs/design.md, "Failure model"). In
+ * `npm test`: the single faults that found liveness bugs (last block). With
+ * BROOK_FAULT_LONG=1 also longer runs of the subscription alone
+ * (faults.test.ts runs it with producers and a group under every fault
+ * class): a few producers append through test/helpers/storageProxy.ts while a
  * subscription is delivered by two dispatcher instances at once to a webhook
  * that fails a seeded fraction of batches (test/helpers/subscriptionWorkload.ts).
  * Once the producers are done the faults stop, delivery drains, the log and
@@ -21,18 +24,15 @@
  * the dispatcher's lease or settle write stranded a partition), fixed since.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrookConfig } from '../../functions/config.js';
-import { ensureBucket, ensureTables, localConfig } from '../../local/setup.js';
 import { brookUnderTest, type BrookUnderTest } from '../helpers/brookHandlers.js';
 import { silentLogger } from '../../functions/http/logger.js';
 import { createDispatcher } from '../../functions/wiring.js';
 import { checkDeliveryHistory } from '../helpers/deliveryHistory.js';
-import type { LoggedRecord } from '../helpers/history.js';
-import { startStorageProxy, type FaultRule, type StorageProxy } from '../helpers/storageProxy.js';
+import { ALL_TOGETHER, readWholeLog, startFaultyStack, type FaultyStack } from '../helpers/faultyStack.js';
+import type { FaultRule, StorageProxy } from '../helpers/storageProxy.js';
 import { startSubscriptionWorkload } from '../helpers/subscriptionWorkload.js';
-import { emulatorEndpoints } from '../helpers/testConfig.js';
 import { startWebhookReceiver } from '../helpers/webhookReceiver.js';
 
 const PRODUCERS = 4;
@@ -45,6 +45,7 @@ const DRAIN_MS = Number(process.env.BROOK_FAULT_DRAIN_MS ?? 60_000);
 /** Set BROOK_FAULT_STREAM_TRIGGER=1 to trigger dispatchers only on new records, as the DynamoDB stream does. */
 const ONLY_ON_NEW_RECORDS = process.env.BROOK_FAULT_STREAM_TRIGGER === '1';
 
+let stack: FaultyStack;
 let dynamo: StorageProxy;
 let s3: StorageProxy;
 let config: BrookConfig;
@@ -53,18 +54,7 @@ let brook: BrookUnderTest;
 /** No faults, and the "all together" mix of faults.test.ts. */
 const FAULTS: Record<string, { dynamodb: FaultRule[]; s3: FaultRule[] }> = {
   'no faults': { dynamodb: [], s3: [] },
-  'all together': {
-    dynamodb: [
-      { fraction: 0.1, action: { kind: 'throttle' } },
-      { fraction: 0.08, action: { kind: 'reset' } },
-      { fraction: 0.08, action: { kind: 'lostAnswer' } },
-      { fraction: 0.1, action: { kind: 'delay', ms: 100 } },
-    ],
-    s3: [
-      { fraction: 0.1, action: { kind: 'throttle' } },
-      { fraction: 0.1, action: { kind: 'lostAnswer' } },
-    ],
-  },
+  'all together': ALL_TOGETHER,
 };
 /**
  * BROOK_FAULT_LOST_SETTLES=1 adds a run where a third of the dispatcher's
@@ -90,42 +80,18 @@ async function runProducer(index: number, topic: string): Promise<void> {
   }
 }
 
-/** Every record of every partition, read from the start with no faults. */
-async function readLog(topic: string): Promise<LoggedRecord[]> {
-  const log: LoggedRecord[] = [];
-  for (let partition = 0; partition < PARTITIONS; partition++) {
-    for (let offset = 0; ; ) {
-      const page = await brook.call({ method: 'GET', path: `/v1/topics/${topic}/partitions/${partition}/records`, query: { offset: String(offset), maxRecords: '1000' } });
-      expect(page.status, JSON.stringify(page.body)).toBe(200);
-      const body = page.body as { records: { offset: number; value: string }[]; nextOffset: number; highWatermark: number };
-      for (const record of body.records) log.push({ partition, offset: record.offset, value: record.value });
-      if (body.nextOffset >= body.highWatermark) break;
-      offset = body.nextOffset;
-    }
-  }
-  return log;
-}
-
 beforeAll(async () => {
-  const upstream = emulatorEndpoints();
-  dynamo = await startStorageProxy('dynamodb', upstream.dynamoDbEndpoint, { seed: 17 });
-  s3 = await startStorageProxy('s3', upstream.s3Endpoint, { seed: 19 });
-  config = localConfig({
-    prefix: `brook-fs-${randomBytes(5).toString('hex')}`,
-    dynamoDbEndpoint: dynamo.endpoint,
-    s3Endpoint: s3.endpoint,
-    keyCacheTtlMs: 0,
-    subscriptionBackoffMs: 20,
-  });
-  await Promise.all([ensureTables(config), ensureBucket(config)]);
-  brook = await brookUnderTest(config, { log: { inlineBatchMaxBytes: 64 } });
+  stack = await startFaultyStack('brook-fs', { dynamodb: 17, s3: 19 });
+  ({ dynamo, s3, config, brook } = stack);
 });
 
 afterAll(async () => {
-  await Promise.all([dynamo?.stop(), s3?.stop()]);
+  await stack?.stop();
 });
 
-describe('a subscription delivering through storage faults, checked by history', () => {
+// The group and the subscription run under every fault class in faults.test.ts; these longer runs of one alone
+// (no faults, then all together) are for BROOK_FAULT_LONG=1.
+describe.runIf(process.env.BROOK_FAULT_LONG === '1')('a subscription delivering through storage faults, checked by history', () => {
   it.each(Object.keys(FAULTS))('%s: one batch in flight, in order, nothing skipped, everything delivered', async (fault) => {
     const slug = fault.replace(/\W+/g, '-');
     const topic = `faults-sub-${slug}`;
@@ -149,7 +115,7 @@ describe('a subscription delivering through storage faults, checked by history',
       await workload.stop();
     }
     const history = workload.history();
-    const log = await readLog(topic);
+    const log = await readWholeLog(brook, topic, PARTITIONS);
     const verdict = checkDeliveryHistory(history.deliveries, log, await workload.positions());
     console.info(
       `${fault} (seed ${SEED}): ${Date.now() - started} ms; checked ${JSON.stringify(verdict.checked)}; stats ${JSON.stringify(verdict.stats)}; ` +
