@@ -127,6 +127,13 @@ describe('transactions', () => {
     expect(tooMany.body.error).toMatchObject({ code: 'REQUEST_TOO_LARGE', limit: 'items', items: 102 });
     expect(tooMany.body.error.message).toContain('at most 100');
 
+    const twice = await transaction({
+      records: [{ topic: a, partition: 0, value: 'x' }],
+      offsets: { group: 'g-twice', memberId: 'm-0000000000000000', generation: 1, offsets: [{ topic: a, partition: 0, offset: 0 }, { topic: a, partition: 0, offset: 0 }] },
+    });
+    expect(twice.status).toBe(400);
+    expect(twice.body.error.message).toContain('appears twice');
+
     expect(await before()).toEqual(start);
     expect(await highWatermarks(wide, 51)).toEqual(Array(51).fill(0));
   });
