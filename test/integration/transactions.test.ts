@@ -3,11 +3,13 @@
  * records on several topics and partitions and a group's commits become
  * visible together; concurrent transactions and plain appends on shared
  * partitions keep offsets dense and a long-polling reader never sees part of a
- * transaction; every refusal changes nothing.
+ * transaction; every refusal changes nothing; through storage faults (lost
+ * answers included) an idempotent transaction is written exactly once.
  */
 import { randomBytes } from 'node:crypto';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { brookUnderTest, type BrookUnderTest } from '../helpers/brookHandlers.js';
+import { ALL_TOGETHER, readWholeLog, startFaultyStack, type FaultyStack } from '../helpers/faultyStack.js';
 import { putTestKey } from '../helpers/keys.js';
 import { createTestConfig } from '../helpers/testConfig.js';
 
@@ -211,5 +213,75 @@ describe('transactions', () => {
       expect(log.filter((r) => r.value.startsWith('tx:'))).toHaveLength(TRANSACTIONS * ROUNDS);
       expect(new Set(log.map((r) => r.value)).size).toBe(log.length);
     }
+  });
+});
+
+describe('transactions through storage faults', () => {
+  let stack: FaultyStack;
+  beforeAll(async () => {
+    stack = await startFaultyStack('brook-tx', { dynamodb: 41, s3: 43 });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('a transaction whose answer was lost is written once and answered with its offsets', async () => {
+    const topic = 'tx-lost';
+    expect((await stack.brook.call({ method: 'POST', path: '/v1/topics', body: { name: topic, partitions: 2 } })).status).toBe(201);
+    stack.dynamo.setRules([{ operation: 'TransactWriteItems', nth: 1, action: { kind: 'lostAnswer' } }]);
+    let answer;
+    try {
+      answer = await stack.brook.call({ method: 'POST', path: '/v1/transactions', body: { records: [{ topic, partition: 0, value: 'a' }, { topic, partition: 1, value: 'b' }] } });
+    } finally {
+      stack.dynamo.setRules([]);
+    }
+    expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+    expect(answer.body.results).toEqual([{ topic, partition: 0, offset: 0 }, { topic, partition: 1, offset: 0 }]);
+    expect((await readWholeLog(stack.brook, topic, 2)).map((r) => r.value).sort()).toEqual(['a', 'b']);
+  });
+
+  it('idempotent transactions retried through every fault: each written exactly once, offsets dense', { timeout: 120_000 }, async () => {
+    const topic = 'tx-faults';
+    const WRITERS = 3;
+    const TRANSACTIONS = 5;
+    expect((await stack.brook.call({ method: 'POST', path: '/v1/topics', body: { name: topic, partitions: 3 } })).status).toBe(201);
+    const acknowledged: { value: string; partition: number; offset: number }[] = [];
+    const statuses: number[] = [];
+    stack.setFaults(ALL_TOGETHER);
+    try {
+      await Promise.all(
+        Array.from({ length: WRITERS }, async (_, w) => {
+          let producer: { id: string; epoch: number } | undefined;
+          while (!producer) {
+            const registered = await stack.brook.call({ method: 'POST', path: '/v1/producers', body: {} });
+            if (registered.status === 200) producer = registered.body;
+          }
+          for (let t = 0; t < TRANSACTIONS; t++) {
+            const records = [0, 1, 2].map((partition) => ({ topic, partition, value: `w${w}/t${t}/p${partition}` }));
+            const body = { records, producer: { ...producer, sequences: { [topic]: { 0: t, 1: t, 2: t } } } };
+            for (;;) {
+              const answer = await stack.brook.call({ method: 'POST', path: '/v1/transactions', body }).catch(() => undefined);
+              if (answer) statuses.push(answer.status);
+              if (answer?.status === 200) {
+                (answer.body.results as { partition: number; offset: number }[]).forEach((r, i) => acknowledged.push({ value: records[i]!.value, ...r }));
+                break;
+              }
+              expect(answer === undefined || answer.body.error.retriable, JSON.stringify(answer?.body)).toBe(true);
+            }
+          }
+        }),
+      );
+    } finally {
+      stack.setFaults({ dynamodb: [], s3: [] });
+    }
+    const log = await readWholeLog(stack.brook, topic, 3);
+    expect(log).toHaveLength(WRITERS * TRANSACTIONS * 3);
+    expect(new Set(log.map((r) => r.value)).size).toBe(log.length);
+    for (let partition = 0; partition < 3; partition++) {
+      const offsets = log.filter((r) => r.partition === partition).map((r) => r.offset);
+      expect(offsets).toEqual(offsets.map((_, i) => i));
+    }
+    for (const ack of acknowledged) expect(log).toContainEqual({ partition: ack.partition, offset: ack.offset, value: ack.value });
+    expect(statuses.filter((status) => status >= 500 && status !== 503)).toEqual([]);
   });
 });
