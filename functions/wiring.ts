@@ -149,12 +149,25 @@ export interface DispatcherWiringOptions {
 
 /**
  * A new subscription dispatcher. It parks failed records through the same
- * produce path as the API, and runs Lambda targets through the Lambda API,
- * or in this process where `localLambdas` maps them (the local stack).
+ * produce path as the API, writes the records a target answers with through
+ * the same transactions as `POST /v1/transactions` (with its settle, never a
+ * group's commits), and runs Lambda targets through the Lambda API, or in
+ * this process where `localLambdas` maps them (the local stack).
  */
 export function createDispatcher(wiring: Wiring, options: DispatcherWiringOptions): Dispatcher {
   const { config, doc } = wiring;
+  const { compression } = wiring.options;
   const produce = new ProduceService({ log: partitionLog(wiring), producers: producerRegistry(wiring) });
+  const transactions = new TransactionService({
+    doc,
+    log: partitionLog(wiring),
+    snapshots: snapshotReader(wiring),
+    // The dispatcher commits no group's offsets (and has no access to the groups table).
+    groups: {
+      transactionalCommit: () => Promise.reject(new BrookError('INVALID_REQUEST', 'the dispatcher commits no group offsets')),
+    },
+    ...(compression ? { compression } : {}),
+  });
   const wakeups =
     options.wakeups ??
     (config.wakeStateMachineArn
@@ -166,6 +179,7 @@ export function createDispatcher(wiring: Wiring, options: DispatcherWiringOption
     logTable: config.tables.log,
     log: partitionLog(wiring),
     topics: topicRegistry(wiring),
+    transactions,
     park: async (topic, records) => {
       const outcome = await produce.produce(topic, records.map((record) => ({ record })));
       const failed = outcome.results.find((result) => 'error' in result);

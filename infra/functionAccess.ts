@@ -65,10 +65,13 @@ export const COMPACTOR_ACCESS: FunctionAccess = {
 
 /**
  * The subscription dispatcher: it moves delivery positions (subscriptions
- * table), reads the records it delivers from the log and the bucket, and
- * parks records that exhaust their retries by appending them to the
- * `onFailure` topic (the log, and the bucket for a large batch). It serves no
- * request: no keys.
+ * table), reads the records it delivers from the log and the bucket, parks
+ * records that exhaust their retries by appending them to the `onFailure`
+ * topic, and writes the records a target answers with in one transaction
+ * with the delivery item it settles (batch puts and HEAD moves in the log,
+ * the topics read first, a large batch's object put in the bucket, and
+ * deleted when the transaction is refused). It writes with these rights of
+ * its own, not a caller's key. It serves no request: no keys.
  */
 export const DISPATCHER_ACCESS: FunctionAccess = {
   authenticates: false,

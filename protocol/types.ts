@@ -323,7 +323,18 @@ export interface DeliveryBatch {
   records: FetchedRecord[];
 }
 
-/** What a target may answer: without failures (or with an empty list) the whole batch is delivered. */
+/** A record a target answers with, as in `POST /v1/transactions`: on `topic`, in the subscription's `encoding`. */
+export interface DeliveryAnswerRecord extends ProduceRecord {
+  topic: string;
+}
+
+/**
+ * What a target may answer: without failures (or with an empty list) the
+ * whole batch is delivered. `records` are written in one transaction with
+ * the position the answer moves to, so a batch delivered again writes them
+ * once (docs/subscriptions.md, "Answers with records").
+ */
 export interface DeliveryAnswer {
   batchItemFailures?: { itemIdentifier: string }[];
+  records?: DeliveryAnswerRecord[];
 }

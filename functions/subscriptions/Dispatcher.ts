@@ -8,7 +8,9 @@
  * of its position is fenced by the lease. The position moves only after the
  * target answered, so a crash can deliver again at most the batch in flight.
  * A failed batch waits for its retry in the delivery item (`retryAt`), and a
- * wake-up is asked for, so a retry never needs another append.
+ * wake-up is asked for, so a retry never needs another append. Records a
+ * target answers with are written in one transaction with the settle that
+ * moves the position (`settleBatch`), so they are written once.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { BrookError } from '../../protocol/errors.js';
@@ -18,14 +20,15 @@ import type { PartitionHead, PartitionLog } from '../log/PartitionLog.js';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mapLimit } from '../storage/mapLimit.js';
 import type { Topic, TopicRegistry } from '../topics/TopicRegistry.js';
-import type { DeliveryOutcome } from './deliveryAnswer.js';
+import { answerRecords, type DeliveryOutcome } from './deliveryAnswer.js';
 import { backoffDelay, firstBody, parkedRecord, type DeliveryBody } from './deliveryPolicy.js';
 import type { DispatchTrigger } from './dispatchEvents.js';
 import { dueTasks, tasksOfAppends, unique, type Task } from './dispatchTasks.js';
 import type { LambdaInvoker } from './lambdaTarget.js';
 import type { SecretOpener } from './secretOpener.js';
 import type { DeliveryItem, SubscriptionItem } from './subscriptionItems.js';
-import type { Settlement, SubscriptionStore } from './SubscriptionStore.js';
+import { SettleLanded, SettleLeaseLost, type Settlement, type SubscriptionStore } from './SubscriptionStore.js';
+import type { TransactionRecord, TransactionService } from '../transactions/TransactionService.js';
 import type { Wakeups } from './wakeups.js';
 import type { WebhookDelivery } from './webhookTarget.js';
 
@@ -51,6 +54,12 @@ export interface DispatcherOptions {
   logTable: string;
   log: Pick<PartitionLog, 'head' | 'read'>;
   topics: Pick<TopicRegistry, 'find'>;
+  /**
+   * Writes the records a target answered with, in one transaction with the
+   * settle that moves the position (docs/subscriptions.md, "Answers with
+   * records"). Without it, an answer carrying records fails its batch.
+   */
+  transactions?: Pick<TransactionService, 'commit'>;
   /** Appends parked records to an `onFailure` topic (all or nothing per call, or it throws; a BrookError that is not retriable will never succeed). */
   park: (topic: Topic, records: ProducerRecord[]) => Promise<void>;
   webhook: (delivery: WebhookDelivery) => Promise<DeliveryOutcome>;
@@ -101,6 +110,11 @@ interface Run extends Task {
 export function deliveryIdOf(subscriptionId: string, partition: number, from: number, to: number): string {
   const hex = createHash('sha256').update(`${subscriptionId}/${partition}/${from}/${to}`).digest('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+}
+
+/** An answer's records that can never be written as they are (a bad record, a topic that does not exist, too much): the batch fails. */
+class RecordsRefused extends Error {
+  override readonly name = 'RecordsRefused';
 }
 
 /** A failure that is the dispatcher's own (a secret it cannot open): it does not count as a try of the target. */
@@ -323,44 +337,60 @@ export class Dispatcher {
         continue;
       }
 
-      const outcome = await this.deliver(subscription, deliveryIdOf(subscription.id, partition, position, last), body);
+      let outcome = await this.deliver(subscription, deliveryIdOf(subscription.id, partition, position, last), body);
       if (outcome.kind === 'delivered') {
-        run.report.delivered += body.records.length;
-        metrics?.(subscription.name, 'subscriptionDeliveries', body.records.length);
         // Caught up with the HEAD read before this batch: settle and give up the lease in one write (the caller looks again).
         const caughtUp = last >= head.highWatermark;
-        const next = await store.settle(subscription, partition, owner, {
+        const next = await this.settleBatch(subscription, partition, owner, outcome.records, {
           position: last,
           attempts: 0,
           lastError: null,
           lastDeliveredAt: this.now(),
           ...(caughtUp ? {} : { leaseUntil: this.now() + this.leaseMs }),
         });
-        if (!next) return ended('lost');
-        current = next;
-        if (caughtUp) return { end: 'caughtUp', position: last };
-        continue;
+        if (next instanceof RecordsRefused) {
+          // The answer's records cannot be written: nothing was, and the batch failed (below).
+          outcome = { kind: 'failed', error: next.message };
+        } else {
+          run.report.delivered += body.records.length;
+          metrics?.(subscription.name, 'subscriptionDeliveries', body.records.length);
+          if (next === 'lost') return ended('lost');
+          current = next;
+          if (caughtUp) return { end: 'caughtUp', position: last };
+          continue;
+        }
       }
 
-      // What is parked or dropped once retries run out: the whole batch, or after a partial answer only the record it failed first.
-      const failed: StoredRecord[] = outcome.kind === 'partial' ? body.records.filter((record) => record.offset === outcome.failedFrom) : body.records;
       let attempts = current.attempts + 1;
-      const error = outcome.kind === 'failed' ? outcome.error : `the target failed offset ${outcome.failedFrom} (batchItemFailures)`;
+      let error = outcome.kind === 'failed' ? outcome.error : `the target failed offset ${outcome.failedFrom} (batchItemFailures)`;
       if (outcome.kind === 'partial' && outcome.failedFrom > position) {
         // The records before the first failure are delivered; the rest is a new batch with one failed try.
-        const delivered = body.records.filter((record) => record.offset < outcome.failedFrom).length;
-        run.report.delivered += delivered;
-        metrics?.(subscription.name, 'subscriptionDeliveries', delivered);
-        const next = await store.settle(subscription, partition, owner, {
-          position: outcome.failedFrom,
+        const firstFailed = outcome.failedFrom;
+        const delivered = body.records.filter((record) => record.offset < firstFailed).length;
+        const next = await this.settleBatch(subscription, partition, owner, outcome.records, {
+          position: firstFailed,
           attempts: 0,
           lastDeliveredAt: this.now(),
           leaseUntil: this.now() + this.leaseMs,
         });
-        if (!next) return ended('lost');
-        current = next;
-        attempts = 1;
+        if (next instanceof RecordsRefused) {
+          // Nothing was written: the whole batch failed.
+          outcome = { kind: 'failed', error: next.message };
+          error = next.message;
+        } else {
+          run.report.delivered += delivered;
+          metrics?.(subscription.name, 'subscriptionDeliveries', delivered);
+          if (next === 'lost') return ended('lost');
+          current = next;
+          attempts = 1;
+        }
+      } else if (outcome.kind === 'partial' && outcome.records) {
+        // No record of the batch was acknowledged: there is no position to write the records with.
+        error += `; the answer's ${outcome.records.length} records were not written, since no record of the batch was delivered`;
       }
+      // What is parked or dropped once retries run out: the whole batch, or after a partial answer only the record it failed first.
+      const failedFrom = outcome.kind === 'partial' ? outcome.failedFrom : undefined;
+      const failed: StoredRecord[] = failedFrom !== undefined ? body.records.filter((record) => record.offset === failedFrom) : body.records;
       run.report.failed++;
       metrics?.(subscription.name, 'subscriptionFailures', 1);
       logger.warn('subscription batch failed', { subscription: subscription.name, partition, offset: failed[0]!.offset, attempt: attempts, error });
@@ -374,6 +404,51 @@ export class Dispatcher {
       }
       return ended(await this.retryLater(subscription, partition, owner, { attempts, batchEnd: last, lastError: error }));
     }
+  }
+
+  /**
+   * Settles a delivered batch (or the delivered part of it). Without
+   * records, the plain settle. With the records its answer carried, the
+   * settle is made in one transaction with them (TransactionService), so
+   * they are written once with the position, or not at all: a batch
+   * delivered again after its settle was lost writes its records then, and
+   * only then. The dispatcher writes them with its own rights: no API key
+   * is involved. Answers the item as settled, 'lost' when the lease was lost
+   * (nothing written), or `RecordsRefused` when the records can never be
+   * written as they are (nothing written: the batch fails). Any other error
+   * (storage throttled, an outcome unknown) is thrown: the partition is
+   * tried again later from the position storage holds.
+   */
+  private async settleBatch(
+    subscription: SubscriptionItem,
+    partition: number,
+    owner: string,
+    raw: readonly unknown[] | undefined,
+    settlement: Settlement,
+  ): Promise<DeliveryItem | 'lost' | RecordsRefused> {
+    const { store, transactions, logger } = this.options;
+    if (!raw) return (await store.settle(subscription, partition, owner, settlement)) ?? 'lost';
+    let records: TransactionRecord[];
+    try {
+      if (!transactions) throw new BrookError('INVALID_REQUEST', 'this dispatcher writes no records');
+      records = answerRecords(raw, subscription.encoding, this.now());
+    } catch (error) {
+      if (error instanceof BrookError) return new RecordsRefused(`the answer's records cannot be written: ${error.code}: ${error.message}`.slice(0, 1000));
+      throw error;
+    }
+    const part = store.settlePart(subscription, partition, owner, settlement);
+    try {
+      await transactions.commit({ records, with: part });
+    } catch (error) {
+      if (error instanceof SettleLanded) return error.item; // an earlier try of this transaction landed, its answer lost
+      if (error instanceof SettleLeaseLost) return 'lost';
+      if (error instanceof BrookError && !error.retriable) {
+        logger.warn('subscription answer records refused', { subscription: subscription.name, partition, code: error.code, error: error.message });
+        return new RecordsRefused(`the answer's records cannot be written: ${error.code}: ${error.message}`.slice(0, 1000));
+      }
+      throw error;
+    }
+    return (await part.settled()) ?? 'lost';
   }
 
   /** Gives up the lease with a retry due after the backoff, and asks to be woken then. */

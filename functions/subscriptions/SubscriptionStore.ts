@@ -18,6 +18,7 @@ import { BrookError } from '../../protocol/errors.js';
 import { SUBSCRIPTIONS_BY_TOPIC_INDEX } from '../layout/tables.js';
 import { batchWriteAll, queryAll, scanAll } from '../storage/bulk.js';
 import { isConditionalCheckFailed } from '../storage/errors.js';
+import type { TransactionPart } from '../transactions/TransactionService.js';
 import {
   CONFIG_SORT_KEY,
   deliveryPrefix,
@@ -66,6 +67,52 @@ export interface Settlement {
   dropped?: number;
   /** Keep the lease until this time (more batches follow); without it the lease is given up. */
   leaseUntil?: number;
+}
+
+/** A settle built but not sent (`SubscriptionStore.settleWrite`). */
+export interface SettleWrite {
+  /** The UpdateItem's input, in the document client's shape (also a `TransactWriteItems` `Update`). */
+  update: {
+    TableName: string;
+    Key: Record<string, unknown>;
+    UpdateExpression: string;
+    ConditionExpression: string;
+    ExpressionAttributeNames?: Record<string, string>;
+    ExpressionAttributeValues: Record<string, unknown>;
+  };
+  /** The `settleToken` it writes. */
+  token: string;
+  owner: string;
+  /** It keeps the lease (`leaseUntil`), rather than giving it up. */
+  keepsLease: boolean;
+}
+
+/** A settle as a transaction's part (`SubscriptionStore.settlePart`). */
+export interface SettlePart extends TransactionPart {
+  /** After the transaction committed: the item as it left it, or `undefined` if the lease it keeps was lost since. */
+  settled(): Promise<DeliveryItem | undefined>;
+}
+
+/** The refusal of a settle in a transaction that finds the settle already made: the transaction landed before, its answer lost. */
+export class SettleLanded extends Error {
+  override readonly name = 'SettleLanded';
+  constructor(readonly item: DeliveryItem) {
+    super('the settle was made by an earlier try of the same transaction');
+  }
+}
+
+/** The refusal of a settle in a transaction whose lease is lost: nothing was written. */
+export class SettleLeaseLost extends Error {
+  override readonly name = 'SettleLeaseLost';
+}
+
+/**
+ * The item as it is after `write`, if `write` landed: its token there, and
+ * its lease still held when it keeps it; `undefined` otherwise.
+ */
+function landedIn(found: DeliveryItem | undefined, write: SettleWrite): DeliveryItem | undefined {
+  if (found?.settleToken !== write.token) return undefined;
+  return !write.keepsLease || found.leaseOwner === write.owner ? found : undefined;
 }
 
 export class SubscriptionStore {
@@ -281,18 +328,17 @@ export class SubscriptionStore {
   }
 
   /**
-   * Settles the batch at a partition's position, only while `owner` holds
-   * the lease. Answers the delivery item as changed, or `undefined` when the
-   * lease was lost (nothing was written, or what was written no longer
-   * holds the lease it keeps).
+   * The write that settles the batch at a partition's position, only while
+   * `owner` holds the lease, built but not sent: `settle` sends it alone,
+   * `settlePart` in a transaction with the records a target answered.
    *
    * Each settle writes a token of its own (`settleToken`), and a write that
    * finds its own token is refused: when storage performed the write but its
    * answer was lost, the SDK's retry fails its condition (the lease given up,
-   * or the token there), and the item answered with the failure shows the
-   * token: the write landed, and counts as done (it is not applied twice).
+   * or the token there), and the item shows the token: the write landed, and
+   * counts as done (it is not applied twice).
    */
-  async settle(subscription: SubscriptionItem, partition: number, owner: string, settlement: Settlement): Promise<DeliveryItem | undefined> {
+  settleWrite(subscription: SubscriptionItem, partition: number, owner: string, settlement: Settlement): SettleWrite {
     const token = randomUUID();
     const sets = ['attempts = :attempts', 'settleToken = :token'];
     const removes: string[] = [];
@@ -332,27 +378,71 @@ export class SubscriptionStore {
     const expression = [`SET ${sets.join(', ')}`, removes.length ? `REMOVE ${removes.join(', ')}` : '', adds.length ? `ADD ${adds.join(', ')}` : '']
       .filter(Boolean)
       .join(' ');
+    return {
+      update: {
+        TableName: this.table,
+        Key: { pk: subscription.name, sk: deliverySortKey(subscription.id, partition) },
+        UpdateExpression: expression,
+        ConditionExpression: 'leaseOwner = :owner AND (attribute_not_exists(settleToken) OR settleToken <> :token)',
+        ...(settlement.position !== undefined ? { ExpressionAttributeNames: { '#position': 'position' } } : {}),
+        ExpressionAttributeValues: values,
+      },
+      token,
+      owner,
+      keepsLease: settlement.leaseUntil !== undefined,
+    };
+  }
+
+  /**
+   * Settles the batch at a partition's position, only while `owner` holds
+   * the lease (`settleWrite`). Answers the delivery item as changed, or
+   * `undefined` when the lease was lost (nothing was written, or what was
+   * written no longer holds the lease it keeps).
+   */
+  async settle(subscription: SubscriptionItem, partition: number, owner: string, settlement: Settlement): Promise<DeliveryItem | undefined> {
+    const write = this.settleWrite(subscription, partition, owner, settlement);
     try {
       const { Attributes } = await this.doc.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { pk: subscription.name, sk: deliverySortKey(subscription.id, partition) },
-          UpdateExpression: expression,
-          ConditionExpression: 'leaseOwner = :owner AND (attribute_not_exists(settleToken) OR settleToken <> :token)',
-          ...(settlement.position !== undefined ? { ExpressionAttributeNames: { '#position': 'position' } } : {}),
-          ExpressionAttributeValues: values,
-          ReturnValues: 'ALL_NEW',
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
+        new UpdateCommand({ ...write.update, ReturnValues: 'ALL_NEW', ReturnValuesOnConditionCheckFailure: 'ALL_OLD' }),
       );
       return Attributes as DeliveryItem;
     } catch (error) {
       if (!isConditionalCheckFailed(error)) throw error;
-      const found = itemOfFailedCondition(error);
       // Our write landed (its answer lost); a settle that keeps the lease still needs to hold it.
-      if (found?.settleToken === token && (settlement.leaseUntil === undefined || found.leaseOwner === owner)) return found;
-      return undefined;
+      return landedIn(itemOfFailedCondition(error), write);
     }
+  }
+
+  /**
+   * A settle as a part of a transaction (`TransactionService.commit`'s
+   * `with`): the same write, made all or nothing with the transaction's
+   * records. When its condition fails, the refusal is a `SettleLanded` if
+   * the item shows this very write (a lost answer, retried), else a
+   * `SettleLeaseLost`: the transaction wrote nothing. Neither is a
+   * `BrookError`, so the transaction leaves the objects of its large
+   * batches to the sweep, as for an unknown outcome. After a commit,
+   * `settled()` answers the item as the transaction left it, or `undefined`
+   * when the lease this settle keeps was taken since.
+   */
+  settlePart(subscription: SubscriptionItem, partition: number, owner: string, settlement: Settlement): SettlePart {
+    const write = this.settleWrite(subscription, partition, owner, settlement);
+    const read = () => this.delivery(subscription, partition);
+    return {
+      writes: [{ Update: write.update }],
+      refusal: async () => {
+        const found = landedIn(await read(), write);
+        return found ? new SettleLanded(found) : new SettleLeaseLost(`the lease of ${subscription.name}/${partition} was lost`);
+      },
+      settled: async () => landedIn(await read(), write),
+    };
+  }
+
+  /** One partition's delivery item, strongly consistent. */
+  async delivery(subscription: SubscriptionItem, partition: number): Promise<DeliveryItem | undefined> {
+    const { Item } = await this.doc.send(
+      new GetCommand({ TableName: this.table, Key: { pk: subscription.name, sk: deliverySortKey(subscription.id, partition) }, ConsistentRead: true }),
+    );
+    return Item as DeliveryItem | undefined;
   }
 
   /** Gives up a lease without changing anything else (if still held). */

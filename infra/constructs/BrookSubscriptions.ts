@@ -34,7 +34,9 @@ export interface BrookSubscriptionsProps {
  * Push delivery of topics' records to Lambda functions and webhooks, like a
  * Kinesis event source mapping (docs/deploy.md, "Subscriptions"):
  *
- * - the dispatcher Lambda (`DISPATCHER_ACCESS`, five minutes), which delivers;
+ * - the dispatcher Lambda (`DISPATCHER_ACCESS`, five minutes), which delivers,
+ *   and writes the records targets answer with (in a transaction with the
+ *   position, so it writes the log and the bucket as produce does);
  * - a trigger on the log table's stream (HEAD items: appends), so that
  *   records go out within about a second of their append, and one on the
  *   subscriptions table's stream (settings items: created, resumed, reset);

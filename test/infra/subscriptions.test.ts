@@ -235,6 +235,22 @@ describe('Construct: BrookSubscriptions', () => {
       expectDataAccess(synthesized, dispatcher, DISPATCHER_ACCESS);
     });
 
+    it('lets the dispatcher write the records a target answers with, in one transaction with its delivery item (log, subscriptions, bucket)', () => {
+      // Act
+      const onLog = actionsOn(synthesized, dispatcher, logId);
+      const onSubscriptions = actionsOn(synthesized, dispatcher, logicalId(stack, stack.tables.subscriptions));
+      const onTopics = actionsOn(synthesized, dispatcher, logicalId(stack, stack.tables.topics));
+      const onBucket = actionsOn(synthesized, dispatcher, logicalId(stack, stack.bucket));
+
+      // Assess: a batch put and a HEAD move per partition written, the settle of the delivery item, a large batch's object
+      expect(DISPATCHER_ACCESS).toMatchObject({ tables: { log: 'readWrite', subscriptions: 'readWrite', topics: 'read' }, bucket: 'readWrite' });
+      expect(onLog).toEqual(expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:GetItem', 'dynamodb:Query']));
+      expect(onSubscriptions).toEqual(expect.arrayContaining(['dynamodb:UpdateItem', 'dynamodb:GetItem']));
+      expect(onTopics).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:BatchGetItem']));
+      expect(onBucket).toEqual(expect.arrayContaining(['s3:PutObject']));
+      expect(onBucket.some((action) => action.startsWith('s3:DeleteObject'))).toBe(true);
+    });
+
     it('lets the dispatcher start wake-ups, read the secret key, and invoke no function until one is subscribed', () => {
       // Act
       const statements = statementsOf(synthesized, dispatcher);

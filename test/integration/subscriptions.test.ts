@@ -3,13 +3,18 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../functions/http/logger.js';
 import type { Dispatcher } from '../../functions/subscriptions/Dispatcher.js';
+import { SettleLanded, SettleLeaseLost } from '../../functions/subscriptions/SubscriptionStore.js';
+import { SnapshotReader } from '../../functions/log/SnapshotReader.js';
+import { TransactionService } from '../../functions/transactions/TransactionService.js';
 import type { Wakeups } from '../../functions/subscriptions/wakeups.js';
-import { createDispatcher, subscriptionStore } from '../../functions/wiring.js';
-import type { FetchResponse, SubscriptionDescription } from '../../protocol/types.js';
+import { brookWiring, createDispatcher, subscriptionStore } from '../../functions/wiring.js';
+import type { DeliveryBatch, FetchedRecord, FetchResponse, SubscriptionDescription } from '../../protocol/types.js';
 import { verifyDelivery } from '../../protocol/webhookSignature.js';
 import { events as lambdaEvents } from '../fixtures/lambdaTarget.js';
+import { events as recordsLambdaEvents } from '../fixtures/lambdaRecordsTarget.js';
 import { brookUnderTest, type BrookUnderTest } from '../helpers/brookHandlers.js';
-import { createTestConfig } from '../helpers/testConfig.js';
+import { startStorageProxy } from '../helpers/storageProxy.js';
+import { createTestConfig, emulatorEndpoints } from '../helpers/testConfig.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhookReceiver.js';
 
 const BACKOFF_MS = 300;
@@ -479,5 +484,273 @@ describe('subscriptions: the routes', () => {
 
     const names = ((await brook.call({ method: 'GET', path: '/v1/subscriptions' })).body as { subscriptions: { topic: string }[] }).subscriptions.filter((s) => s.topic === topic);
     expect(names).toHaveLength(1);
+  });
+});
+
+/**
+ * Answers with records (docs/subscriptions.md, "Answers with records"): the
+ * records a target answers with are written in one transaction with the
+ * position that delivers the batch, so a batch delivered again writes them
+ * once.
+ */
+describe('subscriptions: answers with records, written once with the position', () => {
+  const RECORDS_ARN = 'arn:aws:lambda:us-east-1:123456789012:function:records-handler';
+
+  /** A 2xx answer with this JSON body. */
+  const answerWith = (body: unknown) => ({ status: 200, body: JSON.stringify(body) });
+  /** What the webhooks below answer for one record: a record on `out`. */
+  const seen = (out: string) => (record: FetchedRecord) => ({ topic: out, key: record.key, value: `seen ${record.value}`, headers: { 'source-offset': String(record.offset) } });
+
+  /** Every record of partition 0 of `topic`, in `encoding`. */
+  async function recordsOf(topic: string, encoding = 'utf8'): Promise<FetchedRecord[]> {
+    const page = await brook.call({ method: 'GET', path: `/v1/topics/${topic}/partitions/0/records`, query: { offset: '0', maxRecords: '1000', encoding } });
+    expect(page.status, JSON.stringify(page.body)).toBe(200);
+    return (page.body as FetchResponse).records;
+  }
+
+  /** Answers for one subscription's batches; the other subscriptions' batches are answered 200. */
+  function answerFor(name: string, answer: (batch: DeliveryBatch, index: number) => { status: number; body?: string; delayMs?: number }): void {
+    let index = 0;
+    hook.answer = (batch) => (batch.subscription === name ? answer(batch, index++) : { status: 200 });
+  }
+
+  it('writes the records a webhook answers with, once, with the position that delivers the batch', async () => {
+    const { name: topic, topicId } = await newTopic();
+    const out = await newTopic();
+    const { name } = await subscribe(topic);
+    answerFor(name, (batch) => answerWith({ records: batch.records.map(seen(out.name)) }));
+    try {
+      await produce(topic, ['a', 'b', 'c'], { key: 'k' });
+
+      const report = await newDispatcher().onAppends([`${topicId}#0`]);
+      await newDispatcher().onAppends([`${topicId}#0`]); // nothing left to deliver: nothing written again
+
+      expect(report).toMatchObject({ delivered: 3, failed: 0 });
+      expect((await recordsOf(out.name)).map((r) => [r.key, r.value, r.headers])).toEqual([
+        ['k', 'seen a', { 'source-offset': '0' }],
+        ['k', 'seen b', { 'source-offset': '1' }],
+        ['k', 'seen c', { 'source-offset': '2' }],
+      ]);
+      const partition = (await describeSubscription(name)).partitions[0]!;
+      expect(partition).toMatchObject({ position: 3, attempts: 0 });
+      expect(partition.lastError).toBeUndefined();
+      expect(deliveriesOf(name)).toHaveLength(1);
+    } finally {
+      hook.answer = () => ({ status: 200 });
+    }
+  });
+
+  it('reads the records in the subscription\'s encoding', async () => {
+    const { name: topic, topicId } = await newTopic();
+    const out = await newTopic();
+    const { name } = await subscribe(topic, { encoding: 'base64' });
+    const bytes = Buffer.from([0xff, 0x00, 0x10]).toString('base64');
+    answerFor(name, () => answerWith({ records: [{ topic: out.name, partition: 0, key: Buffer.from('key').toString('base64'), value: bytes, headers: { h: bytes }, timestamp: 1_700_000_000_000 }] }));
+    try {
+      await produce(topic, ['x']);
+
+      await newDispatcher().onAppends([`${topicId}#0`]);
+
+      expect(await recordsOf(out.name, 'base64')).toEqual([
+        expect.objectContaining({ offset: 0, key: Buffer.from('key').toString('base64'), value: bytes, headers: { h: bytes }, timestamp: 1_700_000_000_000 }),
+      ]);
+      expect((await describeSubscription(name)).partitions[0]).toMatchObject({ position: 1 });
+    } finally {
+      hook.answer = () => ({ status: 200 });
+    }
+  });
+
+  it('with batchItemFailures, writes the records with the position the answer moves to, and none when no record was delivered', async () => {
+    const { name: topic, topicId } = await newTopic();
+    const out = await newTopic();
+    const { name } = await subscribe(topic);
+    answerFor(name, (batch, index) => {
+      // 1st: offsets 0-2, offset 1 fails: the output of offset 0 comes with position 1.
+      if (index === 0) return answerWith({ batchItemFailures: [{ itemIdentifier: '1' }], records: [seen(out.name)(batch.records[0]!)] });
+      // 2nd: offsets 1-2, offset 1 fails again: nothing delivered, so its records are not written.
+      if (index === 1) return answerWith({ batchItemFailures: [{ itemIdentifier: '1' }], records: [{ topic: out.name, value: 'never' }] });
+      return answerWith({ records: batch.records.map(seen(out.name)) });
+    });
+    const wakeups = manualWakeups();
+    const dispatcher = newDispatcher(wakeups);
+    try {
+      await produce(topic, ['a', 'b', 'c']);
+
+      await dispatcher.onAppends([`${topicId}#0`]);
+      const afterPartial = (await describeSubscription(name)).partitions[0]!;
+      const writtenAfterPartial = (await recordsOf(out.name)).map((r) => r.value);
+      await sleep(BACKOFF_MS + 60);
+      await dispatcher.wake(name, 0);
+      const afterFailure = (await describeSubscription(name)).partitions[0]!;
+      await sleep(2 * BACKOFF_MS + 60);
+      await dispatcher.wake(name, 0);
+
+      expect(afterPartial).toMatchObject({ position: 1, attempts: 1 });
+      expect(writtenAfterPartial).toEqual(['seen a']);
+      expect(afterFailure).toMatchObject({ position: 1, attempts: 2 });
+      expect(afterFailure.lastError).toContain('records were not written');
+      expect(deliveriesOf(name).map((d) => d.batch.records.map((r) => r.offset))).toEqual([[0, 1, 2], [1, 2], [1, 2]]);
+      expect((await recordsOf(out.name)).map((r) => r.value)).toEqual(['seen a', 'seen b', 'seen c']);
+      expect((await describeSubscription(name)).partitions[0]).toMatchObject({ position: 3, attempts: 0 });
+    } finally {
+      hook.answer = () => ({ status: 200 });
+    }
+  });
+
+  it('writes nothing when the lease was lost before the answer: the batch is delivered again and its records written then, once', async () => {
+    const { name: topic, topicId } = await newTopic();
+    const out = await newTopic();
+    const { name } = await subscribe(topic);
+    let reset: Promise<unknown> | undefined;
+    answerFor(name, (batch, index) => {
+      // The first answer comes after a reset has taken the lease away from the dispatcher waiting for it.
+      if (index === 0) reset = brook.call({ method: 'POST', path: `/v1/subscriptions/${name}/reset`, body: { to: 'earliest' } });
+      return { ...answerWith({ records: batch.records.map(seen(out.name)) }), delayMs: index === 0 ? 500 : 0 };
+    });
+    try {
+      await produce(topic, ['a']);
+
+      await newDispatcher().onAppends([`${topicId}#0`]);
+
+      expect((await reset)).toMatchObject({ status: 200 });
+      expect(deliveriesOf(name).map((d) => d.batch.records.map((r) => r.offset))).toEqual([[0], [0]]);
+      expect((await recordsOf(out.name)).map((r) => r.value)).toEqual(['seen a']);
+      expect((await describeSubscription(name)).partitions[0]).toMatchObject({ position: 1, attempts: 0 });
+    } finally {
+      hook.answer = () => ({ status: 200 });
+    }
+  });
+
+  it.each([
+    ['the answer to the transaction is lost once (the SDK tries it again)', { nth: 1 }],
+    ['every answer to the transaction is lost (the outcome unknown, the partition tried again later)', { fraction: 1 }],
+  ])('%s: the records are written once', async (_, pick) => {
+    const { name: topic, topicId } = await newTopic();
+    const out = await newTopic();
+    const { name } = await subscribe(topic);
+    answerFor(name, (batch) => answerWith({ records: batch.records.map(seen(out.name)) }));
+    const proxy = await startStorageProxy('dynamodb', emulatorEndpoints().dynamoDbEndpoint);
+    try {
+      const wakeups = manualWakeups();
+      const dispatcher = createDispatcher(brookWiring({ ...brook.config, dynamoDbEndpoint: proxy.endpoint }, { logger: silentLogger }), { logger: silentLogger, wakeups });
+      await produce(topic, ['a', 'b']);
+
+      proxy.setRules([{ operation: 'TransactWriteItems', ...pick, action: { kind: 'lostAnswer' } }]);
+      let lost: number;
+      try {
+        await dispatcher.onAppends([`${topicId}#0`]);
+      } finally {
+        lost = proxy.stats().faults.lostAnswer;
+        proxy.setRules([]);
+      }
+      for (const wake of wakeups.asked) await dispatcher.wake(wake.subscription, wake.partition);
+      await dispatcher.onAppends([`${topicId}#0`]);
+
+      const evidence = `lost ${lost}; wake-ups ${JSON.stringify(wakeups.asked)}; deliveries ${deliveriesOf(name).length}`;
+      expect(lost, evidence).toBeGreaterThanOrEqual(1);
+      expect((await recordsOf(out.name)).map((r) => r.value), evidence).toEqual(['seen a', 'seen b']);
+      expect((await describeSubscription(name)).partitions[0], evidence).toMatchObject({ position: 2, attempts: 0 });
+      expect(deliveriesOf(name), evidence).toHaveLength(1);
+    } finally {
+      hook.answer = () => ({ status: 200 });
+      await proxy.stop();
+    }
+  });
+
+  it('recognizes its own settle when a transaction is tried again after it landed, and a lost lease otherwise (SubscriptionStore.settlePart)', async () => {
+    const { name: topic } = await newTopic();
+    const out = await newTopic();
+    const { name } = await subscribe(topic);
+    const store = subscriptionStore(brook.wiring);
+    const subscription = (await store.find(name))!;
+    const now = Date.now();
+    expect(await store.acquire(subscription, 0, 'owner-1', now, now + 60_000)).toHaveProperty('delivery');
+    const transactions = new TransactionService({
+      doc: brook.wiring.doc,
+      log: brook.log,
+      snapshots: new SnapshotReader(brook.wiring.doc, brook.config.tables, brook.topics),
+      groups: { transactionalCommit: () => Promise.reject(new Error('no commits here')) },
+    });
+    const records = () => [{ topic: out.name, record: { key: null, value: new TextEncoder().encode('once'), headers: [], timestamp: now } }];
+    const part = store.settlePart(subscription, 0, 'owner-1', { position: 3, attempts: 0, lastError: null });
+
+    await transactions.commit({ records: records(), with: part });
+    const settled = await part.settled();
+    // The same settle again, as a transaction tried again after its answer was lost would send it.
+    const again = await transactions.commit({ records: records(), with: part }).then(() => 'committed', (error: unknown) => error);
+    // A settle of the same owner, whose lease the first one gave up.
+    const fenced = await transactions.commit({ records: records(), with: store.settlePart(subscription, 0, 'owner-1', { position: 9, attempts: 0 }) }).then(() => 'committed', (error: unknown) => error);
+
+    expect(settled).toMatchObject({ position: 3 });
+    expect(settled?.leaseOwner).toBeUndefined();
+    expect(again).toBeInstanceOf(SettleLanded);
+    expect((again as SettleLanded).item).toMatchObject({ position: 3 });
+    expect(fenced).toBeInstanceOf(SettleLeaseLost);
+    expect((await recordsOf(out.name)).map((r) => r.value)).toEqual(['once']);
+    expect(await store.delivery(subscription, 0)).toMatchObject({ position: 3 });
+  });
+
+  it('fails the delivery on records that cannot be written, writes none of them, and retries or parks as for any failure', async () => {
+    const { name: topic, topicId } = await newTopic();
+    const out = await newTopic();
+    const small = unique('small');
+    expect((await brook.call({ method: 'POST', path: '/v1/topics', body: { name: small, partitions: 1, config: { maxMessageBytes: 16 } } })).status).toBe(201);
+    const dlq = await newTopic();
+    const missing = await subscribe(topic, { maxRetries: 0, onFailure: { topic: dlq.name } });
+    const malformed = await subscribe(topic);
+    const tooLarge = await subscribe(topic);
+    const notAList = await subscribe(topic);
+    const answers: Record<string, unknown> = {
+      // A good record beside one on a topic that does not exist: neither is written.
+      [missing.name]: { records: [{ topic: out.name, value: 'good' }, { topic: 'no-such-topic', value: 'lost' }] },
+      [malformed.name]: { records: [{ topic: out.name, value: 'v', offset: 3 }] },
+      [tooLarge.name]: { records: [{ topic: small, value: 'more than sixteen bytes' }] },
+      [notAList.name]: { records: { topic: out.name } },
+    };
+    hook.answer = (batch) => (answers[batch.subscription] ? answerWith(answers[batch.subscription]) : { status: 200 });
+    const wakeups = manualWakeups();
+    try {
+      await produce(topic, ['x']);
+
+      const report = await newDispatcher(wakeups).onAppends([`${topicId}#0`]);
+
+      expect(report).toMatchObject({ partitions: 4, delivered: 0, failed: 4, parked: 1 });
+      expect(await recordsOf(out.name)).toEqual([]);
+      expect(await recordsOf(small)).toEqual([]);
+      const parked = (await describeSubscription(missing.name)).partitions[0]!;
+      expect(parked).toMatchObject({ position: 1, parked: 1 });
+      expect(parked.lastError).toContain('TOPIC_NOT_FOUND');
+      expect((await recordsOf(dlq.name)).map((r) => r.value)).toEqual(['x']);
+      for (const [subscription, code] of [[malformed.name, 'INVALID_RECORD'], [tooLarge.name, 'RECORD_TOO_LARGE'], [notAList.name, 'not a list']] as const) {
+        const partition = (await describeSubscription(subscription)).partitions[0]!;
+        expect(partition, subscription).toMatchObject({ position: 0, attempts: 1 });
+        expect(partition.lastError, subscription).toContain(code);
+      }
+      expect(wakeups.asked.map((w) => w.subscription).sort()).toEqual([malformed.name, tooLarge.name, notAList.name].sort());
+    } finally {
+      hook.answer = () => ({ status: 200 });
+    }
+  });
+
+  it('writes the records a Lambda target returns, once, with the position', async () => {
+    const local = await brookUnderTest({ ...brook.config, localLambdas: { ...brook.config.localLambdas, [RECORDS_ARN]: 'test/fixtures/lambdaRecordsTarget.ts#handler' } });
+    const { name: topic, topicId } = await newTopic();
+    expect((await brook.call({ method: 'POST', path: '/v1/topics', body: { name: `${topic}-out`, partitions: 1 } })).status).toBe(201);
+    const name = unique('s');
+    const created = await local.call({ method: 'POST', path: '/v1/subscriptions', body: { name, topic, target: { type: 'lambda', functionArn: RECORDS_ARN }, startAt: 'earliest' } });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    await produce(topic, ['one', 'two']);
+    const dispatcher = createDispatcher(local.wiring, { logger: silentLogger, wakeups: manualWakeups() });
+
+    const report = await dispatcher.onAppends([`${topicId}#0`]);
+    await dispatcher.onAppends([`${topicId}#0`]);
+
+    expect(report).toMatchObject({ delivered: 2, failed: 0 });
+    expect(recordsLambdaEvents.filter((event) => event.subscription === name)).toHaveLength(1);
+    expect((await recordsOf(`${topic}-out`)).map((r) => [r.value, r.headers])).toEqual([
+      ['{"processed":"one"}', { 'source-offset': '0' }],
+      ['{"processed":"two"}', { 'source-offset': '1' }],
+    ]);
+    expect((await describeSubscription(name)).partitions[0]).toMatchObject({ position: 2, attempts: 0 });
   });
 });
