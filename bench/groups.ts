@@ -3,8 +3,8 @@
  * (`npx tsx bench/groups.ts`). Runs the group coordinator on DynamoDB Local
  * (in memory) with a fake clock, for groups of 1, 10 and 100 members over 10,
  * 100 and 1,000 partitions, and counts the units of each operation from the
- * `ConsumedCapacity` DynamoDB reports (transactional writes counted twice,
- * as the service bills them; see functions/storage/requestMeter.ts):
+ * `ConsumedCapacity` DynamoDB reports (transactional writes counted from
+ * their items, as the service bills them; see functions/storage/requestMeter.ts):
  *
  * - a steady heartbeat (nothing moving), and a join into a settled group;
  * - the hand-over that follows a join (the heartbeats until the group is

@@ -2,7 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { BrookConfig } from '../config.js';
 import { DYNAMODB_CALL_LIMITS, storageClientSettings } from './callLimits.js';
-import { beginStorageCall, recordDynamoDbCall } from './requestMeter.js';
+import { beginStorageCall, recordDynamoDbCall, transactionWriteUnits } from './requestMeter.js';
 
 /** Credentials for DynamoDB Local: any will do with `-sharedDb`, but only letters and digits. */
 const LOCAL_DYNAMODB_CREDENTIALS = { accessKeyId: 'brooklocal', secretAccessKey: 'brooklocal' };
@@ -40,7 +40,12 @@ export function createDocumentClient(config: Pick<BrookConfig, 'region' | 'dynam
       const end = beginStorageCall();
       try {
         const result = await next(args);
-        recordDynamoDbCall(context.commandName ?? '', (result.output as { ConsumedCapacity?: never }).ConsumedCapacity);
+        const name = context.commandName ?? '';
+        const localTransaction = config.dynamoDbEndpoint !== undefined && name === 'TransactWriteItemsCommand';
+        recordDynamoDbCall(
+          name,
+          localTransaction ? { WriteCapacityUnits: transactionWriteUnits(args.input as never) } : (result.output as { ConsumedCapacity?: never }).ConsumedCapacity,
+        );
         return result;
       } catch (error) {
         // A write refused by its condition is billed too (at least one unit); DynamoDB does not say how many.

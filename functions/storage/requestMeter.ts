@@ -2,10 +2,12 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 
 /**
  * Counts what storage requests cost, as AWS bills them: DynamoDB read and
- * write request units (from the `ConsumedCapacity` each call reports;
- * transactional writes counted twice, as the service bills them, since
- * DynamoDB Local reports them once) and S3 requests by kind. Benchmarks and
- * metrics read it; it never changes what a request does.
+ * write request units (from the `ConsumedCapacity` each call reports) and S3
+ * requests by kind. DynamoDB Local does not report a `TransactWriteItems` as
+ * AWS bills it (sometimes twice the units, sometimes a fraction), so against
+ * it a transaction's units are counted from its items
+ * (`transactionWriteUnits`). Benchmarks and metrics read it; it never changes
+ * what a request does.
  */
 export interface RequestCounts {
   dynamoDbReadUnits: number;
@@ -43,12 +45,41 @@ const READ_COMMANDS = new Set(['GetItemCommand', 'QueryCommand', 'ScanCommand', 
 export function recordDynamoDbCall(commandName: string, consumed: Capacity | Capacity[] | undefined): void {
   meter.dynamoDbRequests++;
   const list = consumed === undefined ? [] : Array.isArray(consumed) ? consumed : [consumed];
-  const transactional = commandName === 'TransactWriteItemsCommand';
   for (const capacity of list) {
     const units = capacity.CapacityUnits ?? (capacity.ReadCapacityUnits ?? 0) + (capacity.WriteCapacityUnits ?? 0);
     if (READ_COMMANDS.has(commandName)) meter.dynamoDbReadUnits += units;
-    else meter.dynamoDbWriteUnits += transactional ? units * 2 : units;
+    else meter.dynamoDbWriteUnits += units;
   }
+}
+
+/** A value's size as DynamoDB counts it toward an item (documents: native values, as the document client takes them). */
+function attributeSize(value: unknown): number {
+  if (value === null || value === undefined || typeof value === 'boolean') return 1;
+  if (typeof value === 'string') return Buffer.byteLength(value);
+  if (typeof value === 'number' || typeof value === 'bigint') return Math.ceil(String(value).replace(/[-.]/g, '').length / 2) + 1;
+  if (value instanceof Uint8Array) return value.byteLength;
+  if (Array.isArray(value) || value instanceof Set) return 3 + [...value].reduce((sum: number, v) => sum + attributeSize(v), 0);
+  return 3 + Object.entries(value as object).reduce((sum, [name, v]) => sum + Buffer.byteLength(name) + attributeSize(v), 0);
+}
+
+interface TransactWriteInput {
+  TransactItems?: { Put?: { Item?: object }; Update?: { Key?: object; ExpressionAttributeValues?: object }; Delete?: { Key?: object }; ConditionCheck?: object }[];
+}
+
+/**
+ * The write units AWS bills for a `TransactWriteItems`: two per started KB of
+ * each item written. A put's item is in the request; an update's new item is
+ * not, so it is counted from its key and the values it sets (Brook's updates
+ * set nearly every attribute of the items they change). A condition check
+ * costs like a read, not counted here.
+ */
+export function transactionWriteUnits(input: TransactWriteInput): number {
+  let units = 0;
+  for (const item of input.TransactItems ?? []) {
+    const written = item.Put?.Item ?? (item.Update ? { ...item.Update.Key, ...item.Update.ExpressionAttributeValues } : item.Delete?.Key);
+    if (written) units += 2 * Math.max(1, Math.ceil(attributeSize(written) / 1024));
+  }
+  return units;
 }
 
 /**
