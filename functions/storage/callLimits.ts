@@ -15,6 +15,7 @@
  *   abandoned work does not go on writing while the caller already retries.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { setMaxListeners } from 'node:events';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 
 export interface StorageCallLimits {
@@ -38,6 +39,8 @@ const requestSignals = new AsyncLocalStorage<AbortSignal>();
 
 /** Runs `work` so that every storage call it makes is aborted when `signal` is. */
 export function runWithAbortSignal<T>(signal: AbortSignal, work: () => T): T {
+  // Each call in flight listens to it (a fetch reads 16 partitions at once): more than Node's default of 10 is expected.
+  setMaxListeners(0, signal);
   return requestSignals.run(signal, work);
 }
 
