@@ -8,7 +8,7 @@
  * | 1 | the server refused or failed (a Brook error code is printed) |
  * | 2 | usage: a bad option, argument or input line (nothing or only part was sent) |
  * | 3 | no answer: the server could not be reached or timed out |
- * | 130 | interrupted a second time (Ctrl-C twice) |
+ * | 130 | interrupted a second time (Ctrl-C twice), or `produce --transactional` interrupted (nothing sent) |
  */
 import { BrookError } from '../sdk/index.js';
 

@@ -69,6 +69,60 @@ export function parseHeaders(raws: readonly string[]): Record<string, string> {
   return headers;
 }
 
+/** One record of `produce --transactional`: its topic and the message the SDK sends. */
+export interface TransactionLine {
+  topic: string;
+  message: { key?: string | null; value: string | null; headers?: Record<string, string>; partition?: number; timestamp?: number };
+}
+
+const TRANSACTION_LINE_FIELDS = new Set(['topic', 'partition', 'key', 'value', 'headers', 'timestamp']);
+
+/**
+ * One line of `produce --transactional`: a JSON object
+ * `{"topic", "partition"?, "key"?, "value", "headers"?, "timestamp"?}` (the
+ * topic may come from `--topic` instead). A `null` value is a tombstone; a
+ * value that is not a string is sent as its JSON text, as a JSON produce
+ * stores it. A blank line is no record (undefined).
+ */
+export function parseTransactionLine(line: string, lineNumber: number, defaultTopic?: string): TransactionLine | undefined {
+  if (line.trim() === '') return undefined;
+  const bad = (what: string) => new UsageError(`line ${lineNumber}: ${what}`);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(line);
+  } catch {
+    throw bad('is not JSON (each line is {"topic", "partition"?, "key"?, "value", "headers"?})');
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw bad('is not a JSON object');
+  const record = parsed as Record<string, unknown>;
+  const unknown = Object.keys(record).filter((field) => !TRANSACTION_LINE_FIELDS.has(field));
+  if (unknown.length > 0) throw bad(`unknown field "${unknown[0]}" (a line has topic, partition, key, value, headers, timestamp)`);
+  const topic = record.topic ?? defaultTopic;
+  if (typeof topic !== 'string' || topic === '') throw bad('has no "topic" (give one on each line, or --topic)');
+  if (!('value' in record)) throw bad('has no "value" (null for a tombstone)');
+  const { key, value, headers, partition, timestamp } = record;
+  const message: TransactionLine['message'] = { value: value === null ? null : typeof value === 'string' ? value : JSON.stringify(value) };
+  if (key !== undefined) {
+    if (key !== null && typeof key !== 'string') throw bad('"key" is a string or null');
+    message.key = key;
+  }
+  if (partition !== undefined) {
+    if (!Number.isSafeInteger(partition) || (partition as number) < 0) throw bad('"partition" is an integer >= 0');
+    message.partition = partition as number;
+  }
+  if (timestamp !== undefined) {
+    if (!Number.isSafeInteger(timestamp) || (timestamp as number) < 0) throw bad('"timestamp" is epoch milliseconds');
+    message.timestamp = timestamp as number;
+  }
+  if (headers !== undefined) {
+    if (headers === null || typeof headers !== 'object' || Array.isArray(headers) || Object.values(headers).some((v) => typeof v !== 'string')) {
+      throw bad('"headers" maps names to strings');
+    }
+    message.headers = headers as Record<string, string>;
+  }
+  return { topic, message };
+}
+
 // ---- topics: --config ------------------------------------------------------------------------
 
 /** Kafka's dotted names are accepted too: `retention.ms=86400000`. */

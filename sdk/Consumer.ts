@@ -35,11 +35,12 @@ import { Membership } from './consumer/Membership.js';
 import { OffsetManager } from './consumer/OffsetManager.js';
 import { tp, toTopicPartitions } from './consumer/partitionKeys.js';
 import { Runner } from './consumer/Runner.js';
-import type { ConsumerOptions, RunOptions, TopicPartitionOffset } from './consumer/types.js';
+import type { ConsumerGroupMetadata, ConsumerOptions, RunOptions, TopicPartitionOffset } from './consumer/types.js';
 
 export type { KafkaMessage } from './messages.js';
 export type {
   Batch,
+  ConsumerGroupMetadata,
   ConsumerLogger,
   ConsumerOptions,
   EachBatchPayload,
@@ -141,6 +142,34 @@ export class Consumer {
    */
   async commitOffsets(offsets?: TopicPartitionOffset[]): Promise<void> {
     await this.#offsets.commit(offsets);
+  }
+
+  /**
+   * The group, member id and generation of this member now (what a
+   * transaction's `sendOffsets` commits under, as Kafka's `groupMetadata()`);
+   * undefined while it is not a member (before `run`, while joining again,
+   * after `disconnect`).
+   */
+  groupMetadata(): ConsumerGroupMetadata | undefined {
+    const member = this.#membership.member;
+    return member && { group: this.#context.options.groupId, memberId: member.memberId, generation: member.generation };
+  }
+
+  /**
+   * The group's committed offsets as the server has them now (each the next
+   * offset to read), of `partitions` or of every partition committed.
+   */
+  async committed(partitions?: { topic: string; partition: number }[]): Promise<TopicPartitionOffset[]> {
+    const committed = await this.#offsets.fetchCommitted();
+    const wanted = partitions && new Set(partitions.map(({ topic, partition }) => tp(topic, partition)));
+    return committed
+      .filter(({ topic, partition }) => !wanted || wanted.has(tp(topic, partition)))
+      .map(({ topic, partition, offset }) => ({ topic, partition, offset }));
+  }
+
+  /** @internal Whether positions are committed outside transactions (`autoCommit`). */
+  get autoCommits(): boolean {
+    return this.#context.autoCommit;
   }
 
   /** Stops for good on an error no retry fixes: leaves the group (no commit: it may be what failed) and reports it. */

@@ -17,6 +17,9 @@
  *   stays unknown (retries used up), the producer registers again under its
  *   id: the new epoch restarts the sequences, so a later batch is never taken
  *   for a duplicate of a lost one.
+ * - Transactions (`transaction()`, Transaction.ts): messages on any topics
+ *   and a consumer's offsets written together by one `POST /v1/transactions`,
+ *   in each partition's turn with the batches, under the same sequences.
  * - Not idempotent (`idempotent: false`): only `THROTTLED` is retried, since
  *   any other failure may have appended the batch (S2's `noSideEffects`).
  *
@@ -30,53 +33,14 @@
  */
 import { BrookError } from '../protocol/errors.js';
 import { partitionForKey } from '../protocol/partitioner.js';
-import {
-  encodeBatch,
-  NO_PRODUCER,
-  RECORD_BATCH_CONTENT_TYPE,
-  recordSize,
-  type ProducerRecord as BatchRecord,
-  type RecordHeader,
-} from '../protocol/recordBatch.js';
+import { encodeBatch, NO_PRODUCER, RECORD_BATCH_CONTENT_TYPE, type ProducerRecord as BatchRecord } from '../protocol/recordBatch.js';
 import type { ProduceResponse, TopicDescription } from '../protocol/types.js';
 import { errorFromResponse, segment, type HttpTransport } from './http.js';
+import { approximateSize, toBatchRecord, type Message, type ProducerBatch, type ProducerRecord, type RecordMetadata } from './producerMessages.js';
 import { isRetriable, retry, type RetryOptions } from './retry.js';
+import { Transaction, type TransactionHost } from './Transaction.js';
 
-export type Bytes = string | Uint8Array;
-export type MessageHeaders = Record<string, Bytes | Bytes[] | undefined>;
-
-export interface Message {
-  key?: Bytes | null;
-  /** `null` is a tombstone. Strings are sent as UTF-8. */
-  value: Bytes | null;
-  headers?: MessageHeaders;
-  /** Chosen by the partitioner when absent. */
-  partition?: number;
-  /** Epoch milliseconds (a number or, as kafkajs, a string of digits). @default the time of the send call */
-  timestamp?: number | string;
-}
-
-export interface ProducerRecord {
-  topic: string;
-  messages: Message[];
-  /**
-   * Conditional append (optimistic concurrency): per partition, the high
-   * watermark it must have for this call's messages to be appended there,
-   * else `OFFSET_MISMATCH` (details: `highWatermark`). Such messages are
-   * never batched with other calls'.
-   */
-  expectedOffsets?: Record<number, number>;
-}
-
-export interface ProducerBatch {
-  topicMessages: ProducerRecord[];
-}
-
-export interface RecordMetadata {
-  topic: string;
-  partition: number;
-  offset: number;
-}
+export type { Bytes, Message, MessageHeaders, ProducerBatch, ProducerRecord, RecordMetadata } from './producerMessages.js';
 
 export interface ProducerOptions {
   /** Register with the server and number batches so retries never duplicate. @default true */
@@ -119,32 +83,6 @@ interface Identity {
   readonly sequences: Map<string, number>;
 }
 
-const toBytes = (value: Bytes): Uint8Array => (typeof value === 'string' ? Buffer.from(value, 'utf8') : value);
-
-function toBatchRecord(message: Message, now: number): BatchRecord {
-  if (message === null || typeof message !== 'object') throw new TypeError('a message is an object with a value');
-  const { value, key } = message;
-  if (value !== null && typeof value !== 'string' && !(value instanceof Uint8Array)) {
-    throw new TypeError('a message value is a string, a Buffer, a Uint8Array or null');
-  }
-  if (key !== undefined && key !== null && typeof key !== 'string' && !(key instanceof Uint8Array)) {
-    throw new TypeError('a message key is a string, a Buffer, a Uint8Array or null');
-  }
-  const headers: RecordHeader[] = [];
-  for (const [name, raw] of Object.entries(message.headers ?? {})) {
-    if (raw === undefined) continue;
-    for (const one of Array.isArray(raw) ? raw : [raw]) headers.push({ name, value: toBytes(one) });
-  }
-  const timestamp = message.timestamp === undefined ? now : Number(message.timestamp);
-  if (!Number.isSafeInteger(timestamp) || timestamp < 0) throw new TypeError(`message timestamp ${String(message.timestamp)} is not epoch milliseconds`);
-  return { key: key === undefined || key === null ? null : toBytes(key), value: value === null ? null : toBytes(value), headers, timestamp };
-}
-
-/** Bytes a record holds, plus a little for its framing: what the buffer and `batchBytes` count. */
-function approximateSize(record: BatchRecord): number {
-  return recordSize(record) + 24;
-}
-
 export class Producer {
   readonly #http: HttpTransport;
   readonly #idempotent: boolean;
@@ -170,6 +108,7 @@ export class Producer {
   /** Epochs this producer gave up itself (so `PRODUCER_FENCED` under them is expected). */
   readonly #retired = new WeakSet<Identity>();
   #disconnected = false;
+  #host: TransactionHost | undefined;
 
   constructor(http: HttpTransport, options: ProducerOptions = {}) {
     this.#http = http;
@@ -209,6 +148,19 @@ export class Producer {
   async sendBatch(batch: ProducerBatch): Promise<RecordMetadata[]> {
     const results = await Promise.all(batch.topicMessages.map((record) => this.send(record)));
     return results.flat();
+  }
+
+  /**
+   * A transaction (kafkajs's shape): messages buffered by `send` / `sendBatch`
+   * and a consumer's offsets by `sendOffsets`, all written by `commit()` in one
+   * `POST /v1/transactions`, visible together or not at all; `abort()` drops
+   * them (nothing was sent). Partitions are chosen as `send` chooses them; with
+   * an idempotent producer the commit carries the producer's own sequences, so
+   * its retries never write twice.
+   */
+  transaction(): Transaction {
+    if (this.#disconnected) throw new BrookError('INVALID_REQUEST', 'the producer is disconnected', { origin: 'sdk' });
+    return new Transaction((this.#host ??= this.#transactionHost()));
   }
 
   /** Sends lingering batches now and waits for every send under way. */
@@ -425,6 +377,40 @@ export class Producer {
         throw error;
       }
     }
+  }
+
+  /** What a transaction needs of this producer: its partitioner, its per-partition order, its identity and sequences. */
+  #transactionHost(): TransactionHost {
+    return {
+      http: this.#http,
+      retry: this.#retry,
+      idempotent: this.#idempotent,
+      disconnected: () => this.#disconnected,
+      place: async (topic, messages) => {
+        const now = Date.now();
+        const records = messages.map((message) => toBatchRecord(message, now));
+        return { records, partitions: await this.#assignPartitions(topic, messages, records) };
+      },
+      forgetTopic: (topic) => void this.#metadata.delete(topic),
+      exclusive: (keys, commit) => {
+        // Lingering batches of these partitions go now; the commit comes after them and before any later batch.
+        for (const key of keys) this.#open.get(key)?.close();
+        const previous = keys.map((key) => (this.#tails.get(key) ?? Promise.resolve()).catch(() => undefined));
+        const run = Promise.all(previous).then(commit);
+        for (const key of keys) this.#tails.set(key, run);
+        this.#inFlight.add(run);
+        void run
+          .catch(() => undefined)
+          .finally(() => {
+            this.#inFlight.delete(run);
+            for (const key of keys) if (this.#tails.get(key) === run) this.#tails.delete(key);
+          });
+        return run;
+      },
+      identity: () => this.#currentIdentity(),
+      retire: (identity) => this.#renewEpoch(identity as Identity),
+      isRetired: (identity) => this.#retired.has(identity as Identity),
+    };
   }
 
   #renewEpoch(identity: Identity): void {

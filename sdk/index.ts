@@ -80,6 +80,8 @@ export { Consumer } from './Consumer.js';
 export type * from './Consumer.js';
 export { Producer } from './Producer.js';
 export type * from './Producer.js';
+export { Transaction, type TransactionOffsets, type TransactionState } from './Transaction.js';
+export { runTransactional, type TransactionalRunOptions, type TransformPayload } from './consumer/transactional.js';
 export { Reader } from './Reader.js';
 export type { FetchOptions, FetchPosition, PartitionFetch } from './Reader.js';
 export { HttpTransport, errorFromResponse, type FetchLike, type HttpResponse, type RequestOptions, type TransportOptions } from './http.js';
@@ -90,6 +92,7 @@ export type {
   CleanupPolicy,
   CreateTopicRequest,
   DeliveryAnswer,
+  DeliveryAnswerRecord,
   DeliveryBatch,
   Encoding,
   FetchedRecord,

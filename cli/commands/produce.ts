@@ -3,7 +3,8 @@
  * kafka-console-producer. Lines go through the SDK's idempotent producer,
  * lingering up to 100 ms so lines read together share a batch; at the
  * end of input (or Ctrl-C) everything is flushed and the count is reported on
- * stderr.
+ * stderr. With --transactional, JSON lines on any topics go as one
+ * transaction instead (produceTransaction.ts).
  */
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
@@ -12,12 +13,14 @@ import { CliError, UsageError } from '../errors.js';
 import { parseHeaders, parseInteger, parseLine } from '../parse.js';
 import { collect, examples, session } from '../session.js';
 import { onStopSignals } from '../signals.js';
+import { produceTransaction } from './produceTransaction.js';
 
 /** Sends not yet answered before reading pauses (bounded memory on a large file). */
 const MAX_PENDING = 5_000;
 
 interface ProduceOptions {
-  topic: string;
+  topic?: string;
+  transactional?: boolean;
   keySeparator?: string;
   partition?: string;
   file?: string;
@@ -27,13 +30,14 @@ interface ProduceOptions {
 
 export function produceCommand(): Command {
   return new Command('produce')
-    .description('send one record per line of standard input (or a file) to a topic')
-    .requiredOption('-t, --topic <topic>', 'topic to produce to')
+    .description('send one record per line of standard input (or a file) to a topic, or JSON lines to any topics as one transaction')
+    .option('-t, --topic <topic>', 'topic to produce to (with --transactional: for lines that name none)')
     .option('-k, --key-separator <sep>', 'each line is key<sep>value (the key picks the partition)')
     .option('-p, --partition <n>', 'send every record to this partition')
     .option('-f, --file <path>', 'read lines from this file instead of standard input')
     .option('-H, --header <name=value>', 'a header on every record, repeatable', collect)
     .option('--linger-ms <ms>', 'how long lines may wait to share a batch', '100')
+    .option('--transactional', 'each line is JSON {"topic", "partition"?, "key"?, "value", "headers"?}; all are sent as one transaction, all or nothing')
     .addHelpText(
       'after',
       examples(
@@ -41,19 +45,28 @@ export function produceCommand(): Command {
         "printf 'customer-1:created\\ncustomer-2:paid\\n' | brook produce --topic orders --key-separator :",
         'brook produce --topic orders --file events.txt --partition 0 --header source=import',
         'brook produce --topic orders        # type lines, Ctrl-D to finish',
+        'brook produce --transactional --file moves.jsonl   # {"topic":"debits","key":"a","value":"-5"} ...',
       ),
     )
     .action(async (options: ProduceOptions, command: Command) => {
       const s = session(command);
       if (options.keySeparator === '') throw new UsageError('--key-separator must not be empty');
       const headers = parseHeaders(options.header ?? []);
+      if (options.transactional) {
+        if (options.partition !== undefined || options.keySeparator !== undefined) {
+          throw new UsageError('--partition and --key-separator do not go with --transactional: each JSON line has its own');
+        }
+        return produceTransaction(s, { ...(options.topic !== undefined ? { topic: options.topic } : {}), ...(options.file !== undefined ? { file: options.file } : {}), headers });
+      }
+      if (options.topic === undefined) throw new UsageError("required option '-t, --topic <topic>' not specified (see --help)");
+      const topic = options.topic;
       const lingerMs = parseInteger(options.lingerMs, '--linger-ms', { min: 0, max: 60_000 });
-      const description = await s.brook.admin().describeTopic(options.topic); // TOPIC_NOT_FOUND before reading anything
+      const description = await s.brook.admin().describeTopic(topic); // TOPIC_NOT_FOUND before reading anything
       let partition: number | undefined;
       if (options.partition !== undefined) {
         partition = parseInteger(options.partition, '--partition', { min: 0 });
         if (partition >= description.partitions.length) {
-          throw new UsageError(`--partition ${partition}: topic ${options.topic} has partitions 0..${description.partitions.length - 1}`);
+          throw new UsageError(`--partition ${partition}: topic ${topic} has partitions 0..${description.partitions.length - 1}`);
         }
       }
 
@@ -82,7 +95,7 @@ export function produceCommand(): Command {
             ...(partition !== undefined ? { partition } : {}),
             ...(Object.keys(headers).length > 0 ? { headers } : {}),
           };
-          const sending: Promise<void> = producer.send({ topic: options.topic, messages: [message] }).then(
+          const sending: Promise<void> = producer.send({ topic: topic, messages: [message] }).then(
             () => void sent++,
             (error: unknown) => void (failure ??= error),
           );
@@ -101,7 +114,7 @@ export function produceCommand(): Command {
         removeSignalHandlers();
       }
       // A failure before anything was sent is the one line main.ts prints.
-      if (sent > 0 || failure === undefined) s.note(`${sent} record${sent === 1 ? '' : 's'} sent to ${options.topic}${interrupted ? ' (interrupted)' : ''}`);
+      if (sent > 0 || failure === undefined) s.note(`${sent} record${sent === 1 ? '' : 's'} sent to ${topic}${interrupted ? ' (interrupted)' : ''}`);
       if (failure !== undefined) throw failure;
     });
 }

@@ -70,16 +70,7 @@ export class OffsetManager {
 
   /** Where to start partitions the member just got: the committed offset, else the log start or end. */
   async start(keys: string[]): Promise<void> {
-    const committed = (
-      await retry(
-        () =>
-          this.#context.http.request<{ offsets: { topic: string; partition: number; offset: number }[] }>(
-            'GET',
-            `/v1/groups/${this.#context.group}/offsets`,
-          ),
-        this.#context.retry,
-      )
-    ).body.offsets;
+    const committed = await this.fetchCommitted();
     await Promise.all(
       keys.map(async (key) => {
         const [topic, partition] = untp(key);
@@ -94,6 +85,15 @@ export class OffsetManager {
         }
       }),
     );
+  }
+
+  /** The group's committed offsets, read from the server (retried). */
+  async fetchCommitted(): Promise<TopicPartitionOffset[]> {
+    const response = await retry(
+      () => this.#context.http.request<{ offsets: TopicPartitionOffset[] }>('GET', `/v1/groups/${this.#context.group}/offsets`),
+      this.#context.retry,
+    );
+    return response.body.offsets;
   }
 
   /** After `OFFSET_OUT_OF_RANGE`: starts the partition again at the log start or end (where it was, if that cannot be read). */

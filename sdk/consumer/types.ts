@@ -104,3 +104,15 @@ export interface TopicPartitionOffset {
   partition: number;
   offset: number;
 }
+
+/**
+ * A group member as a transaction's commit names it (`transaction.sendOffsets`):
+ * what `consumer.groupMetadata()` answers while the consumer is a member.
+ */
+export interface ConsumerGroupMetadata {
+  /** The group id. */
+  group: string;
+  memberId: string;
+  /** The generation the member acknowledged last (what its commits carry). */
+  generation: number;
+}

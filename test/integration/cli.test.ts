@@ -7,7 +7,7 @@
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -237,6 +237,80 @@ describe('brook produce and consume', () => {
     expect(group_.state).toBe('Empty');
     expect(group_.members).toEqual([]);
     expect(group_.offsets.reduce((sum, o) => sum + o.lag, 0)).toBe(0);
+  });
+});
+
+describe('brook produce --transactional', () => {
+  /** Every record of a topic's partition, through the HTTP API. */
+  async function recordsOf(topic: string, partition: number): Promise<{ offset: number; key: string | null; value: string | null; headers: Record<string, string> }[]> {
+    const response = await fetch(`${stack.url}/v1/topics/${topic}/partitions/${partition}/records?offset=0`, { headers: { authorization: `Bearer ${stack.adminKey}` } });
+    expect(response.status).toBe(200);
+    return ((await response.json()) as { records: { offset: number; key: string | null; value: string | null; headers: Record<string, string> }[] }).records;
+  }
+
+  it('sends JSON lines on several topics as one transaction and prints the results (--json) and the count', async () => {
+    // Prepare
+    const debits = name('debits');
+    const credits = name('credits');
+    expect((await brook(['topics', 'create', debits, '-p', '3'])).code).toBe(0);
+    expect((await brook(['topics', 'create', credits, '-p', '1'])).code).toBe(0);
+    const input = [
+      JSON.stringify({ topic: debits, key: 'alice', value: '-5', headers: { reason: 'rent' } }),
+      '',
+      JSON.stringify({ topic: credits, value: '5', partition: 0 }),
+      JSON.stringify({ topic: debits, key: 'alice', value: null }),
+      JSON.stringify({ key: 'bob', value: { cents: 7 } }), // no topic: --topic's
+    ].join('\n');
+
+    // Act
+    const run = await brook(['--json', 'produce', '--transactional', '--topic', credits, '--header', 'batch=b1'], { input: `${input}\n` });
+
+    // Assess
+    expect(run.code).toBe(0);
+    expect(run.stderr).toBe(`4 records sent to ${debits}, ${credits} in one transaction\n`);
+    const alice = partitionForKey(Buffer.from('alice'), 3);
+    expect(JSON.parse(run.stdout)).toEqual({
+      results: [
+        { topic: debits, partition: alice, offset: 0 },
+        { topic: credits, partition: 0, offset: 0 },
+        { topic: debits, partition: alice, offset: 1 },
+        { topic: credits, partition: 0, offset: 1 },
+      ],
+    });
+    expect(await recordsOf(debits, alice)).toMatchObject([
+      { offset: 0, key: 'alice', value: '-5', headers: { batch: 'b1', reason: 'rent' } },
+      { offset: 1, key: 'alice', value: null, headers: { batch: 'b1' } },
+    ]);
+    expect(await recordsOf(credits, 0)).toMatchObject([
+      { offset: 0, key: null, value: '5' },
+      { offset: 1, key: 'bob', value: '{"cents":7}' },
+    ]);
+  });
+
+  it('reads --file; a bad line (exit 2) or an unknown topic (exit 1) sends nothing at all', async () => {
+    const topic = name('tx-file');
+    expect((await brook(['topics', 'create', topic, '-p', '2'])).code).toBe(0);
+    const dir = await mkdtemp(join(tmpdir(), 'brook-cli-tx-'));
+    try {
+      const good = join(dir, 'good.jsonl');
+      await writeFile(good, `${JSON.stringify({ topic, partition: 1, value: 'from-file' })}\n`);
+      const fromFile = await brook(['produce', '--transactional', '--file', good]);
+      expect(fromFile).toMatchObject({ code: 0, stdout: '', stderr: `1 record sent to ${topic} in one transaction\n` });
+
+      const badLine = await brook(['produce', '--transactional'], { input: `${JSON.stringify({ topic, value: 'never' })}\nnot json\n` });
+      expectOneLineFailure(badLine, 2, /^brook: line 2: is not JSON/);
+      const unknownTopic = await brook(['produce', '--transactional'], {
+        input: `${JSON.stringify({ topic, partition: 0, value: 'never' })}\n${JSON.stringify({ topic: name('missing'), value: 'x' })}\n`,
+      });
+      expectOneLineFailure(unknownTopic, 1, /TOPIC_NOT_FOUND/);
+      expectOneLineFailure(await brook(['produce', '--transactional', '--partition', '0'], { input: '' }), 2, /do not go with --transactional/);
+      expectOneLineFailure(await brook(['produce', '--transactional', '--file', join(dir, 'absent.jsonl')]), 1, /cannot read .*absent\.jsonl/);
+
+      expect(await recordsOf(topic, 0)).toEqual([]);
+      expect((await recordsOf(topic, 1)).map((record) => record.value)).toEqual(['from-file']);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -18,6 +18,7 @@ import {
   parseInteger,
   parseLine,
   parseTopicPartitions,
+  parseTransactionLine,
   planResets,
   resetTarget,
   startPosition,
@@ -74,6 +75,30 @@ describe('cli: parseLine (one record per input line)', () => {
 
   it('names the line that has no separator', () => {
     expect(() => parseLine('no separator', ':', 42)).toThrow('line 42 has no key separator ":"');
+  });
+});
+
+describe('cli: parseTransactionLine (produce --transactional)', () => {
+  it('reads a JSON record with its topic, or the --topic default; a blank line is none', () => {
+    expect(parseTransactionLine('{"topic":"a","partition":1,"key":"k","value":"v","headers":{"h":"x"},"timestamp":5}', 1)).toEqual({
+      topic: 'a',
+      message: { key: 'k', value: 'v', headers: { h: 'x' }, partition: 1, timestamp: 5 },
+    });
+    expect(parseTransactionLine('{"value":null,"key":null}', 2, 'fallback')).toEqual({ topic: 'fallback', message: { key: null, value: null } });
+    expect(parseTransactionLine('{"topic":"a","value":{"total":12}}', 3)).toEqual({ topic: 'a', message: { value: '{"total":12}' } });
+    expect(parseTransactionLine('   ', 4)).toBeUndefined();
+  });
+
+  it('names the line and what is wrong with it', () => {
+    expect(() => parseTransactionLine('k:v', 3)).toThrow(/^line 3: is not JSON/);
+    expect(() => parseTransactionLine('[1]', 1)).toThrow('line 1: is not a JSON object');
+    expect(() => parseTransactionLine('{"value":"v"}', 2)).toThrow(/line 2: has no "topic"/);
+    expect(() => parseTransactionLine('{"topic":"a"}', 2)).toThrow(/has no "value"/);
+    expect(() => parseTransactionLine('{"topic":"a","value":"v","partition":-1}', 2)).toThrow(/"partition" is an integer/);
+    expect(() => parseTransactionLine('{"topic":"a","value":"v","key":3}', 2)).toThrow(/"key" is a string or null/);
+    expect(() => parseTransactionLine('{"topic":"a","value":"v","headers":{"h":1}}', 2)).toThrow(/"headers" maps names to strings/);
+    expect(() => parseTransactionLine('{"topic":"a","value":"v","offset":1}', 2)).toThrow(/unknown field "offset"/);
+    expect(() => parseTransactionLine('{"value":"v"}', 2)).toThrow(UsageError);
   });
 });
 
