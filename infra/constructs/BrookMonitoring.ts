@@ -211,7 +211,7 @@ export class BrookMonitoring extends Construct {
         this.brookMetric('producedBytes'),
         this.brookMetric('fetchedBytes'),
       ]),
-      graph('Consumer groups', [this.brookMetric('commits'), this.brookMetric('rebalances')]),
+      graph('Consumer groups and transactions', [this.brookMetric('commits'), this.brookMetric('rebalances'), this.brookMetric('transactions')]),
       graph('Compactor', [this.brookMetric('compactorRuns'), this.brookMetric('compactorSweeps'), this.brookMetric('compactorFailures'), this.brookMetric('compactorBatchesRolled')], [
         this.brookMetric('compactorDuration', 'p99'),
       ]),

@@ -113,6 +113,19 @@ const ROUTE_TABLE: Record<string, Cell> = {
     needs: ({ topic }) => [[`topic:${topic}`, 'write']],
   },
   'POST /v1/producers': { request: () => ({ method: 'POST', path: '/v1/producers' }), needs: () => [] },
+  // A transaction writes the topic and commits for a member of the group: what a produce and a commit each need.
+  'POST /v1/transactions': {
+    request: ({ group, topic }) => ({
+      method: 'POST',
+      path: '/v1/transactions',
+      body: { records: [{ topic, key: 'k', value: 'matrix' }], offsets: { group, memberId: UNKNOWN_MEMBER, generation: 1, offsets: [{ topic, partition: 0, offset: 0 }] } },
+    }),
+    needs: ({ group, topic }) => [
+      [`topic:${topic}`, 'write'],
+      [`group:${group}`, 'read'],
+      [`topic:${topic}`, 'read'],
+    ],
+  },
   'GET /v1/topics/{topic}/partitions/{partition}/records': {
     request: ({ topic }) => ({ method: 'GET', path: `/v1/topics/${topic}/partitions/0/records`, query: { offset: '0' } }),
     needs: ({ topic }) => [[`topic:${topic}`, 'read']],
