@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
 import {
+  DeleteCommand,
   GetCommand,
   PutCommand,
   QueryCommand,
@@ -190,7 +191,16 @@ export class PartitionLog {
         }
         if (landed) {
           objectKey = undefined; // referenced by the log now: never clean it up
-          await this.commitThrough(head, [...chain, item]);
+          const passed = await this.commitThrough(head, [...chain, item]);
+          if (passed && !(await this.isOnTheLog(item, passed))) {
+            // HEAD had passed this offset over another batch before the put: that batch's item was since rolled into a
+            // segment (or expired), so the offset looked free. The item is an orphan no reader sees: remove it, start
+            // again. Its S3 object is left to the orphan sweep: the next try puts a new one.
+            await this.deleteOwn(item);
+            head = await this.readHead(pk, true);
+            chain = [];
+            continue;
+          }
           return { baseOffset: item.sk, duplicate: false };
         }
         // Other appends hold this offset and maybe more after it: learn them all in one read and move past them.
@@ -409,25 +419,69 @@ export class PartitionLog {
   }
 
   /**
+   * Whether `item`, found already passed by HEAD (`head`), is the batch HEAD
+   * passed: it is, when it is not below the log start and the item before it
+   * (a batch or a segment) ends exactly where it starts. An item that a
+   * segment covers was put where a batch had been committed and then rolled
+   * into that segment: an orphan.
+   */
+  private async isOnTheLog(item: LogItem, head: HeadState): Promise<boolean> {
+    if (item.sk < head.start) return false;
+    if (item.sk === head.start) return true;
+    const result = await this.doc.send(
+      new QueryCommand({
+        TableName: this.logTable,
+        KeyConditionExpression: 'pk = :pk AND sk BETWEEN :zero AND :before',
+        ExpressionAttributeValues: { ':pk': item.pk, ':zero': 0, ':before': item.sk - 1 },
+        ProjectionExpression: 'sk, c',
+        ScanIndexForward: false,
+        Limit: 1,
+        ConsistentRead: true,
+      }),
+    );
+    const before = result.Items?.[0] as Pick<LogItem, 'sk' | 'c'> | undefined;
+    return before !== undefined && before.sk + before.c === item.sk;
+  }
+
+  /** Deletes `item` if it is still this append's (its token). */
+  private async deleteOwn(item: LogItem): Promise<void> {
+    try {
+      await this.doc.send(
+        new DeleteCommand({
+          TableName: this.logTable,
+          Key: { pk: item.pk, sk: item.sk },
+          ConditionExpression: '#a = :a',
+          ExpressionAttributeNames: { '#a': 'a' },
+          ExpressionAttributeValues: { ':a': item.a },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+    }
+  }
+
+  /**
    * Moves HEAD past the last of `items` (a contiguous chain of placed batches
    * that starts at or after `head.next`), applying each batch's producer
    * state, in one update conditioned on HEAD not having moved. When it has,
-   * the update is tried again from where HEAD now is; once HEAD is past the
-   * last item, someone else committed it.
+   * the update is tried again from where HEAD now is. Answers undefined when
+   * this call moved HEAD, or HEAD as found already past the last item: then
+   * someone else committed the chain, or (for an append's own item put late,
+   * see `isOnTheLog`) the offset had been committed over another batch.
    */
-  private async commitThrough(head: HeadState, items: LogItem[]): Promise<void> {
+  private async commitThrough(head: HeadState, items: LogItem[]): Promise<HeadState | undefined> {
     const last = items.at(-1)!;
     const pk = last.pk;
     let current = head;
     for (;;) {
-      if (current.next > last.sk) return;
+      if (current.next > last.sk) return current;
       const pending = items.filter((item) => item.sk >= current.next);
       if (pending[0]?.sk !== current.next) throw new Error('HEAD is not on the chain of placed batches');
       const after = pending.reduce(applyItem, current);
       try {
         await this.doc.send(new UpdateCommand(this.headMove(pk, current, after)));
         this.onAppend?.(pk, after.next);
-        return;
+        return undefined;
       } catch (error) {
         if (!isConditionalCheckFailed(error)) throw error;
         // HEAD moved: another append committed some or all of these. Go on from where it is now.
