@@ -43,7 +43,16 @@ export const commitOffsetsSchema = z
     }),
   )
   .min(1, 'at least one offset')
-  .max(MAX_COMMIT_OFFSETS);
+  .max(MAX_COMMIT_OFFSETS)
+  // One write per partition (a transaction may not name an item twice either).
+  .superRefine((offsets, context) => {
+    const seen = new Set<string>();
+    offsets.forEach(({ topic, partition }, i) => {
+      const key = `${topic}#${partition}`;
+      if (seen.has(key)) context.addIssue({ code: 'custom', path: [i], message: `${topic}/${partition} appears twice` });
+      seen.add(key);
+    });
+  });
 
 export const commitBodySchema = z
   .strictObject({
@@ -55,12 +64,6 @@ export const commitBodySchema = z
     if (body.memberId !== undefined && body.generation === undefined) {
       context.addIssue({ code: 'custom', path: ['generation'], message: 'required with memberId' });
     }
-    const seen = new Set<string>();
-    body.offsets.forEach(({ topic, partition }, i) => {
-      const key = `${topic}#${partition}`;
-      if (seen.has(key)) context.addIssue({ code: 'custom', path: ['offsets', i], message: `${topic}/${partition} appears twice` });
-      seen.add(key);
-    });
   });
 
 export const resetBodySchema = z.strictObject({
