@@ -24,6 +24,7 @@ import { checkInRange, LogReader, type PartitionHead, type ReadLimits, type Read
 /** The read side's types live with the reader; callers of the log find them here too. */
 export { checkInRange, type PartitionHead, type ReadLimits, type ReadResult } from './LogReader.js';
 import { batchObjectKey } from './objectKeys.js';
+import { decodeSegmentIndex } from './segment.js';
 import { applyItem, headFromItem, headItemKey, offsetsOf, type HeadState } from './headState.js';
 import { checkSequence, toStoredTable, type ProducerBatch } from './producerState.js';
 
@@ -192,7 +193,7 @@ export class PartitionLog {
         if (landed) {
           objectKey = undefined; // referenced by the log now: never clean it up
           const passed = await this.commitThrough(head, [...chain, item]);
-          if (passed && !(await this.isOnTheLog(item, passed))) {
+          if (passed && !(await this.isOnTheLog(item, passed, input.batch))) {
             // HEAD had passed this offset over another batch before the put: that batch's item was since rolled into a
             // segment (or expired), so the offset looked free. The item is an orphan no reader sees: remove it, start
             // again. Its S3 object is left to the orphan sweep: the next try puts a new one.
@@ -419,13 +420,14 @@ export class PartitionLog {
   }
 
   /**
-   * Whether `item`, found already passed by HEAD (`head`), is the batch HEAD
-   * passed: it is, when it is not below the log start and the item before it
-   * (a batch or a segment) ends exactly where it starts. An item that a
-   * segment covers was put where a batch had been committed and then rolled
-   * into that segment: an orphan.
+   * Whether `item` (holding `batch`), found already passed by HEAD (`head`),
+   * is the batch HEAD passed. It is when it is not below the log start and
+   * the item before it ends where it starts. When a segment covers its
+   * offset, the batch HEAD passed there was rolled into that segment since:
+   * it is this one if the segment holds these very bytes there; otherwise the
+   * put landed where another batch had been (an orphan).
    */
-  private async isOnTheLog(item: LogItem, head: HeadState): Promise<boolean> {
+  private async isOnTheLog(item: LogItem, head: HeadState, batch: Uint8Array): Promise<boolean> {
     if (item.sk < head.start) return false;
     if (item.sk === head.start) return true;
     const result = await this.doc.send(
@@ -433,14 +435,24 @@ export class PartitionLog {
         TableName: this.logTable,
         KeyConditionExpression: 'pk = :pk AND sk BETWEEN :zero AND :before',
         ExpressionAttributeValues: { ':pk': item.pk, ':zero': 0, ':before': item.sk - 1 },
-        ProjectionExpression: 'sk, c',
         ScanIndexForward: false,
         Limit: 1,
         ConsistentRead: true,
       }),
     );
-    const before = result.Items?.[0] as Pick<LogItem, 'sk' | 'c'> | undefined;
-    return before !== undefined && before.sk + before.c === item.sk;
+    const before = result.Items?.[0] as LogItem | undefined;
+    if (before === undefined) return false;
+    if (before.sk + before.c === item.sk) return true;
+    if (!before.s || !before.x || before.sk + before.c <= item.sk) return false;
+    const entries = decodeSegmentIndex(before.sk, before.x);
+    const at = entries.findIndex((entry) => entry.offset === item.sk);
+    if (at < 0) return false;
+    const ours = withBaseOffset(batch, item.sk);
+    const start = entries[at]!.position;
+    const end = entries[at + 1]?.position ?? before.z ?? start;
+    if (end - start !== ours.length) return false;
+    const stored = await this.objects.read(before.s, start, end);
+    return Buffer.compare(Buffer.from(stored), Buffer.from(ours)) === 0;
   }
 
   /** Deletes `item` if it is still this append's (its token). */

@@ -22,7 +22,7 @@
  * sees retriable errors, never a 500.
  *
  * BROOK_FAULT_BATCHES (default 4 per producer) and BROOK_FAULT_GROUP_MS
- * (default 12000) size each run; set them higher for a longer one.
+ * (default 8000) size each run; set them higher for a longer one.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -47,7 +47,7 @@ const RECORDS_PER_BATCH = 3;
 /** Attempts per batch before a producer gives up on it (its outcome stays in the history). */
 const MAX_ATTEMPTS = 12;
 /** How long the group consumes under faults (a crashed member's partitions move after its 6 s session). */
-const GROUP_MS = Number(process.env.BROOK_FAULT_GROUP_MS ?? 12_000);
+const GROUP_MS = Number(process.env.BROOK_FAULT_GROUP_MS ?? 8_000);
 /** How long delivery may take to catch up once faults stop. */
 const DRAIN_MS = 60_000;
 

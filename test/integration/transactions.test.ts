@@ -166,8 +166,8 @@ describe('transactions', () => {
 
   it('concurrent transactions and plain appends on shared partitions: dense offsets, and a long-polling reader never sees part of a transaction', async () => {
     const topic = await newTopic('tx-shared', 3);
-    const TRANSACTIONS = 8;
-    const ROUNDS = 5;
+    const TRANSACTIONS = 6;
+    const ROUNDS = 4;
     const seen = new Map<string, Set<number>>(); // transaction id -> partitions seen so far
     let reading = true;
     const partial: string[] = [];
