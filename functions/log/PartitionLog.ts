@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
 import {
-  DeleteCommand,
   GetCommand,
   PutCommand,
   QueryCommand,
@@ -24,7 +23,7 @@ import { checkInRange, LogReader, type PartitionHead, type ReadLimits, type Read
 /** The read side's types live with the reader; callers of the log find them here too. */
 export { checkInRange, type PartitionHead, type ReadLimits, type ReadResult } from './LogReader.js';
 import { batchObjectKey } from './objectKeys.js';
-import { decodeSegmentIndex } from './segment.js';
+import { deleteOwn, isOnTheLog, type LogAccess } from './orphans.js';
 import { applyItem, headFromItem, headItemKey, offsetsOf, type HeadState } from './headState.js';
 import { checkSequence, toStoredTable, type ProducerBatch } from './producerState.js';
 
@@ -111,6 +110,7 @@ export class PartitionLog {
   private readonly appendTimeoutMs: number;
   private readonly objects: LogObjects;
   private readonly reader: LogReader;
+  private readonly orphans: LogAccess;
 
   constructor(options: PartitionLogOptions) {
     this.doc = options.doc;
@@ -122,6 +122,7 @@ export class PartitionLog {
     // Objects are immutable; keep the newest few for consumers reading the same batches.
     this.objects = new LogObjects({ s3: options.s3, bucket: options.bucket, cachedObjects: OBJECT_CACHE_SIZE });
     this.reader = new LogReader(this.doc, this.logTable, this.objects);
+    this.orphans = { doc: this.doc, logTable: this.logTable, objects: this.objects };
   }
 
   /** High watermark and log start offset, strongly consistent. */
@@ -193,11 +194,11 @@ export class PartitionLog {
         if (landed) {
           objectKey = undefined; // referenced by the log now: never clean it up
           const passed = await this.commitThrough(head, [...chain, item]);
-          if (passed && !(await this.isOnTheLog(item, passed, input.batch))) {
+          if (passed && !(await isOnTheLog(this.orphans, item, passed, input.batch))) {
             // HEAD had passed this offset over another batch before the put: that batch's item was since rolled into a
             // segment (or expired), so the offset looked free. The item is an orphan no reader sees: remove it, start
             // again. Its S3 object is left to the orphan sweep: the next try puts a new one.
-            await this.deleteOwn(item);
+            await deleteOwn(this.orphans, item);
             head = await this.readHead(pk, true);
             chain = [];
             continue;
@@ -417,59 +418,6 @@ export class PartitionLog {
       }),
     );
     return (result.Items ?? []) as LogItem[];
-  }
-
-  /**
-   * Whether `item` (holding `batch`), found already passed by HEAD (`head`),
-   * is the batch HEAD passed. It is when it is not below the log start and
-   * the item before it ends where it starts. When a segment covers its
-   * offset, the batch HEAD passed there was rolled into that segment since:
-   * it is this one if the segment holds these very bytes there; otherwise the
-   * put landed where another batch had been (an orphan).
-   */
-  private async isOnTheLog(item: LogItem, head: HeadState, batch: Uint8Array): Promise<boolean> {
-    if (item.sk < head.start) return false;
-    if (item.sk === head.start) return true;
-    const result = await this.doc.send(
-      new QueryCommand({
-        TableName: this.logTable,
-        KeyConditionExpression: 'pk = :pk AND sk BETWEEN :zero AND :before',
-        ExpressionAttributeValues: { ':pk': item.pk, ':zero': 0, ':before': item.sk - 1 },
-        ScanIndexForward: false,
-        Limit: 1,
-        ConsistentRead: true,
-      }),
-    );
-    const before = result.Items?.[0] as LogItem | undefined;
-    if (before === undefined) return false;
-    if (before.sk + before.c === item.sk) return true;
-    if (!before.s || !before.x || before.sk + before.c <= item.sk) return false;
-    const entries = decodeSegmentIndex(before.sk, before.x);
-    const at = entries.findIndex((entry) => entry.offset === item.sk);
-    if (at < 0) return false;
-    const ours = withBaseOffset(batch, item.sk);
-    const start = entries[at]!.position;
-    const end = entries[at + 1]?.position ?? before.z ?? start;
-    if (end - start !== ours.length) return false;
-    const stored = await this.objects.read(before.s, start, end);
-    return Buffer.compare(Buffer.from(stored), Buffer.from(ours)) === 0;
-  }
-
-  /** Deletes `item` if it is still this append's (its token). */
-  private async deleteOwn(item: LogItem): Promise<void> {
-    try {
-      await this.doc.send(
-        new DeleteCommand({
-          TableName: this.logTable,
-          Key: { pk: item.pk, sk: item.sk },
-          ConditionExpression: '#a = :a',
-          ExpressionAttributeNames: { '#a': 'a' },
-          ExpressionAttributeValues: { ':a': item.a },
-        }),
-      );
-    } catch (error) {
-      if (!isConditionalCheckFailed(error)) throw error;
-    }
   }
 
   /**
