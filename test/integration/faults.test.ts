@@ -107,12 +107,13 @@ function callerUnder(fault: FaultClass, seed: number): Call {
  * `done`. A pass that fails is left for the next one, as in AWS; the count is kept.
  */
 async function runCompactor(topic: string, done: () => boolean): Promise<{ passes: number; failed: number; segments: number }> {
-  const { topicId } = await brook.topics.get(topic);
-  const partitionKeys = Array.from({ length: PARTITIONS }, (_, partition) => `${topicId}#${partition}`);
   const compactor = new Compactor({ doc: brook.wiring.doc, s3: createS3Client(config), tables: config.tables, bucket: config.bucket, minAgeMs: 0, dynamoDbBudgetBytes: 0 });
   const counts = { passes: 0, failed: 0, segments: 0 };
   while (!done()) {
     try {
+      // The topic is looked up in the pass: a throttled lookup fails that pass only.
+      const { topicId } = await brook.topics.get(topic);
+      const partitionKeys = Array.from({ length: PARTITIONS }, (_, partition) => `${topicId}#${partition}`);
       const report = await compactor.runFor(partitionKeys);
       counts.segments += report.segmentsWritten;
       counts.failed += report.failures;
