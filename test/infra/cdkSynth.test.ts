@@ -22,7 +22,10 @@ afterAll(() => {
   for (const dir of outDirs) rmSync(dir, { recursive: true, force: true });
 });
 
-/** Nothing that could reach AWS: no credentials, no profile, no instance metadata. */
+/**
+ * Nothing that could reach AWS: no credentials, no profile, no instance metadata.
+ * No CDK_VALIDATION either: this synth runs CloudFormation's template rules, as a deploy's does.
+ */
 const OFFLINE_ENV = {
   PATH: process.env.PATH ?? '',
   HOME: tempDir(),
@@ -44,13 +47,13 @@ describe('cdk synth, offline', () => {
   });
 
   it(
-    'runs `cdk synth -c stage=staging` through the CLI with no credentials',
+    'runs `cdk synth -c stage=staging` through the CLI with no credentials, and CloudFormation\'s template rules find nothing',
     async () => {
       // Prepare
       const outdir = tempDir();
 
       // Act
-      const { stdout } = await run(
+      const { stdout, stderr } = await run(
         'npx',
         ['cdk', 'synth', '-c', 'stage=staging', '--quiet', '--output', outdir],
         { cwd: PROJECT_ROOT, env: OFFLINE_ENV, timeout: 90_000 },
@@ -58,6 +61,7 @@ describe('cdk synth, offline', () => {
 
       // Assess
       expect(stdout).not.toMatch(/error/i);
+      expect(stderr).not.toMatch(/Template validation found issues/);
       const manifest = JSON.parse(readFileSync(join(outdir, 'manifest.json'), 'utf8')) as {
         artifacts: Record<string, { type: string; properties?: { stackName?: string; templateFile?: string } }>;
       };
