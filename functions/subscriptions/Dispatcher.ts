@@ -10,38 +10,28 @@
  * A failed batch waits for its retry in the delivery item (`retryAt`), and a
  * wake-up is asked for, so a retry never needs another append. Records a
  * target answers with are written in one transaction with the settle that
- * moves the position (`settleBatch`), so they are written once.
+ * moves the position (BatchSettler), so they are written once.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { BrookError } from '../../protocol/errors.js';
 import type { ProducerRecord, StoredRecord } from '../../protocol/recordBatch.js';
 import type { Logger } from '../http/logger.js';
 import type { PartitionHead, PartitionLog } from '../log/PartitionLog.js';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mapLimit } from '../storage/mapLimit.js';
 import type { Topic, TopicRegistry } from '../topics/TopicRegistry.js';
-import { answerRecords, type DeliveryOutcome } from './deliveryAnswer.js';
-import { backoffDelay, firstBody, parkedRecord, type DeliveryBody } from './deliveryPolicy.js';
+import { BatchSettler, RecordsRefused } from './BatchSettler.js';
+import type { DeliveryOutcome } from './deliveryAnswer.js';
+import { firstBody, type DeliveryBody } from './deliveryPolicy.js';
 import type { DispatchTrigger } from './dispatchEvents.js';
 import { dueTasks, tasksOfAppends, unique, type Task } from './dispatchTasks.js';
 import type { LambdaInvoker } from './lambdaTarget.js';
 import type { SecretOpener } from './secretOpener.js';
 import type { DeliveryItem, SubscriptionItem } from './subscriptionItems.js';
-import { SettleLanded, SettleLeaseLost, type Settlement, type SubscriptionStore } from './SubscriptionStore.js';
-import type { TransactionRecord, TransactionService } from '../transactions/TransactionService.js';
+import type { SubscriptionMetrics } from './subscriptionMetrics.js';
+import type { SubscriptionStore } from './SubscriptionStore.js';
+import type { TransactionService } from '../transactions/TransactionService.js';
 import type { Wakeups } from './wakeups.js';
 import type { WebhookDelivery } from './webhookTarget.js';
-
-/** Per-subscription numbers the dispatcher reports (CloudWatch metrics with a `Subscription` dimension in AWS). */
-export type SubscriptionMetricName =
-  | 'subscriptionDeliveries'
-  | 'subscriptionFailures'
-  | 'subscriptionParked'
-  | 'subscriptionDropped'
-  | 'subscriptionLag'
-  | 'subscriptionIteratorAge';
-
-export type SubscriptionMetrics = (subscription: string, metric: SubscriptionMetricName, value: number) => void;
 
 /** How many records one read brings at most; a batch is cut to its body size anyway. */
 const READ_MAX_BYTES = 8 * 1024 * 1024;
@@ -112,11 +102,6 @@ export function deliveryIdOf(subscriptionId: string, partition: number, from: nu
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
 }
 
-/** An answer's records that can never be written as they are (a bad record, a topic that does not exist, too much): the batch fails. */
-class RecordsRefused extends Error {
-  override readonly name = 'RecordsRefused';
-}
-
 /** A failure that is the dispatcher's own (a secret it cannot open): it does not count as a try of the target. */
 class InfrastructureError extends Error {
   override readonly name = 'InfrastructureError';
@@ -126,17 +111,17 @@ export class Dispatcher {
   /** The prefix of this dispatcher's lease owners (each partition run has its own). */
   readonly owner = `d-${randomUUID()}`;
   private readonly now: () => number;
-  private readonly random: () => number;
   private readonly leaseMs: number;
   private readonly deliveryTimeoutMs: number;
   private readonly budgetMs: number;
+  private readonly settler: BatchSettler;
 
   constructor(private readonly options: DispatcherOptions) {
     this.now = options.now ?? Date.now;
-    this.random = options.random ?? Math.random;
     this.leaseMs = options.leaseMs ?? 60_000;
     this.deliveryTimeoutMs = options.deliveryTimeoutMs ?? 30_000;
     this.budgetMs = options.budgetMs ?? 240_000;
+    this.settler = new BatchSettler({ ...options, leaseMs: this.leaseMs, now: this.now, random: options.random ?? Math.random });
   }
 
   /** Stops pending wake-ups that live in this process (the local stack stopping). */
@@ -320,7 +305,7 @@ export class Dispatcher {
         const fresh = records.findIndex((record) => now - record.timestamp <= subscription.maxRecordAgeMs);
         const count = fresh === -1 ? records.length : fresh;
         if (count > 0) {
-          const next = await this.exhaust(run, subscription, current, records.slice(0, count), `older than maxRecordAgeMs (${subscription.maxRecordAgeMs} ms)`);
+          const next = await this.settler.exhaust(run, subscription, current, records.slice(0, count), `older than maxRecordAgeMs (${subscription.maxRecordAgeMs} ms)`);
           if (next === 'lost' || next === 'waiting') return ended(next);
           current = next;
           continue;
@@ -331,7 +316,7 @@ export class Dispatcher {
       const last = body.records.at(-1)!.offset + 1;
       // Retries ran out while parking could not be done: park now, without another try of the target.
       if (subscription.maxRetries >= 0 && current.attempts > subscription.maxRetries) {
-        const next = await this.exhaust(run, subscription, current, body.records, current.lastError ?? 'retries exhausted');
+        const next = await this.settler.exhaust(run, subscription, current, body.records, current.lastError ?? 'retries exhausted');
         if (next === 'lost' || next === 'waiting') return ended(next);
         current = next;
         continue;
@@ -341,7 +326,7 @@ export class Dispatcher {
       if (outcome.kind === 'delivered') {
         // Caught up with the HEAD read before this batch: settle and give up the lease in one write (the caller looks again).
         const caughtUp = last >= head.highWatermark;
-        const next = await this.settleBatch(subscription, partition, owner, outcome.records, {
+        const next = await this.settler.settleBatch(subscription, partition, owner, outcome.records, {
           position: last,
           attempts: 0,
           lastError: null,
@@ -367,7 +352,7 @@ export class Dispatcher {
         // The records before the first failure are delivered; the rest is a new batch with one failed try.
         const firstFailed = outcome.failedFrom;
         const delivered = body.records.filter((record) => record.offset < firstFailed).length;
-        const next = await this.settleBatch(subscription, partition, owner, outcome.records, {
+        const next = await this.settler.settleBatch(subscription, partition, owner, outcome.records, {
           position: firstFailed,
           attempts: 0,
           lastDeliveredAt: this.now(),
@@ -397,120 +382,13 @@ export class Dispatcher {
 
       const tooOld = subscription.maxRecordAgeMs >= 0 && this.now() - failed[0]!.timestamp > subscription.maxRecordAgeMs;
       if ((subscription.maxRetries >= 0 && attempts > subscription.maxRetries) || tooOld) {
-        const next = await this.exhaust(run, { ...subscription }, { ...current, attempts }, failed, error);
+        const next = await this.settler.exhaust(run, { ...subscription }, { ...current, attempts }, failed, error);
         if (next === 'lost' || next === 'waiting') return ended(next);
         current = next;
         continue;
       }
-      return ended(await this.retryLater(subscription, partition, owner, { attempts, batchEnd: last, lastError: error }));
+      return ended(await this.settler.retryLater(subscription, partition, owner, { attempts, batchEnd: last, lastError: error }));
     }
-  }
-
-  /**
-   * Settles a delivered batch (or the delivered part of it). Without
-   * records, the plain settle. With the records its answer carried, the
-   * settle is made in one transaction with them (TransactionService), so
-   * they are written once with the position, or not at all: a batch
-   * delivered again after its settle was lost writes its records then, and
-   * only then. The dispatcher writes them with its own rights: no API key
-   * is involved. Answers the item as settled, 'lost' when the lease was lost
-   * (nothing written), or `RecordsRefused` when the records can never be
-   * written as they are (nothing written: the batch fails). Any other error
-   * (storage throttled, an outcome unknown) is thrown: the partition is
-   * tried again later from the position storage holds.
-   */
-  private async settleBatch(
-    subscription: SubscriptionItem,
-    partition: number,
-    owner: string,
-    raw: readonly unknown[] | undefined,
-    settlement: Settlement,
-  ): Promise<DeliveryItem | 'lost' | RecordsRefused> {
-    const { store, transactions, logger } = this.options;
-    if (!raw) return (await store.settle(subscription, partition, owner, settlement)) ?? 'lost';
-    let records: TransactionRecord[];
-    try {
-      if (!transactions) throw new BrookError('INVALID_REQUEST', 'this dispatcher writes no records');
-      records = answerRecords(raw, subscription.encoding, this.now());
-    } catch (error) {
-      if (error instanceof BrookError) return new RecordsRefused(`the answer's records cannot be written: ${error.code}: ${error.message}`.slice(0, 1000));
-      throw error;
-    }
-    const part = store.settlePart(subscription, partition, owner, settlement);
-    try {
-      await transactions.commit({ records, with: part });
-    } catch (error) {
-      if (error instanceof SettleLanded) return error.item; // an earlier try of this transaction landed, its answer lost
-      if (error instanceof SettleLeaseLost) return 'lost';
-      if (error instanceof BrookError && !error.retriable) {
-        logger.warn('subscription answer records refused', { subscription: subscription.name, partition, code: error.code, error: error.message });
-        return new RecordsRefused(`the answer's records cannot be written: ${error.code}: ${error.message}`.slice(0, 1000));
-      }
-      throw error;
-    }
-    return (await part.settled()) ?? 'lost';
-  }
-
-  /** Gives up the lease with a retry due after the backoff, and asks to be woken then. */
-  private async retryLater(
-    subscription: SubscriptionItem,
-    partition: number,
-    owner: string,
-    failure: { attempts: number; batchEnd: number; lastError: string },
-  ): Promise<'waiting' | 'lost'> {
-    const delay = backoffDelay(Math.max(1, failure.attempts), this.options.backoffMs, this.random);
-    const settled = await this.options.store.settle(subscription, partition, owner, {
-      attempts: failure.attempts,
-      retryAt: this.now() + delay,
-      batchEnd: failure.batchEnd,
-      lastError: failure.lastError,
-    });
-    if (!settled) return 'lost';
-    await this.options.wakeups.schedule({ subscription: subscription.name, partition }, delay);
-    return 'waiting';
-  }
-
-  /**
-   * Records that exhausted their retries (or grew too old): parked on the
-   * `onFailure` topic with their source headers, or dropped and counted.
-   * Either way the position moves past them. If parking fails for a while
-   * (the topic is gone, storage throttles), they wait and parking is tried
-   * again, without another try of the target; if it can never succeed (a
-   * record too large with its source headers, say), they are dropped, the
-   * reason in `lastError`.
-   */
-  private async exhaust(run: Run, subscription: SubscriptionItem, current: DeliveryItem, records: StoredRecord[], error: string): Promise<DeliveryItem | 'waiting' | 'lost'> {
-    const { store, topics, park, metrics, logger } = this.options;
-    const { partition, owner } = run;
-    const to = records.at(-1)!.offset + 1;
-    const settlement: Settlement = { position: to, attempts: 0, lastError: error, leaseUntil: this.now() + this.leaseMs };
-    let parked = false;
-    if (subscription.onFailure) {
-      const target = await topics.find(subscription.onFailure.topic);
-      try {
-        if (!target) throw new Error(`topic "${subscription.onFailure.topic}" does not exist`);
-        await park(target, records.map((record) => parkedRecord(record, { topic: subscription.topic, partition }, error)));
-        parked = true;
-      } catch (parkError) {
-        const reason = `cannot park on ${subscription.onFailure.topic}: ${parkError instanceof Error ? parkError.message : String(parkError)}`;
-        if (!(parkError instanceof BrookError) || parkError.retriable || !target) {
-          // Keeps the batch and its count of tries: the next wake-up parks it without trying the target again.
-          return this.retryLater(subscription, partition, owner, { attempts: Math.max(current.attempts, (subscription.maxRetries >= 0 ? subscription.maxRetries : 0) + 1), batchEnd: to, lastError: reason });
-        }
-        settlement.lastError = reason;
-      }
-    }
-    if (parked) {
-      settlement.parked = records.length;
-      run.report.parked += records.length;
-      metrics?.(subscription.name, 'subscriptionParked', records.length);
-    } else {
-      settlement.dropped = records.length;
-      run.report.dropped += records.length;
-      metrics?.(subscription.name, 'subscriptionDropped', records.length);
-    }
-    logger.warn(parked ? 'subscription records parked' : 'subscription records dropped', { subscription: subscription.name, partition, from: records[0]!.offset, count: records.length, error: settlement.lastError });
-    return (await store.settle(subscription, partition, owner, settlement)) ?? 'lost';
   }
 
   /** One try of one batch, answered within the delivery timeout. */

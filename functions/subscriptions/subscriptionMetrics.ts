@@ -7,7 +7,17 @@
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { metricsEnabled } from '../http/metrics.js';
 import { BROOK_METRICS, BROOK_METRICS_NAMESPACE, SUBSCRIPTION_DIMENSION } from '../layout/metrics.js';
-import type { SubscriptionMetricName, SubscriptionMetrics } from './Dispatcher.js';
+
+/** Per-subscription numbers the dispatcher reports (CloudWatch metrics with a `Subscription` dimension in AWS). */
+export type SubscriptionMetricName =
+  | 'subscriptionDeliveries'
+  | 'subscriptionFailures'
+  | 'subscriptionParked'
+  | 'subscriptionDropped'
+  | 'subscriptionLag'
+  | 'subscriptionIteratorAge';
+
+export type SubscriptionMetrics = (subscription: string, metric: SubscriptionMetricName, value: number) => void;
 
 const LARGEST: ReadonlySet<SubscriptionMetricName> = new Set(['subscriptionLag', 'subscriptionIteratorAge']);
 
