@@ -252,16 +252,22 @@ describe('Class: Consumer (static membership)', () => {
     const cuttable: FetchLike = (url, init) => (cut ? Promise.reject(new Error('connect ECONNREFUSED')) : fetch(url, init));
     const options = { groupId, sessionTimeoutMs: SESSION_TIMEOUT_MS, maxWaitTimeMs: 100, autoCommitIntervalMs: 100 };
     const seen: string[] = [];
-    const eachMessage = async ({ message }: EachMessagePayload) => void seen.push(message.value!.toString());
+    // Who handled what, when: printed if a record is seen twice or not at all.
+    const startedAt = Date.now();
+    const history: string[] = [];
+    const handledBy = (who: string) => async ({ message, partition }: EachMessagePayload) => {
+      seen.push(message.value!.toString());
+      history.push(`${Date.now() - startedAt} ms ${who}: partition ${partition} offset ${message.offset} ${message.value}`);
+    };
     const steady = brook.consumer({ ...options, instanceId: 'steady' });
     const before = new Brook({ url: stack.url, apiKey: stack.adminKey, retry: FAST_RETRY, fetch: cuttable }).consumer({ ...options, instanceId: 'restarting' });
     const after = brook.consumer({ ...options, instanceId: 'restarting' });
     const quiet = console.error;
     console.error = () => {};
     try {
-      for (const consumer of [steady, before]) {
+      for (const [who, consumer] of [['steady', steady], ['before', before]] as const) {
         await consumer.subscribe({ topic, fromBeginning: true });
-        await consumer.run({ eachMessage });
+        await consumer.run({ eachMessage: handledBy(who) });
       }
       await until(() => owned(steady).length === 2 && owned(before).length === 2 && seen.length >= 40);
       const partitionsBefore = owned(before);
@@ -271,11 +277,12 @@ describe('Class: Consumer (static membership)', () => {
       }
       cut = true;
       const { generation } = await brook.admin().describeGroup(groupId);
+      history.push(`${Date.now() - startedAt} ms cut; committed ${JSON.stringify(await brook.admin().fetchGroupOffsets(groupId))}`);
 
       // Act: the same instance comes back well within the session timeout
       const restartedAt = Date.now();
       await after.subscribe({ topic, fromBeginning: true });
-      await after.run({ eachMessage });
+      await after.run({ eachMessage: handledBy('after') });
       await until(() => owned(after).length === 2, 3_000);
       const tookBackMs = Date.now() - restartedAt;
       await brook.producer().send({ topic, messages: records(40, 8) });
@@ -286,7 +293,7 @@ describe('Class: Consumer (static membership)', () => {
       expect(owned(after)).toEqual(partitionsBefore);
       expect(owned(steady)).toHaveLength(2);
       expect((await brook.admin().describeGroup(groupId)).generation).toBe(generation);
-      expect(seen.slice().sort()).toEqual(values(48).sort());
+      expect(seen.slice().sort(), history.join('\n')).toEqual(values(48).sort());
       expect((await brook.admin().describeGroup(groupId)).members).toHaveLength(2);
     } finally {
       console.error = quiet;
