@@ -25,7 +25,7 @@ import type { PartitionLog, PreparedShare } from '../log/PartitionLog.js';
 import { assignPartitions, checkRecord, type BatchCompression } from '../log/ProduceService.js';
 import { checkEpoch } from '../log/ProducerRegistry.js';
 import type { SnapshotReader } from '../log/SnapshotReader.js';
-import { conflictBackoff, translateConflictError } from '../storage/conflicts.js';
+import { conflictBackoff, lostRaceWait, translateConflictError } from '../storage/conflicts.js';
 import { topicNotFound, type Topic } from '../topics/TopicRegistry.js';
 
 /** DynamoDB's limits on one `TransactWriteItems`. */
@@ -136,8 +136,10 @@ export class TransactionService {
           if (!reasons) throw error;
           const retry = await this.learnFrom(reasons, list, others);
           if (!retry || Date.now() > deadline) throw translateConflictError(error, BUSY);
-          // Transactions on the same partitions that all try again at once mostly refuse each other: spread them out.
-          if (retry === 'backoff' || attempt > 1) await conflictBackoff(attempt);
+          // A collision with a transaction in progress waits more each time; a race another writer won (it committed)
+          // waits less each time, so a transaction that keeps losing gets ahead of newer ones.
+          if (retry === 'backoff') await conflictBackoff(attempt);
+          else if (attempt > 1) await lostRaceWait(attempt);
         }
       }
     } catch (error) {
