@@ -50,7 +50,7 @@ export function conflictBackoff(attempt: number): Promise<void> {
  * 80 ms / attempt (at least 5 ms), times 0..1. Shorter the more often it lost,
  * so an old loser gets ahead of newer writers (which do not wait at all)
  * instead of waiting longest; under steady contention this cuts the tail
- * (bench/transactions.ts: p99 about 3 s with growing waits, 0.5-1.3 s with
+ * (bench/transactions.ts: p99 about 3 s with growing waits, 0.6-1.6 s with
  * these) at the price of more refused tries.
  */
 export function lostRaceWait(attempt: number): Promise<void> {
